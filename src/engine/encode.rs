@@ -1,0 +1,337 @@
+//! Minimal segment lists (contract §3 step 3).
+//!
+//! For a candidate path `P`, a node SID of `P[j]` may cover `P[i..j]` when that stretch is an IGP
+//! shortest path and, under `ecmp`, every IGP shortest path `P[i] → P[j]` is feasible and passes
+//! the waypoints inside the stretch (under `strict`, when it is the only one). Both properties are
+//! prefix-closed in `j` and inherited from `i` by `i + 1`, so the valid ends from `i` form an
+//! interval `(i, J[i]]` with `J` non-decreasing: a two-pointer sweep finds every `J[i]` with one
+//! shortest-path tree per position and a linear number of validity checks.
+//!
+//! The encoding is then a dynamic programme from the tail: fewest SIDs, then most expanded
+//! paths, then at the first differing segment a node SID before an adjacency, then the earlier
+//! end. Two options with the same first segment share their best suffix, so comparing options at
+//! a position needs only (SIDs, paths, kind, end).
+
+use std::rc::Rc;
+
+use super::feasible::Feasible;
+use super::igp::{IgpModel, Spt};
+use super::stream::{Candidate, WaypointAt};
+use super::topology::{NodeIx, Path, Topology};
+use crate::model::Encoding;
+
+/// Kind of a segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SegKind {
+    /// A node SID of the segment's end, following the IGP shortest paths.
+    Node,
+    /// The adjacency SID of one link.
+    Adjacency,
+}
+
+/// One segment of a candidate path: node positions `from < to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    /// Node SID or adjacency.
+    pub kind: SegKind,
+    /// Start position on the path.
+    pub from: usize,
+    /// End position on the path.
+    pub to: usize,
+}
+
+/// The encoding of a candidate: its segments and the number of end-to-end paths they expand to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentList {
+    /// Segments in push order.
+    pub segments: Vec<Segment>,
+    /// Expanded end-to-end paths (saturating).
+    pub paths: u128,
+}
+
+/// Encodes candidate paths of one policy.
+pub struct Encoder<'a> {
+    topo: &'a Topology,
+    feas: &'a Feasible,
+    encoding: Encoding,
+    mark: Vec<u32>,
+    stamp: u32,
+    stack: Vec<NodeIx>,
+    dag: Vec<NodeIx>,
+    cnt_to: Vec<u128>,
+}
+
+impl<'a> Encoder<'a> {
+    /// An encoder for a policy's feasible graph.
+    pub fn new(topo: &'a Topology, feas: &'a Feasible, encoding: Encoding) -> Encoder<'a> {
+        Encoder {
+            topo,
+            feas,
+            encoding,
+            mark: vec![0; topo.node_count()],
+            stamp: 0,
+            stack: Vec::new(),
+            dag: Vec::new(),
+            cnt_to: vec![0; topo.node_count()],
+        }
+    }
+
+    fn next_stamp(&mut self) -> u32 {
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.mark.iter_mut().for_each(|m| *m = 0);
+            self.stamp = 1;
+        }
+        self.stamp
+    }
+
+    /// The minimal segment list of a candidate.
+    pub fn encode(&mut self, igp: &mut IgpModel, cand: &Candidate) -> SegmentList {
+        let path = &cand.path;
+        let k = path.links.len();
+        let mut pre = Vec::with_capacity(k + 1);
+        pre.push(0u64);
+        for &l in &path.links {
+            pre.push(
+                pre.last()
+                    .unwrap()
+                    .saturating_add(self.topo.igp[l as usize]),
+            );
+        }
+        let mut trees: Vec<Rc<Spt>> = Vec::with_capacity(k);
+        let mut reach = vec![0usize; k];
+        let mut j_prev = 0;
+        for i in 0..k {
+            let spt = igp.spt(self.topo, path.nodes[i]);
+            let mut j = j_prev.max(i);
+            let stamp = self.next_stamp();
+            while j < k && self.valid(&spt, cand, &pre, i, j + 1, stamp) {
+                j += 1;
+            }
+            reach[i] = j;
+            j_prev = j;
+            trees.push(spt);
+        }
+        // best[i] = (sids, paths, first segment) of the best list from position i.
+        let mut best: Vec<(usize, u128, Option<Segment>)> = vec![(0, 1, None); k + 1];
+        for i in (0..k).rev() {
+            let adj = Segment {
+                kind: SegKind::Adjacency,
+                from: i,
+                to: i + 1,
+            };
+            let mut choice = (best[i + 1].0 + 1, best[i + 1].1, adj);
+            for j in i + 1..=reach[i] {
+                let count = trees[i].count[path.nodes[j] as usize];
+                let option = (
+                    best[j].0 + 1,
+                    count.saturating_mul(best[j].1),
+                    Segment {
+                        kind: SegKind::Node,
+                        from: i,
+                        to: j,
+                    },
+                );
+                if better(&option, &choice) {
+                    choice = option;
+                }
+            }
+            best[i] = (choice.0, choice.1, Some(choice.2));
+        }
+        let mut segments = Vec::with_capacity(best[0].0);
+        let mut i = 0;
+        while let Some(seg) = best[i].2 {
+            segments.push(seg);
+            i = seg.to;
+        }
+        SegmentList {
+            segments,
+            paths: best[0].1,
+        }
+    }
+
+    /// Whether a node SID of `P[j]` may cover `P[i..j]`, given that it may cover `P[i..j-1]`.
+    fn valid(
+        &mut self,
+        spt: &Spt,
+        cand: &Candidate,
+        pre: &[u64],
+        i: usize,
+        j: usize,
+        stamp: u32,
+    ) -> bool {
+        let path = &cand.path;
+        let v = path.nodes[j];
+        if !spt.counted(v) || pre[j] - pre[i] != spt.dist[v as usize] {
+            return false;
+        }
+        if self.topo.has_zero_igp && !simple(&path.nodes[i..=j]) {
+            return false;
+        }
+        match self.encoding {
+            Encoding::Strict => spt.count[v as usize] == 1,
+            Encoding::Ecmp => {
+                self.feasible_dag(spt, v, stamp) && self.passes_waypoints(spt, cand, i, j)
+            }
+        }
+    }
+
+    /// Whether every node and link on every shortest path from the tree's source to `v` is
+    /// feasible. Nodes marked with `stamp` were verified by an earlier call for the same source.
+    fn feasible_dag(&mut self, spt: &Spt, v: NodeIx, stamp: u32) -> bool {
+        if self.mark[v as usize] == stamp {
+            return true;
+        }
+        self.mark[v as usize] = stamp;
+        self.stack.clear();
+        self.stack.push(v);
+        while let Some(b) = self.stack.pop() {
+            if !self.feas.node_ok(b) {
+                return false;
+            }
+            for &l in self.topo.in_links(b) {
+                if !spt.tight(self.topo, l) {
+                    continue;
+                }
+                if !self.feas.link_ok(l) {
+                    return false;
+                }
+                let a = self.topo.lo[l as usize];
+                if self.mark[a as usize] != stamp {
+                    self.mark[a as usize] = stamp;
+                    self.stack.push(a);
+                }
+            }
+        }
+        true
+    }
+
+    /// Whether every shortest path `P[i] → P[j]` passes the waypoints strictly inside `P[i..j]`.
+    fn passes_waypoints(&mut self, spt: &Spt, cand: &Candidate, i: usize, j: usize) -> bool {
+        let inside: Vec<WaypointAt> = cand
+            .waypoints
+            .iter()
+            .copied()
+            .filter(|w| match *w {
+                WaypointAt::Node(p) => i < p && p < j,
+                WaypointAt::Link(m) => i <= m && m < j,
+            })
+            .collect();
+        if inside.is_empty() {
+            return true;
+        }
+        let v = cand.path.nodes[j];
+        self.count_to(spt, v);
+        let total = spt.count[v as usize];
+        let ok = inside.iter().all(|w| {
+            let through = match *w {
+                WaypointAt::Node(p) => {
+                    let n = cand.path.nodes[p] as usize;
+                    spt.count[n].checked_mul(self.cnt_to[n])
+                }
+                WaypointAt::Link(m) => {
+                    let l = cand.path.links[m] as usize;
+                    let (a, b) = (self.topo.lo[l] as usize, self.topo.re[l] as usize);
+                    spt.count[a].checked_mul(self.cnt_to[b])
+                }
+            };
+            total != u128::MAX && through == Some(total)
+        });
+        for &n in &self.dag {
+            self.cnt_to[n as usize] = 0;
+        }
+        ok
+    }
+
+    /// Fills `cnt_to[n]` with the number of shortest paths `n → v` inside the tree's DAG, for
+    /// every node of the DAG (listed in `self.dag`).
+    fn count_to(&mut self, spt: &Spt, v: NodeIx) {
+        self.dag.clear();
+        self.dag.push(v);
+        self.cnt_to[v as usize] = 1;
+        let mut k = 0;
+        while k < self.dag.len() {
+            let b = self.dag[k];
+            k += 1;
+            for &l in self.topo.in_links(b) {
+                let a = self.topo.lo[l as usize];
+                if spt.tight(self.topo, l) && self.cnt_to[a as usize] == 0 {
+                    self.cnt_to[a as usize] = u128::MAX; // discovered; counted below
+                    self.dag.push(a);
+                }
+            }
+        }
+        self.dag
+            .sort_by_key(|&n| std::cmp::Reverse(spt.topo_pos[n as usize]));
+        for &n in &self.dag {
+            if n != v {
+                self.cnt_to[n as usize] = 0;
+            }
+        }
+        for idx in 0..self.dag.len() {
+            let b = self.dag[idx];
+            let c = self.cnt_to[b as usize];
+            for &l in self.topo.in_links(b) {
+                if spt.tight(self.topo, l) {
+                    let a = self.topo.lo[l as usize] as usize;
+                    self.cnt_to[a] = self.cnt_to[a].saturating_add(c);
+                }
+            }
+        }
+    }
+}
+
+/// Whether option `a` (sids, paths, first segment) beats option `b`.
+fn better(a: &(usize, u128, Segment), b: &(usize, u128, Segment)) -> bool {
+    let ka = (a.0, std::cmp::Reverse(a.1), a.2.kind, a.2.to);
+    let kb = (b.0, std::cmp::Reverse(b.1), b.2.kind, b.2.to);
+    ka < kb
+}
+
+fn simple(nodes: &[NodeIx]) -> bool {
+    let mut seen: Vec<NodeIx> = nodes.to_vec();
+    seen.sort_unstable();
+    seen.windows(2).all(|w| w[0] != w[1])
+}
+
+/// Whether a path is among the expansions of `list` on `cand`: the test `other` uses.
+pub fn covers(
+    topo: &Topology,
+    igp: &mut IgpModel,
+    cand: &Candidate,
+    list: &SegmentList,
+    q: &Path,
+) -> bool {
+    let p = &cand.path;
+    let mut pos = 0usize;
+    for seg in &list.segments {
+        let (u, v) = (p.nodes[seg.from], p.nodes[seg.to]);
+        if q.nodes.get(pos) != Some(&u) {
+            return false;
+        }
+        match seg.kind {
+            SegKind::Adjacency => {
+                if q.links.get(pos) != Some(&p.links[seg.from]) {
+                    return false;
+                }
+                pos += 1;
+            }
+            SegKind::Node => {
+                let spt = igp.spt(topo, u);
+                let Some(end) = q.nodes[pos + 1..].iter().position(|&n| n == v) else {
+                    return false;
+                };
+                let end = pos + 1 + end;
+                let cost: u64 = q.links[pos..end]
+                    .iter()
+                    .map(|&l| topo.igp[l as usize])
+                    .sum();
+                if cost != spt.dist[v as usize] || !simple(&q.nodes[pos..=end]) {
+                    return false;
+                }
+                pos = end;
+            }
+        }
+    }
+    pos == q.links.len()
+}

@@ -1,0 +1,163 @@
+//! The feasible graph of one policy (contract §3 step 1), and why each element left it.
+//!
+//! Every node and link records the first removal step that takes it out, in the contract's order
+//! (`exclude`, `non_sr`, `affinity`, `real_traffic`, `bandwidth`), so that the no-path diagnosis
+//! can replay the steps one by one without recomputing anything.
+
+use serde::Serialize;
+
+use super::topology::{node_sid, LinkIx, NodeIx, Topology};
+use crate::model::{Policy, Request};
+
+/// A removal step of §3 step 1, in the order the no-path diagnosis tries them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// The policy's `exc` (and exclusions the job adds).
+    Exclude,
+    /// Nodes and links without a SID.
+    NonSr,
+    /// Links failing the policy's affinity under its mask.
+    Affinity,
+    /// Links whose measured traffic exceeds `bd × traffic_ratio`.
+    RealTraffic,
+    /// Links whose bandwidth is below the request.
+    Bandwidth,
+}
+
+impl Step {
+    /// Every step, in order.
+    pub const ALL: [Step; 5] = [
+        Step::Exclude,
+        Step::NonSr,
+        Step::Affinity,
+        Step::RealTraffic,
+        Step::Bandwidth,
+    ];
+}
+
+/// Which nodes and links one policy may use, and the bandwidth `b` of every link.
+#[derive(Debug, Clone)]
+pub struct Feasible {
+    /// First step removing each node (`None`: feasible).
+    pub node_cut: Vec<Option<Step>>,
+    /// First step removing each link, its end nodes' removal included (`None`: feasible).
+    pub link_cut: Vec<Option<Step>>,
+    /// Bandwidth `b` of each link for this job (`f64::INFINITY`: unlimited).
+    pub bw: Vec<f64>,
+    node_ok: Vec<bool>,
+    link_ok: Vec<bool>,
+}
+
+/// What a policy may not use beyond its own `exc`: added by disjoint and congestion computations.
+#[derive(Debug, Clone, Default)]
+pub struct Exclusions {
+    /// Nodes.
+    pub nodes: Vec<NodeIx>,
+    /// Links.
+    pub links: Vec<LinkIx>,
+}
+
+impl Feasible {
+    /// The feasible graph of `policy` where link bandwidths are `bw` (`INFINITY` = unlimited).
+    pub fn new(
+        topo: &Topology,
+        request: &Request,
+        policy: &Policy,
+        bw: Vec<f64>,
+        extra: &Exclusions,
+    ) -> Feasible {
+        let mut node_cut: Vec<Option<Step>> = vec![None; topo.node_count()];
+        let mut link_cut: Vec<Option<Step>> = vec![None; topo.link_count()];
+        let cut = |slot: &mut Option<Step>, step: Step| {
+            if slot.is_none_or(|s| step < s) {
+                *slot = Some(step);
+            }
+        };
+        for id in &policy.exc {
+            if let Some(n) = topo.node(id) {
+                cut(&mut node_cut[n as usize], Step::Exclude);
+            } else if let Some(l) = topo.link(id) {
+                cut(&mut link_cut[l as usize], Step::Exclude);
+            }
+        }
+        for &n in &extra.nodes {
+            cut(&mut node_cut[n as usize], Step::Exclude);
+        }
+        for &l in &extra.links {
+            cut(&mut link_cut[l as usize], Step::Exclude);
+        }
+        for (n, node) in request.nodes.iter().enumerate() {
+            if node_sid(node, policy.algorithm).is_none() {
+                cut(&mut node_cut[n], Step::NonSr);
+            }
+        }
+        let traffic_ratio = request.global.traffic_ratio;
+        for (l, link) in request.links.iter().enumerate() {
+            let slot = &mut link_cut[l];
+            if link.sid.is_none() {
+                cut(slot, Step::NonSr);
+            }
+            if let Some(mask) = policy.mask {
+                if link.affi & mask != policy.affi & mask {
+                    cut(slot, Step::Affinity);
+                }
+            }
+            if request.global.real_traffic {
+                if let Some(flow) = link.traffic_flow {
+                    if link.bd >= 0.0 && flow > link.bd * traffic_ratio {
+                        cut(slot, Step::RealTraffic);
+                    }
+                }
+            }
+            if policy.bd > 0.0 && bw[l] < policy.bd {
+                cut(slot, Step::Bandwidth);
+            }
+            for end in [topo.lo[l], topo.re[l]] {
+                if let Some(step) = node_cut[end as usize] {
+                    cut(slot, step);
+                }
+            }
+        }
+        let node_ok = node_cut.iter().map(Option::is_none).collect();
+        let link_ok = link_cut.iter().map(Option::is_none).collect();
+        Feasible {
+            node_cut,
+            link_cut,
+            bw,
+            node_ok,
+            link_ok,
+        }
+    }
+
+    /// Whether the policy may use a node.
+    #[inline]
+    pub fn node_ok(&self, n: NodeIx) -> bool {
+        self.node_ok[n as usize]
+    }
+
+    /// Whether the policy may use a link (its ends included).
+    #[inline]
+    pub fn link_ok(&self, l: LinkIx) -> bool {
+        self.link_ok[l as usize]
+    }
+
+    /// Whether a node survives every removal step up to `step` inclusive.
+    pub fn node_kept_until(&self, n: NodeIx, step: Step) -> bool {
+        self.node_cut[n as usize].is_none_or(|s| s > step)
+    }
+
+    /// Whether a link survives every removal step up to `step` inclusive.
+    pub fn link_kept_until(&self, l: LinkIx, step: Step) -> bool {
+        self.link_cut[l as usize].is_none_or(|s| s > step)
+    }
+}
+
+/// The physical bandwidth of each link (`-1` → unlimited).
+pub fn physical_bandwidth(request: &Request) -> Vec<f64> {
+    request
+        .links
+        .iter()
+        .map(|l| if l.bd < 0.0 { f64::INFINITY } else { l.bd })
+        .collect()
+}

@@ -1,0 +1,48 @@
+//! The path engine: from a validated [`Job`] to its result document (contract §3).
+//!
+//! Pure and deterministic: no I/O, no clock (the caller passes one for the `time` fields), no
+//! randomness, no global state. petgraph types never leave this module.
+//!
+//! The pipeline for one policy: [`feasible`] (step 1) → [`stream`] of candidates in order, built
+//! from [`yen`] per leg over [`search`] (step 2) → [`select`] (`top`, `sorter`, `limit`, `msd`) →
+//! [`encode`] against the shared [`igp`] model (step 3) → [`expand`] and [`render`] (step 4) →
+//! [`reserve`] (step 5), or [`diagnose`] (step 6). [`single`] runs the single-policy job types.
+
+use crate::model::{Job, JobType};
+
+pub mod diagnose;
+pub mod echo;
+pub mod encode;
+pub mod expand;
+pub mod feasible;
+pub mod igp;
+pub mod policy;
+pub mod render;
+pub mod reserve;
+pub mod result;
+pub mod search;
+pub mod select;
+pub mod single;
+pub mod stream;
+pub mod topology;
+pub mod yen;
+
+#[cfg(test)]
+mod tests;
+
+pub use result::Document;
+
+/// Computes the result document of a job. `now_ms` reads a monotonic clock in milliseconds; it is
+/// used only for the `time` fields.
+pub fn compute(job: &Job, now_ms: &dyn Fn() -> f64) -> Document {
+    let topo = topology::Topology::new(&job.request);
+    let mut ctx = policy::Ctx::new(&topo, &job.request);
+    match job.job_type {
+        JobType::BodPasta | JobType::NonbodPasta | JobType::BodModified => {
+            single::compute(&mut ctx, job, now_ms)
+        }
+        JobType::BodReopt | JobType::NonbodReopt | JobType::BodCongestReopt => {
+            unimplemented!("list jobs")
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! The result document types, as they go on the wire (contract §3.4–§3.6).
+//!
+//! Typed so that a field cannot be misspelt; `schemas/result.schema.json` describes the same
+//! shape and a test keeps the two together.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// `{"info": …, "data": [one item per algorithm entry]}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Document {
+    /// Job-level notes: `{}` or `{"warnings": [...]}`.
+    pub info: Map<String, Value>,
+    /// One item per algorithm entry, in entry order.
+    pub data: Vec<Item>,
+}
+
+/// The result of one algorithm entry.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Item {
+    /// A single-policy job's item.
+    Single(Box<SingleItem>),
+}
+
+/// `{}` on the wire.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Empty {}
+
+/// A single-policy item: the path found, or why there is none.
+#[derive(Debug, Clone, Serialize)]
+pub struct SingleItem {
+    /// The entry's `algo`.
+    pub algo_type: u8,
+    /// Whether a path was found.
+    pub status: bool,
+    /// `{}` on success, the reason otherwise.
+    pub info: Value,
+    /// The path and its alternatives, or `{}`.
+    pub data: PathData,
+    /// bod jobs: what the main path reserves.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reservations: Option<Vec<Reservation>>,
+    /// bod_modified: what the former placement gave back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub released: Option<Vec<Released>>,
+    /// `echo_topology`: the nodes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<Vec<Value>>,
+    /// `echo_topology`: the links after this item's reservation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub links: Option<Vec<Value>>,
+}
+
+/// The `data` of an item: a result or `{}`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum PathData {
+    /// A path was found.
+    Found(Box<PathResult>),
+    /// None was.
+    None(Empty),
+}
+
+/// One SID of a segment list.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum Sid {
+    /// A node (or flex-algo prefix) SID.
+    Node {
+        /// Node id.
+        id: String,
+        /// Its address (`null` when none).
+        ip: Option<String>,
+        /// The label.
+        sid: u64,
+    },
+    /// An adjacency SID.
+    Adjacency {
+        /// Link id.
+        id: String,
+        /// Local node.
+        lo: String,
+        /// Remote node.
+        re: String,
+        /// Its address (`null` when none).
+        ip: Option<String>,
+        /// The label.
+        sid: u64,
+    },
+}
+
+/// Best-case attributes over an expansion.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Attr {
+    /// Least igp.
+    pub igp: u64,
+    /// Least te.
+    pub te: u64,
+    /// Least delay, input units.
+    pub delay: f64,
+    /// Least hops.
+    pub min_hop: u64,
+    /// Largest bottleneck (-1: unlimited).
+    pub max_min_band: f64,
+}
+
+/// Worst-case attributes over an expansion.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AttrWorst {
+    /// Largest igp.
+    pub igp: u64,
+    /// Largest te.
+    pub te: u64,
+    /// Largest delay, input units.
+    pub delay: f64,
+    /// Most hops.
+    pub max_hop: u64,
+    /// Smallest bottleneck (-1: unlimited).
+    pub min_band: f64,
+}
+
+/// One encoded path: SIDs and what forwarding does with them.
+#[derive(Debug, Clone, Serialize)]
+pub struct Encoded {
+    /// SIDs in push order.
+    pub sids: Vec<Sid>,
+    /// Per SID, its forwarding paths (at most 1024).
+    pub segs: Vec<Vec<Vec<String>>>,
+    /// Per SID, the number of forwarding paths, when any list was cut.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segs_total: Option<Vec<u128>>,
+    /// End-to-end paths (at most 1024).
+    pub paths: Vec<Vec<String>>,
+    /// The exact number of end-to-end paths, when more than listed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paths_total: Option<u128>,
+    /// Best case.
+    pub attr: Attr,
+    /// Worst case.
+    pub attr_worst: AttrWorst,
+}
+
+/// The main result of an item.
+#[derive(Debug, Clone, Serialize)]
+pub struct PathResult {
+    /// The best candidate, encoded.
+    #[serde(flatten)]
+    pub main: Encoded,
+    /// The next candidates not covered by an earlier expansion.
+    pub other: Vec<Encoded>,
+    /// Engine milliseconds.
+    pub time: f64,
+    /// `dis: true`: the disjoint path.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub disjoint: Option<Disjoint>,
+}
+
+/// The disjoint path of a `dis: true` policy.
+#[derive(Debug, Clone, Serialize)]
+pub struct Disjoint {
+    /// SIDs.
+    pub d_sids: Vec<Sid>,
+    /// Forwarding paths per SID.
+    pub d_segs: Vec<Vec<Vec<String>>>,
+    /// Cut counts per SID.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub d_segs_total: Option<Vec<u128>>,
+    /// End-to-end paths.
+    pub d_paths: Vec<Vec<String>>,
+    /// Exact count when cut.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub d_paths_total: Option<u128>,
+    /// Best case, or `{}` when there is no disjoint path.
+    pub d_attr: Value,
+    /// Worst case, or `{}`.
+    pub d_attr_worst: Value,
+    /// Alternatives.
+    pub d_other: Vec<Encoded>,
+    /// How disjoint it is: `node`, `link`, or `none`.
+    pub d_mode: &'static str,
+}
+
+/// One charged link of a reservation.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Reservation {
+    /// Link id.
+    pub link: String,
+    /// Class.
+    pub class: String,
+    /// Class bandwidth before.
+    pub before: f64,
+    /// Charged.
+    pub reserved: f64,
+    /// Class bandwidth after.
+    pub after: f64,
+}
+
+/// One link given back by `bod_modified`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Released {
+    /// Link id.
+    pub link: String,
+    /// Class.
+    pub class: String,
+    /// Given back.
+    pub amount: f64,
+}

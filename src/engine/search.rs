@@ -1,0 +1,241 @@
+//! Best paths in a leg's graph under the contract's order: cost, then hops, then id sequence.
+//!
+//! Costs are `(cost, hops)` pairs packed in a `u128` (`cost << 32 | hops`), so that adding and
+//! comparing keys adds and compares the pairs lexicographically. Every link adds at least one
+//! hop, so the graph of tight links is acyclic even with zero metrics. The id tie-break is taken
+//! exactly: among the optimal paths, the one whose id sequence is smallest is found greedily on
+//! the tight subgraph, choosing at each node the link with the smallest id that still reaches the
+//! target optimally.
+//!
+//! [`Search::best`] is A* with the exact distances to the target in the unrestricted leg graph as
+//! its heuristic (consistent, so each node settles once); Yen's spur searches, which only remove
+//! elements, then explore little beyond the path they deviate from.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use super::feasible::Feasible;
+use super::topology::{LinkIx, NodeIx, Path, Topology};
+
+/// A packed `(cost, hops)` pair.
+pub type Key = u128;
+
+/// No path.
+pub const UNREACHABLE: Key = u128::MAX;
+
+/// The key of one link of cost `cost`.
+#[inline]
+pub fn link_key(cost: u64) -> Key {
+    ((cost as u128) << 32) | 1
+}
+
+/// The cost part of a key.
+#[inline]
+pub fn key_cost(key: Key) -> u64 {
+    (key >> 32) as u64
+}
+
+/// The graph one leg is searched in: the policy's feasible graph, its metric, and the node a link
+/// waypoint's leg may not visit (the link's remote end).
+#[derive(Clone, Copy)]
+pub struct LegGraph<'a> {
+    /// The topology.
+    pub topo: &'a Topology,
+    /// The policy's feasible graph.
+    pub feas: &'a Feasible,
+    /// The policy metric of each link.
+    pub metric: &'a [u64],
+    /// A node the leg may not visit.
+    pub banned: Option<NodeIx>,
+}
+
+impl LegGraph<'_> {
+    #[inline]
+    fn node_ok(&self, n: NodeIx) -> bool {
+        self.feas.node_ok(n) && Some(n) != self.banned
+    }
+
+    /// Exact keys from every node to `target` (`UNREACHABLE` where none): the A* heuristic.
+    pub fn distances_to(&self, target: NodeIx) -> Vec<Key> {
+        let mut dist = vec![UNREACHABLE; self.topo.node_count()];
+        if !self.node_ok(target) {
+            return dist;
+        }
+        let mut heap = BinaryHeap::new();
+        dist[target as usize] = 0;
+        heap.push(Reverse((0u128, target)));
+        while let Some(Reverse((d, v))) = heap.pop() {
+            if d != dist[v as usize] {
+                continue;
+            }
+            for &l in self.topo.in_links(v) {
+                let u = self.topo.lo[l as usize];
+                if !self.feas.link_ok(l) || !self.node_ok(u) {
+                    continue;
+                }
+                let nd = d + link_key(self.metric[l as usize]);
+                if nd < dist[u as usize] {
+                    dist[u as usize] = nd;
+                    heap.push(Reverse((nd, u)));
+                }
+            }
+        }
+        dist
+    }
+}
+
+/// Scratch space for searches, reused across calls (stamps avoid clearing arrays).
+pub struct Search {
+    g: Vec<Key>,
+    seen: Vec<u32>,
+    settled: Vec<u32>,
+    good: Vec<u32>,
+    blocked_node: Vec<u32>,
+    blocked_link: Vec<u32>,
+    stamp: u32,
+    heap: BinaryHeap<Reverse<(Key, NodeIx)>>,
+    order: Vec<NodeIx>,
+    stack: Vec<NodeIx>,
+}
+
+impl Search {
+    /// Scratch space for a topology.
+    pub fn new(topo: &Topology) -> Search {
+        let n = topo.node_count();
+        Search {
+            g: vec![0; n],
+            seen: vec![0; n],
+            settled: vec![0; n],
+            good: vec![0; n],
+            blocked_node: vec![0; n],
+            blocked_link: vec![0; topo.link_count()],
+            stamp: 0,
+            heap: BinaryHeap::new(),
+            order: Vec::new(),
+            stack: Vec::new(),
+        }
+    }
+
+    fn next_stamp(&mut self) -> u32 {
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            for v in [
+                &mut self.seen,
+                &mut self.settled,
+                &mut self.good,
+                &mut self.blocked_node,
+                &mut self.blocked_link,
+            ] {
+                v.iter_mut().for_each(|x| *x = 0);
+            }
+            self.stamp = 1;
+        }
+        self.stamp
+    }
+
+    /// The best path `from → to` in `leg` avoiding `blocked_nodes` and `blocked_links`, with
+    /// `h` = `leg.distances_to(to)`. Returns the path and its key.
+    pub fn best(
+        &mut self,
+        leg: &LegGraph,
+        h: &[Key],
+        from: NodeIx,
+        to: NodeIx,
+        blocked_nodes: &[NodeIx],
+        blocked_links: &[LinkIx],
+    ) -> Option<(Path, Key)> {
+        if h[from as usize] == UNREACHABLE {
+            return None;
+        }
+        let s = self.next_stamp();
+        for &n in blocked_nodes {
+            self.blocked_node[n as usize] = s;
+        }
+        for &l in blocked_links {
+            self.blocked_link[l as usize] = s;
+        }
+        if self.blocked_node[from as usize] == s {
+            return None;
+        }
+        let topo = leg.topo;
+        self.heap.clear();
+        self.order.clear();
+        self.g[from as usize] = 0;
+        self.seen[from as usize] = s;
+        self.heap.push(Reverse((h[from as usize], from)));
+        let mut best = UNREACHABLE;
+        while let Some(Reverse((f, u))) = self.heap.pop() {
+            if f > best {
+                break;
+            }
+            let ui = u as usize;
+            if self.settled[ui] == s || f != self.g[ui] + h[ui] {
+                continue;
+            }
+            self.settled[ui] = s;
+            self.order.push(u);
+            if u == to {
+                best = f;
+                continue;
+            }
+            let gu = self.g[ui];
+            for &l in topo.out_links(u) {
+                let v = topo.re[l as usize];
+                let vi = v as usize;
+                if self.blocked_link[l as usize] == s
+                    || self.blocked_node[vi] == s
+                    || !leg.feas.link_ok(l)
+                    || !leg.node_ok(v)
+                    || h[vi] == UNREACHABLE
+                    || self.settled[vi] == s
+                {
+                    continue;
+                }
+                let ng = gu + link_key(leg.metric[l as usize]);
+                if self.seen[vi] != s || ng < self.g[vi] {
+                    self.seen[vi] = s;
+                    self.g[vi] = ng;
+                    self.heap.push(Reverse((ng + h[vi], v)));
+                }
+            }
+        }
+        if best == UNREACHABLE {
+            return None;
+        }
+        // Nodes that reach `to` along tight links.
+        let tight = |this: &Search, l: LinkIx| {
+            let (a, b) = (topo.lo[l as usize] as usize, topo.re[l as usize] as usize);
+            this.settled[a] == s
+                && this.settled[b] == s
+                && this.blocked_link[l as usize] != s
+                && leg.feas.link_ok(l)
+                && this.g[a] + link_key(leg.metric[l as usize]) == this.g[b]
+        };
+        self.good[to as usize] = s;
+        self.stack.clear();
+        self.stack.push(to);
+        while let Some(v) = self.stack.pop() {
+            for &l in topo.in_links(v) {
+                let u = topo.lo[l as usize];
+                if self.good[u as usize] != s && tight(self, l) {
+                    self.good[u as usize] = s;
+                    self.stack.push(u);
+                }
+            }
+        }
+        let mut path = Path::single(from);
+        let mut u = from;
+        while u != to {
+            let next = topo
+                .out_links(u)
+                .iter()
+                .copied()
+                .find(|&l| self.good[topo.re[l as usize] as usize] == s && tight(self, l))
+                .expect("a tight link continues every good node");
+            u = topo.re[next as usize];
+            path.nodes.push(u);
+            path.links.push(next);
+        }
+        Some((path, self.g[to as usize]))
+    }
+}

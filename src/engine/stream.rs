@@ -1,0 +1,144 @@
+//! Whole candidate paths, through every waypoint, lazily, in the contract's order.
+//!
+//! A candidate is one path per leg, concatenated. Its cost and hops are sums over the legs, and
+//! since every path of a leg ends at the same waypoint (and none is a prefix of another), its id
+//! sequence compares leg by leg. Hence the order of candidates is the order of leg-index tuples
+//! under (total key, legs' sequences), which is monotone in each index: a best-first search over
+//! tuples, each with one canonical parent, yields them in order, pulling leg paths from Yen only
+//! as far as needed.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use super::feasible::Feasible;
+use super::search::{Key, LegGraph, Search};
+use super::topology::{Path, Topology};
+use super::yen::{LegPaths, LegSpec};
+
+/// Where a waypoint sits on a candidate path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaypointAt {
+    /// A node waypoint at this node position.
+    Node(usize),
+    /// A link waypoint at this link position.
+    Link(usize),
+}
+
+/// A candidate path with its key and its waypoints' positions.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// The path.
+    pub path: Path,
+    /// `(cost, hops)` key in the policy metric.
+    pub key: Key,
+    /// The waypoints' positions, in order.
+    pub waypoints: Vec<WaypointAt>,
+}
+
+/// The graph a policy's candidates are searched in.
+#[derive(Clone, Copy)]
+pub struct PolicyGraph<'a> {
+    /// The topology.
+    pub topo: &'a Topology,
+    /// The feasible graph.
+    pub feas: &'a Feasible,
+    /// The policy metric of each link.
+    pub metric: &'a [u64],
+}
+
+impl<'a> PolicyGraph<'a> {
+    fn leg(&self, spec: &LegSpec) -> LegGraph<'a> {
+        LegGraph {
+            topo: self.topo,
+            feas: self.feas,
+            metric: self.metric,
+            banned: spec.banned(self.topo),
+        }
+    }
+}
+
+/// The candidates of a policy in order.
+pub struct PathStream {
+    specs: Vec<LegSpec>,
+    legs: Vec<LegPaths>,
+    heap: BinaryHeap<Reverse<(Key, Vec<u32>, Vec<usize>, usize)>>,
+}
+
+impl PathStream {
+    /// Starts the stream; `Err(i)` when leg `i` has no path at all.
+    pub fn new(
+        graph: &PolicyGraph,
+        specs: Vec<LegSpec>,
+        search: &mut Search,
+    ) -> Result<PathStream, usize> {
+        let mut legs = Vec::with_capacity(specs.len());
+        for (i, spec) in specs.iter().enumerate() {
+            let leg = LegPaths::new(&graph.leg(spec), *spec, search);
+            if leg.is_empty() {
+                return Err(i);
+            }
+            legs.push(leg);
+        }
+        let mut stream = PathStream {
+            specs,
+            legs,
+            heap: BinaryHeap::new(),
+        };
+        let start = vec![0; stream.specs.len()];
+        stream.push(graph, search, start, 0);
+        Ok(stream)
+    }
+
+    fn push(&mut self, graph: &PolicyGraph, search: &mut Search, ix: Vec<usize>, axis: usize) {
+        if let Some((path, key)) = self.assemble(graph, search, &ix) {
+            let seq = graph.topo.rank_seq(&path);
+            self.heap.push(Reverse((key, seq, ix, axis)));
+        }
+    }
+
+    fn assemble(
+        &mut self,
+        graph: &PolicyGraph,
+        search: &mut Search,
+        ix: &[usize],
+    ) -> Option<(Path, Key)> {
+        let mut path: Option<Path> = None;
+        let mut key: Key = 0;
+        for (m, &k) in ix.iter().enumerate() {
+            let lg = graph.leg(&self.specs[m]);
+            let leg = self.legs[m].get(k, &lg, search)?;
+            key += leg.key;
+            match &mut path {
+                None => path = Some(leg.path.clone()),
+                Some(p) => p.extend(&leg.path),
+            }
+        }
+        path.map(|p| (p, key))
+    }
+
+    /// The next candidate, or `None` when every combination has been produced.
+    pub fn next(&mut self, graph: &PolicyGraph, search: &mut Search) -> Option<Candidate> {
+        let Reverse((key, _, ix, axis)) = self.heap.pop()?;
+        for m in axis..ix.len() {
+            let mut child = ix.clone();
+            child[m] += 1;
+            self.push(graph, search, child, m);
+        }
+        let (path, _) = self.assemble(graph, search, &ix)?;
+        let mut waypoints = Vec::with_capacity(self.specs.len().saturating_sub(1));
+        let mut pos = 0;
+        for (m, &k) in ix.iter().enumerate().take(self.specs.len() - 1) {
+            let lg = graph.leg(&self.specs[m]);
+            pos += self.legs[m].get(k, &lg, search)?.path.hops();
+            waypoints.push(match self.specs[m].link {
+                Some(_) => WaypointAt::Link(pos - 1),
+                None => WaypointAt::Node(pos),
+            });
+        }
+        Some(Candidate {
+            path,
+            key,
+            waypoints,
+        })
+    }
+}

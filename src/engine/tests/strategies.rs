@@ -1,0 +1,362 @@
+//! proptest strategies for small, valid single-policy bodies: 3–7 nodes (some not SR-capable),
+//! directed links with parallels and both directions, igp 1–3 (never 0), small te, half-unit
+//! delays, physical and per-class bandwidths (-1 unknown), affinities under a mask, SRLGs, 0–2
+//! waypoints and exclusions (nodes or links), msd, `dis`, both encodings, 1–3 algorithm entries.
+//!
+//! A [`Spec`] is plain numbers that shrink towards the simplest case (fewer nodes and links, no
+//! waypoint, SR everywhere, metric igp, no constraint); [`Spec::body`] maps it to a JSON body.
+//! Indices wrap (`% n`), so a shrunk node list never leaves a dangling reference and every body is
+//! valid: `he != te`, unique ids and SIDs, every id it names exists.
+
+use proptest::collection::vec;
+use proptest::option::weighted as maybe;
+use proptest::prelude::*;
+use serde_json::{json, Map, Value};
+
+use crate::model::JobType;
+
+/// Node ids; their byte order differs from their input order on purpose.
+const NAMES: [&str; 7] = ["R4", "A", "R10", "b", "R1", "Z", "C"];
+/// Physical link bandwidths (-1: unknown).
+const PHYSICAL: [f64; 5] = [100.0, 50.0, 20.0, 10.0, -1.0];
+/// Class available bandwidths.
+const AVAILABLE: [f64; 5] = [100.0, 50.0, 25.5, 10.0, 0.0];
+/// Requested bandwidths.
+const REQUESTED: [f64; 5] = [0.0, 10.0, 20.0, 25.5, 50.0];
+/// `flow_factor` values.
+const FLOW: [f64; 4] = [1.0, 1.5, 2.0, 0.5];
+/// The one QoS class of bod bodies.
+const CLASS: &str = "Gold";
+
+/// A node: SR-capable unless `non_sr`.
+#[derive(Clone, Debug)]
+pub struct NodeSpec {
+    non_sr: bool,
+    no_ip: bool,
+}
+
+/// A link `a → b` (indices wrap), and its reverse when `reverse`.
+#[derive(Clone, Debug)]
+pub struct LinkSpec {
+    a: u8,
+    b: u8,
+    reverse: bool,
+    non_sr: bool,
+    no_ip: bool,
+    igp: u64,
+    te: u64,
+    half_delay: u8,
+    physical: usize,
+    no_class: bool,
+    available: usize,
+    affi: u64,
+    srlg: Option<u64>,
+}
+
+/// The policy; `inc` and `exc` index the nodes then the links (wrapping).
+#[derive(Clone, Debug)]
+pub struct PolicySpec {
+    he: u8,
+    te: u8,
+    metric: usize,
+    bd: usize,
+    affi: u64,
+    mask: Option<u64>,
+    inc: Vec<u16>,
+    exc: Vec<u16>,
+    msd: Option<u64>,
+    dis: bool,
+}
+
+/// An algorithm entry; `None` fields are left to the preset.
+#[derive(Clone, Debug)]
+pub struct EntrySpec {
+    algo: u8,
+    sorter: Option<usize>,
+    top: Option<u64>,
+    limit: Option<u8>,
+    loose: Option<bool>,
+}
+
+/// A whole body.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    bod: bool,
+    nodes: Vec<NodeSpec>,
+    links: Vec<LinkSpec>,
+    policy: PolicySpec,
+    entries: Vec<EntrySpec>,
+    flow: usize,
+    encoding: Option<bool>,
+    long_names: bool,
+    hex: bool,
+}
+
+fn node() -> impl Strategy<Value = NodeSpec> {
+    (prop::bool::weighted(0.1), prop::bool::weighted(0.2))
+        .prop_map(|(non_sr, no_ip)| NodeSpec { non_sr, no_ip })
+}
+
+fn link() -> impl Strategy<Value = LinkSpec> {
+    let ends = (any::<u8>(), any::<u8>(), prop::bool::weighted(0.6));
+    let sr = (prop::bool::weighted(0.07), prop::bool::weighted(0.2));
+    let metrics = (1..=3u64, 1..=3u64, 1..=6u8);
+    let band = (
+        0..PHYSICAL.len(),
+        prop::bool::weighted(0.1),
+        0..AVAILABLE.len(),
+    );
+    let tags = (0..4u64, maybe(0.2, 1..=3u64));
+    (ends, sr, metrics, band, tags).prop_map(
+        |((a, b, reverse), (non_sr, no_ip), (igp, te, half_delay), band, (affi, srlg))| LinkSpec {
+            a,
+            b,
+            reverse,
+            non_sr,
+            no_ip,
+            igp,
+            te,
+            half_delay,
+            physical: band.0,
+            no_class: band.1,
+            available: band.2,
+            affi,
+            srlg,
+        },
+    )
+}
+
+fn policy() -> impl Strategy<Value = PolicySpec> {
+    let ends = (any::<u8>(), any::<u8>(), 0..3usize);
+    let constraints = (0..REQUESTED.len(), 0..4u64, maybe(0.3, 1..4u64));
+    let lists = (vec(any::<u16>(), 0..=2), vec(any::<u16>(), 0..=2));
+    let extras = (maybe(0.25, 1..=4u64), prop::bool::weighted(0.15));
+    (ends, constraints, lists, extras).prop_map(
+        |((he, te, metric), (bd, affi, mask), (inc, exc), (msd, dis))| PolicySpec {
+            he,
+            te,
+            metric,
+            bd,
+            affi,
+            mask,
+            inc,
+            exc,
+            msd,
+            dis,
+        },
+    )
+}
+
+fn entry() -> impl Strategy<Value = EntrySpec> {
+    let fields = (
+        maybe(0.7, 0..3usize),
+        maybe(0.7, 0..=5u64),
+        maybe(0.2, 0..8u8),
+    );
+    (0..2u8, fields, maybe(0.5, any::<bool>())).prop_map(|(algo, (sorter, top, limit), loose)| {
+        EntrySpec {
+            algo,
+            sorter,
+            top,
+            limit,
+            loose,
+        }
+    })
+}
+
+/// Small valid single-policy bodies of both job types.
+pub fn spec() -> impl Strategy<Value = Spec> {
+    let graph = (vec(node(), 3..=7), vec(link(), 1..=9), policy());
+    let global = (
+        vec(entry(), 1..=3),
+        0..FLOW.len(),
+        maybe(0.6, any::<bool>()),
+    );
+    let style = (
+        any::<bool>(),
+        prop::bool::weighted(0.2),
+        prop::bool::weighted(0.3),
+    );
+    (graph, global, style).prop_map(
+        |((nodes, links, policy), (entries, flow, encoding), (bod, long_names, hex))| Spec {
+            bod,
+            nodes,
+            links,
+            policy,
+            entries,
+            flow,
+            encoding,
+            long_names,
+            hex,
+        },
+    )
+}
+
+impl Spec {
+    /// The job type and the JSON body.
+    pub fn body(&self) -> (JobType, Value) {
+        let n = self.nodes.len();
+        let (lo_key, re_key, bd_key, affi_key) = match self.long_names {
+            true => ("local", "remote", "bandwidth", "affinity"),
+            false => ("lo", "re", "bd", "affi"),
+        };
+        let nodes: Vec<Value> = (0..n).map(|i| self.node(i)).collect();
+        let mut links = vec![];
+        for (k, l) in self.links.iter().enumerate() {
+            let lo = l.a as usize % n;
+            let re = (lo + 1 + l.b as usize % (n - 1)) % n;
+            let mut ends = vec![(lo, re, 0)];
+            if l.reverse {
+                ends.push((re, lo, 1));
+            }
+            for (from, to, side) in ends {
+                let mut link = Map::new();
+                let id = format!("{}-{}.{k}", NAMES[from], NAMES[to]);
+                link.insert("id".into(), json!(id));
+                link.insert(lo_key.into(), json!(NAMES[from]));
+                link.insert(re_key.into(), json!(NAMES[to]));
+                if !l.no_ip {
+                    link.insert("ip".into(), json!(format!("192.168.{k}.{}", side + 1)));
+                }
+                if !l.non_sr {
+                    link.insert("sid".into(), json!(24000 + 2 * k + side));
+                }
+                link.insert("igp".into(), json!(l.igp));
+                link.insert("te".into(), json!(l.te));
+                link.insert("delay".into(), json!(f64::from(l.half_delay) / 2.0));
+                link.insert(bd_key.into(), json!(PHYSICAL[l.physical]));
+                link.insert(affi_key.into(), self.bits(l.affi));
+                if let Some(g) = l.srlg {
+                    link.insert("srlg".into(), json!([g]));
+                }
+                if !l.no_class {
+                    let b = AVAILABLE[l.available];
+                    let class = json!({"class": CLASS, "bandwidth_reserve": 100.0,
+                                       "bandwidth_available": b});
+                    link.insert("qos_class".into(), json!([class]));
+                }
+                links.push(Value::Object(link));
+            }
+        }
+        let ids: Vec<String> = (0..n)
+            .map(|i| NAMES[i].to_owned())
+            .chain(
+                links
+                    .iter()
+                    .map(|l| l["id"].as_str().expect("id").to_owned()),
+            )
+            .collect();
+        let body = json!({
+            "nodes": nodes,
+            "links": links,
+            "sr_policy": self.sr_policy(&ids),
+            "global": self.global(),
+        });
+        let job_type = match self.bod {
+            true => JobType::BodPasta,
+            false => JobType::NonbodPasta,
+        };
+        (job_type, body)
+    }
+
+    fn node(&self, i: usize) -> Value {
+        let mut node = json!({"id": NAMES[i]});
+        if !self.nodes[i].no_ip {
+            node["ip"] = json!(format!("10.0.0.{i}"));
+        }
+        if !self.nodes[i].non_sr {
+            node["sid"] = json!(16000 + i);
+        }
+        node
+    }
+
+    /// Affinity bits, as an integer or a hex string.
+    fn bits(&self, bits: u64) -> Value {
+        match self.hex {
+            true => json!(format!("0x{bits:x}")),
+            false => json!(bits),
+        }
+    }
+
+    fn sr_policy(&self, ids: &[String]) -> Value {
+        let p = &self.policy;
+        let n = self.nodes.len();
+        let he = p.he as usize % n;
+        let te = (he + 1 + p.te as usize % (n - 1)) % n;
+        let pick = |k: &u16| ids[*k as usize % ids.len()].clone();
+        let mut exc: Vec<String> = p.exc.iter().map(pick).collect();
+        exc.dedup();
+        let mut policy = Map::new();
+        let long = self.long_names;
+        policy.insert(if long { "headend" } else { "he" }.into(), json!(NAMES[he]));
+        policy.insert(if long { "tailend" } else { "te" }.into(), json!(NAMES[te]));
+        let metric = ["igp", "te", "latency"][p.metric];
+        policy.insert("metric".into(), json!(metric));
+        policy.insert(
+            if long { "bandwidth" } else { "bd" }.into(),
+            json!(REQUESTED[p.bd]),
+        );
+        if let Some(mask) = p.mask {
+            policy.insert("mask".into(), self.bits(mask));
+            policy.insert(
+                if long { "affinity" } else { "affi" }.into(),
+                self.bits(p.affi),
+            );
+        }
+        if !p.inc.is_empty() {
+            let inc: Vec<String> = p.inc.iter().map(pick).collect();
+            policy.insert(if long { "include" } else { "inc" }.into(), json!(inc));
+        }
+        if !exc.is_empty() {
+            policy.insert(if long { "exclude" } else { "exc" }.into(), json!(exc));
+        }
+        if let Some(msd) = p.msd {
+            policy.insert("msd".into(), json!(msd));
+        }
+        if p.dis {
+            policy.insert(if long { "disjoint" } else { "dis" }.into(), json!(true));
+        }
+        if self.bod {
+            policy.insert("class".into(), json!(CLASS));
+        }
+        Value::Object(policy)
+    }
+
+    fn global(&self) -> Value {
+        let metric = self.policy.metric;
+        let entries: Vec<Value> = self.entries.iter().map(|e| e.json(metric)).collect();
+        let mut global = json!({"algorithm": entries, "flow_factor": FLOW[self.flow]});
+        if let Some(strict) = self.encoding {
+            global["encoding"] = json!(if strict { "strict" } else { "ecmp" });
+        }
+        global
+    }
+}
+
+impl EntrySpec {
+    /// The entry as JSON; `top` is raised to 1 when the entry is loose, as validation requires.
+    fn json(&self, metric: usize) -> Value {
+        let mut entry = json!({"algo": self.algo});
+        let sorter = self.sorter.unwrap_or(0);
+        if let Some(s) = self.sorter {
+            entry["sorter"] = json!(["metric", "min_hop", "max_min_band"][s]);
+        }
+        let loose = self.loose.unwrap_or(self.algo == 1);
+        if let Some(top) = self.top {
+            entry["top"] = json!(if loose { top.max(1) } else { top });
+        }
+        if let Some(l) = self.loose {
+            entry["loose"] = json!(l);
+        }
+        if let Some(raw) = self.limit {
+            let raw = u64::from(raw);
+            entry["limit"] = match (sorter, metric) {
+                (0, 2) => json!((raw + 1) as f64 / 2.0),
+                (0, _) => json!(raw + 1),
+                (1, _) => json!(raw % 4 + 1),
+                _ => json!([10.0, 20.0, 25.5, 50.0][raw as usize % 4]),
+            };
+        }
+        entry
+    }
+}

@@ -1,0 +1,344 @@
+//! The wire body → [`Request`], by hand: every field read by its short name first and its long
+//! alias as fallback, every default and algorithm preset applied, every problem collected with its
+//! JSON path. Never panics, never stops at the first problem.
+//!
+//! Reading rules:
+//! - Unknown keys are ignored, and so are keys a job type does not use: `former` outside
+//!   `bod_modified`, `path` and `traffic_flow` of a policy outside list bodies, `congested_link`
+//!   outside `bod_congest_reopt`. A `null` member counts as absent.
+//! - Integers are JSON numbers with an integral value (`10.0` is 10); numeric strings are not
+//!   numbers. Affinity values (`affi`, `mask`) are a non-negative integer or a hex string with an
+//!   optional `0x`/`0X` (so `"10"` is sixteen), at most 64 bits.
+//!
+//! Upper bounds (beyond them a value is a mistake, and arithmetic stays exact):
+//! - `igp`, `te` (link metrics), node, prefix and adjacency SIDs, `srlg` values, `priority`,
+//!   `max_changes`, `top`: at most `u32::MAX` (`top` also at most [`Limits::max_top`]).
+//! - `delay`: 0 ..= [`MAX_DELAY`] (1e9), so `delay_milli` stays below 1e12.
+//! - bandwidths, `traffic_flow`, `limit`: 0 ..= [`MAX_BANDWIDTH`] (1e18); a link's `bd` may be -1.
+//! - `flow_factor`, `traffic_ratio`: (0, [`MAX_FACTOR`]]; `priority_weight`, `bandwidth_weight`:
+//!   0 ..= [`MAX_FACTOR`] (1e6). `congest_threshold`, `target_threshold`: (0, 1].
+//! - flex-algo numbers (`algorithm` of a policy, `prefix_algorithm`): 0 ..= 255; `msd`: 1 ..= 255;
+//!   `algo`: 0 or 1.
+//!
+//! Cross-references and sizes are [`super::validate`]'s. When parsing found a problem, or the body
+//! used a long alias, the validation runs here too, on the partial request: it skips every value
+//! that failed to parse (so one mistake is reported once) and names keys as the body wrote them.
+
+mod policy;
+pub(crate) mod reader;
+mod topology;
+
+use serde_json::Value;
+
+use self::reader::{boolean, choice, number, uint32, Collector, Floor, Key, Loc, Reader};
+use super::{
+    AlgorithmEntry, Encoding, Global, JobType, Limits, Problems, ReoptMode, Request, Sorter,
+    Sorting,
+};
+
+/// Largest `delay` accepted.
+pub(crate) const MAX_DELAY: f64 = 1e9;
+/// Largest bandwidth, traffic or `limit` accepted.
+pub(crate) const MAX_BANDWIDTH: f64 = 1e18;
+/// Largest `flow_factor`, `traffic_ratio`, `priority_weight`, `bandwidth_weight` accepted.
+pub(crate) const MAX_FACTOR: f64 = 1e6;
+/// Largest flex-algo number.
+pub(crate) const MAX_FLEX_ALGO: u32 = 255;
+/// Largest `msd`.
+pub(crate) const MAX_MSD: u32 = 255;
+
+/// Keys of the body.
+pub(crate) const BODY_KEYS: &[Key] = &[
+    Key::new("nodes"),
+    Key::new("links"),
+    Key::new("sr_policy"),
+    Key::new("global"),
+    Key::new("congested_link"),
+];
+/// Keys of a node.
+pub(crate) const NODE_KEYS: &[Key] = &[
+    Key::new("id"),
+    Key::new("ip"),
+    Key::new("sid"),
+    Key::new("prefix"),
+];
+/// Keys of a node's flex-algo prefix SID.
+pub(crate) const PREFIX_KEYS: &[Key] = &[
+    Key::new("prefix"),
+    Key::new("prefix_algorithm"),
+    Key::new("prefix_sid"),
+];
+/// Keys of a link.
+pub(crate) const LINK_KEYS: &[Key] = &[
+    Key::new("id"),
+    Key::aliased("lo", "local"),
+    Key::aliased("re", "remote"),
+    Key::new("ip"),
+    Key::new("sid"),
+    Key::new("igp"),
+    Key::new("te"),
+    Key::new("delay"),
+    Key::aliased("bd", "bandwidth"),
+    Key::aliased("affi", "affinity"),
+    Key::new("srlg"),
+    Key::new("traffic_flow"),
+    Key::new("qos_class"),
+];
+/// Keys of a link's QoS class.
+pub(crate) const QOS_KEYS: &[Key] = &[
+    Key::new("class"),
+    Key::new("bandwidth_reserve"),
+    Key::new("bandwidth_available"),
+    Key::new("traffic_flow"),
+];
+/// Keys of a policy.
+pub(crate) const POLICY_KEYS: &[Key] = &[
+    Key::new("id"),
+    Key::aliased("he", "headend"),
+    Key::aliased("te", "tailend"),
+    Key::new("metric"),
+    Key::aliased("bd", "bandwidth"),
+    Key::aliased("affi", "affinity"),
+    Key::new("mask"),
+    Key::aliased("inc", "include"),
+    Key::aliased("exc", "exclude"),
+    Key::aliased("dis", "disjoint"),
+    Key::new("class"),
+    Key::new("priority"),
+    Key::new("msd"),
+    Key::new("former"),
+    Key::new("algorithm"),
+    Key::new("path"),
+    Key::new("traffic_flow"),
+];
+/// Keys of a policy's `former` placement.
+pub(crate) const FORMER_KEYS: &[Key] = &[
+    Key::new("path"),
+    Key::aliased("bd", "bandwidth"),
+    Key::new("class"),
+];
+/// Keys of an entry of `global.algorithm`.
+pub(crate) const ALGORITHM_KEYS: &[Key] = &[
+    Key::new("algo"),
+    Key::new("sorter"),
+    Key::new("top"),
+    Key::new("limit"),
+    Key::new("loose"),
+];
+/// Keys of `global`.
+pub(crate) const GLOBAL_KEYS: &[Key] = &[
+    Key::new("algorithm"),
+    Key::new("flow_factor"),
+    Key::new("real_traffic"),
+    Key::new("traffic_ratio"),
+    Key::aliased("sorting", "sorter"),
+    Key::new("reopt_mode"),
+    Key::new("congest_threshold"),
+    Key::new("target_threshold"),
+    Key::new("priority_weight"),
+    Key::new("bandwidth_weight"),
+    Key::new("max_changes"),
+    Key::new("encoding"),
+    Key::new("echo_topology"),
+    Key::aliased("prioriry_prefer", "priority_prefer"),
+    Key::new("traffic_prefer"),
+];
+
+/// Parses a wire body for a job type: the request with every default applied, or every problem
+/// found (type, range and cross-reference problems alike), paths as the body wrote them.
+pub(super) fn request(
+    job_type: JobType,
+    body: &Value,
+    limits: &Limits,
+) -> Result<Request, Problems> {
+    let mut c = Collector::default();
+    let request = body_of(&mut c, job_type, body);
+    if c.problems.is_empty() && c.renames.is_empty() {
+        return Ok(request);
+    }
+    let mut found = Problems::default();
+    super::validate::check(job_type, &request, limits, &c.failed, &mut found);
+    for mut problem in found.0 {
+        problem.path = renamed(&problem.path, &c);
+        c.problems.0.push(problem);
+    }
+    if c.problems.is_empty() {
+        Ok(request)
+    } else {
+        Err(super::validate::capped(c.problems))
+    }
+}
+
+/// `path` with its longest prefix read by an alias written as the body wrote it.
+fn renamed(path: &str, c: &Collector) -> String {
+    let boundaries = path
+        .char_indices()
+        .filter(|(_, ch)| matches!(ch, '.' | '['))
+        .map(|(i, _)| i)
+        .chain([path.len()]);
+    let longest = boundaries
+        .filter_map(|end| c.renames.get(&path[..end]).map(|w| (end, w)))
+        .last();
+    match longest {
+        Some((end, written)) => format!("{written}{}", &path[end..]),
+        None => path.to_owned(),
+    }
+}
+
+/// The whole body.
+fn body_of(c: &mut Collector, job_type: JobType, body: &Value) -> Request {
+    let mut request = Request {
+        nodes: Vec::new(),
+        links: Vec::new(),
+        policies: Vec::new(),
+        global: Global::default(),
+        congested_link: Vec::new(),
+    };
+    let Some(r) = Reader::new(c, body, Loc::root(), BODY_KEYS) else {
+        return request;
+    };
+    request.nodes = match r.require(c, "nodes") {
+        Some((v, loc)) => reader::list(c, v, &loc, topology::node).unwrap_or_default(),
+        None => Vec::new(),
+    };
+    request.links = match r.require(c, "links") {
+        Some((v, loc)) => reader::list(c, v, &loc, topology::link).unwrap_or_default(),
+        None => Vec::new(),
+    };
+    request.policies = policy::policies(c, &r, job_type);
+    if let Some((v, loc)) = r.get(c, "global") {
+        request.global = global(c, v, loc);
+    }
+    if job_type == JobType::BodCongestReopt {
+        request.congested_link = r.with(c, "congested_link", reader::ids).unwrap_or_default();
+    }
+    request
+}
+
+/// `global`, defaults applied.
+fn global(c: &mut Collector, v: &Value, loc: Loc) -> Global {
+    let mut g = Global::default();
+    let Some(r) = Reader::new(c, v, loc, GLOBAL_KEYS) else {
+        return g;
+    };
+    if let Some(entries) = r.list(c, "algorithm", algorithm_entry) {
+        if !entries.is_empty() {
+            g.algorithm = entries;
+        }
+    }
+    let positive =
+        |c: &mut Collector, v: &Value, loc: &Loc| number(c, v, loc, Floor::AboveZero, MAX_FACTOR);
+    let weight =
+        |c: &mut Collector, v: &Value, loc: &Loc| number(c, v, loc, Floor::Zero, MAX_FACTOR);
+    let fraction =
+        |c: &mut Collector, v: &Value, loc: &Loc| number(c, v, loc, Floor::AboveZero, 1.0);
+    g.flow_factor = r.with(c, "flow_factor", positive).unwrap_or(g.flow_factor);
+    g.real_traffic = r.with(c, "real_traffic", boolean).unwrap_or(g.real_traffic);
+    g.traffic_ratio = r
+        .with(c, "traffic_ratio", positive)
+        .unwrap_or(g.traffic_ratio);
+    g.sorting = r
+        .with(c, "sorting", |c, v, loc| {
+            choice(c, v, loc, "sorting", SORTINGS)
+        })
+        .unwrap_or(g.sorting);
+    g.reopt_mode = r
+        .with(c, "reopt_mode", |c, v, loc| {
+            choice(c, v, loc, "reopt_mode", REOPT_MODES)
+        })
+        .unwrap_or(g.reopt_mode);
+    g.congest_threshold = r
+        .with(c, "congest_threshold", fraction)
+        .unwrap_or(g.congest_threshold);
+    g.target_threshold = r
+        .with(c, "target_threshold", fraction)
+        .unwrap_or(g.target_threshold);
+    g.priority_weight = r
+        .with(c, "priority_weight", weight)
+        .unwrap_or(g.priority_weight);
+    g.bandwidth_weight = r
+        .with(c, "bandwidth_weight", weight)
+        .unwrap_or(g.bandwidth_weight);
+    g.max_changes = r.with(c, "max_changes", |c, v, loc| uint32(c, v, loc, 0, u32::MAX));
+    g.encoding = r
+        .with(c, "encoding", |c, v, loc| {
+            choice(c, v, loc, "encoding", ENCODINGS)
+        })
+        .unwrap_or(g.encoding);
+    g.echo_topology = r
+        .with(c, "echo_topology", boolean)
+        .unwrap_or(g.echo_topology);
+    // Accepted for compatibility, no effect: only checked.
+    r.with(c, "prioriry_prefer", preference);
+    r.with(c, "traffic_prefer", preference);
+    g
+}
+
+/// An entry of `global.algorithm`: its `algo`'s preset, overridden by the fields given.
+fn algorithm_entry(c: &mut Collector, v: &Value, loc: Loc) -> AlgorithmEntry {
+    let Some(r) = Reader::new(c, v, loc, ALGORITHM_KEYS) else {
+        return AlgorithmEntry::preset(0);
+    };
+    let algo = r.with(c, "algo", algo).unwrap_or(0);
+    let mut e = AlgorithmEntry::preset(algo);
+    e.sorter = r
+        .with(c, "sorter", |c, v, loc| {
+            choice(c, v, loc, "sorter", SORTERS)
+        })
+        .unwrap_or(e.sorter);
+    e.top = r
+        .with(c, "top", |c, v, loc| uint32(c, v, loc, 0, u32::MAX))
+        .unwrap_or(e.top);
+    e.limit = r
+        .with(c, "limit", |c, v, loc| {
+            number(c, v, loc, Floor::Zero, MAX_BANDWIDTH)
+        })
+        .unwrap_or(e.limit);
+    e.loose = r.with(c, "loose", boolean).unwrap_or(e.loose);
+    e
+}
+
+/// `algo`: 0 or 1 (`1.0` is 1).
+fn algo(c: &mut Collector, v: &Value, loc: &Loc) -> Option<u8> {
+    match v.as_f64() {
+        Some(f) if f == 0.0 => Some(0),
+        Some(f) if f == 1.0 => Some(1),
+        _ => {
+            c.fail(loc, "must be 0 or 1");
+            None
+        }
+    }
+}
+
+/// `prioriry_prefer` / `traffic_prefer`: `HIGH` or `LOW`, any case.
+fn preference(c: &mut Collector, v: &Value, loc: &Loc) -> Option<()> {
+    match v.as_str() {
+        Some(s) if s.eq_ignore_ascii_case("high") || s.eq_ignore_ascii_case("low") => Some(()),
+        Some(s) => {
+            c.fail(
+                loc,
+                format!("unknown preference {s:?} (expected HIGH or LOW)"),
+            );
+            None
+        }
+        None => {
+            c.fail(loc, "must be a string (HIGH or LOW)");
+            None
+        }
+    }
+}
+
+const SORTINGS: &[(&str, Sorting)] = &[
+    ("bandwidth_desc", Sorting::BandwidthDesc),
+    ("bandwidth_asc", Sorting::BandwidthAsc),
+    ("priority_desc", Sorting::PriorityDesc),
+    ("priority_asc", Sorting::PriorityAsc),
+];
+const REOPT_MODES: &[(&str, ReoptMode)] =
+    &[("loose", ReoptMode::Loose), ("strict", ReoptMode::Strict)];
+const ENCODINGS: &[(&str, Encoding)] = &[("ecmp", Encoding::Ecmp), ("strict", Encoding::Strict)];
+const SORTERS: &[(&str, Sorter)] = &[
+    ("metric", Sorter::Metric),
+    ("min_hop", Sorter::MinHop),
+    ("max_min_band", Sorter::MaxMinBand),
+];

@@ -1,0 +1,426 @@
+//! Reading loose JSON by hand: typed access to an object's keys (short name first, then alias)
+//! that records a problem, with its JSON path, for every value of the wrong type or out of range.
+//!
+//! Nothing here panics on any JSON value, and nothing stops at the first problem: a value that
+//! fails gives `None` (the caller uses a placeholder) and its path is remembered as failed, so
+//! that validation does not report it a second time.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{Map, Value};
+
+use crate::model::{Problems, SegPath};
+
+/// A key of a wire object: its short name and, for some keys, the long alias read when the short
+/// name is absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Key {
+    /// The short name (the one output uses).
+    pub(crate) name: &'static str,
+    /// The long alias, if the key has one.
+    pub(crate) alias: Option<&'static str>,
+}
+
+impl Key {
+    /// A key without alias.
+    pub(crate) const fn new(name: &'static str) -> Key {
+        Key { name, alias: None }
+    }
+
+    /// A key with a long alias.
+    pub(crate) const fn aliased(name: &'static str, alias: &'static str) -> Key {
+        Key {
+            name,
+            alias: Some(alias),
+        }
+    }
+}
+
+/// What parsing found so far.
+#[derive(Debug, Default)]
+pub(crate) struct Collector {
+    /// Every problem, in document order, paths as written in the body.
+    pub(crate) problems: Problems,
+    /// Canonical paths (short names) of values that failed to parse, or are missing though required.
+    pub(crate) failed: HashSet<String>,
+    /// Canonical path → path as written, for every key that was read by its alias.
+    pub(crate) renames: HashMap<String, String>,
+}
+
+impl Collector {
+    /// Records a problem at `loc` and marks it failed.
+    pub(crate) fn fail(&mut self, loc: &Loc, message: impl Into<String>) {
+        self.problems.push(loc.shown(), message);
+        self.failed.insert(loc.canon.clone());
+    }
+
+    /// Marks `loc` failed without a problem of its own (its cause was reported elsewhere).
+    pub(crate) fn taint(&mut self, loc: &Loc) {
+        self.failed.insert(loc.canon.clone());
+    }
+
+    /// Whether `loc` failed.
+    pub(crate) fn has_failed(&self, loc: &Loc) -> bool {
+        self.failed.contains(&loc.canon)
+    }
+}
+
+/// Where a value is: its canonical path (short names) and its path as written in the body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Loc {
+    canon: String,
+    written: String,
+}
+
+impl Loc {
+    /// The whole body.
+    pub(crate) fn root() -> Loc {
+        Loc::default()
+    }
+
+    /// The member `name` of this object, written as `written`.
+    pub(crate) fn key(&self, name: &str, written: &str) -> Loc {
+        fn join(base: &str, key: &str) -> String {
+            if base.is_empty() {
+                key.to_owned()
+            } else {
+                format!("{base}.{key}")
+            }
+        }
+        Loc {
+            canon: join(&self.canon, name),
+            written: join(&self.written, written),
+        }
+    }
+
+    /// The element `i` of this array.
+    pub(crate) fn index(&self, i: usize) -> Loc {
+        Loc {
+            canon: format!("{}[{i}]", self.canon),
+            written: format!("{}[{i}]", self.written),
+        }
+    }
+
+    /// The path as written, `$` for the whole body.
+    pub(crate) fn shown(&self) -> String {
+        if self.written.is_empty() {
+            "$".to_owned()
+        } else {
+            self.written.clone()
+        }
+    }
+}
+
+/// An object being read, with the table of its accepted keys.
+pub(crate) struct Reader<'v> {
+    obj: &'v Map<String, Value>,
+    loc: Loc,
+    keys: &'static [Key],
+}
+
+impl<'v> Reader<'v> {
+    /// Reads `value` as an object with these keys, or records `must be an object`.
+    pub(crate) fn new(
+        c: &mut Collector,
+        value: &'v Value,
+        loc: Loc,
+        keys: &'static [Key],
+    ) -> Option<Reader<'v>> {
+        match value {
+            Value::Object(obj) => Some(Reader { obj, loc, keys }),
+            _ => {
+                c.fail(&loc, "must be an object");
+                None
+            }
+        }
+    }
+
+    /// The location of key `name`, as if written with its short name.
+    pub(crate) fn loc(&self, name: &'static str) -> Loc {
+        self.loc.key(name, name)
+    }
+
+    /// The value of key `name` (short name first, then its alias) and where it is; `null` counts as
+    /// absent. `name` must be in the object's key table.
+    pub(crate) fn get(&self, c: &mut Collector, name: &'static str) -> Option<(&'v Value, Loc)> {
+        let key = self.keys.iter().find(|k| k.name == name);
+        debug_assert!(key.is_some(), "{name:?} is not in the key table");
+        let present = |n: &str| self.obj.get(n).filter(|v| !v.is_null());
+        if let Some(v) = present(name) {
+            return Some((v, self.loc(name)));
+        }
+        let alias = key.and_then(|k| k.alias)?;
+        let v = present(alias)?;
+        let loc = self.loc.key(name, alias);
+        c.renames.insert(loc.canon.clone(), loc.written.clone());
+        Some((v, loc))
+    }
+
+    /// A required key: its value, or `required` recorded.
+    pub(crate) fn require(
+        &self,
+        c: &mut Collector,
+        name: &'static str,
+    ) -> Option<(&'v Value, Loc)> {
+        let found = self.get(c, name);
+        if found.is_none() {
+            c.fail(&self.loc(name), "required");
+        }
+        found
+    }
+
+    /// Applies a reader of values to key `name`, if present.
+    pub(crate) fn with<T>(
+        &self,
+        c: &mut Collector,
+        name: &'static str,
+        read: impl FnOnce(&mut Collector, &'v Value, &Loc) -> Option<T>,
+    ) -> Option<T> {
+        let (v, loc) = self.get(c, name)?;
+        read(c, v, &loc)
+    }
+
+    /// A required id (a non-empty string); the empty placeholder when missing or wrong.
+    pub(crate) fn required_id(&self, c: &mut Collector, name: &'static str) -> String {
+        match self.require(c, name) {
+            Some((v, loc)) => id(c, v, &loc).unwrap_or_default(),
+            None => String::new(),
+        }
+    }
+
+    /// An array key, each element read by `item` (which gets the element's location).
+    pub(crate) fn list<T>(
+        &self,
+        c: &mut Collector,
+        name: &'static str,
+        item: impl FnMut(&mut Collector, &'v Value, Loc) -> T,
+    ) -> Option<Vec<T>> {
+        let (v, loc) = self.get(c, name)?;
+        list(c, v, &loc, item)
+    }
+}
+
+/// Reads an array, each element by `item`; `None` (and a problem) when `v` is not an array.
+pub(crate) fn list<'v, T>(
+    c: &mut Collector,
+    v: &'v Value,
+    loc: &Loc,
+    mut item: impl FnMut(&mut Collector, &'v Value, Loc) -> T,
+) -> Option<Vec<T>> {
+    match v {
+        Value::Array(items) => Some(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| item(c, v, loc.index(i)))
+                .collect(),
+        ),
+        _ => {
+            c.fail(loc, "must be an array");
+            None
+        }
+    }
+}
+
+/// A string.
+pub(crate) fn string(c: &mut Collector, v: &Value, loc: &Loc) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        _ => {
+            c.fail(loc, "must be a string");
+            None
+        }
+    }
+}
+
+/// An id or name: a non-empty string.
+pub(crate) fn id(c: &mut Collector, v: &Value, loc: &Loc) -> Option<String> {
+    match v {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        _ => {
+            c.fail(loc, "must be a non-empty string");
+            None
+        }
+    }
+}
+
+/// A list of ids; a wrong element becomes the empty placeholder.
+pub(crate) fn ids(c: &mut Collector, v: &Value, loc: &Loc) -> Option<Vec<String>> {
+    list(c, v, loc, |c, v, loc| id(c, v, &loc).unwrap_or_default())
+}
+
+/// A boolean.
+pub(crate) fn boolean(c: &mut Collector, v: &Value, loc: &Loc) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        _ => {
+            c.fail(loc, "must be true or false");
+            None
+        }
+    }
+}
+
+/// 2⁶⁴ as an f64: the first float too large for a u64.
+const TWO_POW_64: f64 = 18_446_744_073_709_551_616.0;
+
+/// Why a JSON number is not a `u64`.
+enum NotU64 {
+    /// Not a number, or not integral.
+    NotInteger,
+    /// Below zero.
+    Negative,
+    /// 2⁶⁴ or more.
+    TooLarge,
+}
+
+/// The integral value of a JSON number (10.0 is 10), if it is a non-negative integer below 2⁶⁴.
+fn integral(v: &Value) -> Result<u64, NotU64> {
+    let Value::Number(n) = v else {
+        return Err(NotU64::NotInteger);
+    };
+    if let Some(u) = n.as_u64() {
+        return Ok(u);
+    }
+    match n.as_f64() {
+        Some(f) if f.fract() != 0.0 || !f.is_finite() => Err(NotU64::NotInteger),
+        Some(f) if f < 0.0 => Err(NotU64::Negative),
+        Some(f) if f < TWO_POW_64 => Ok(f as u64),
+        Some(_) => Err(NotU64::TooLarge),
+        None => Err(NotU64::NotInteger),
+    }
+}
+
+/// An integer in `min..=max`.
+pub(crate) fn uint(c: &mut Collector, v: &Value, loc: &Loc, min: u64, max: u64) -> Option<u64> {
+    match integral(v) {
+        Ok(u) if (min..=max).contains(&u) => return Some(u),
+        Ok(u) if u < min => c.fail(loc, format!("must be at least {min}")),
+        Ok(_) | Err(NotU64::TooLarge) => c.fail(loc, format!("must be at most {max}")),
+        Err(_) if min == 0 => c.fail(loc, "must be a non-negative integer"),
+        Err(_) => c.fail(loc, format!("must be an integer, at least {min}")),
+    }
+    None
+}
+
+/// [`uint`] for a `u32` field.
+pub(crate) fn uint32(c: &mut Collector, v: &Value, loc: &Loc, min: u32, max: u32) -> Option<u32> {
+    uint(c, v, loc, min.into(), max.into()).and_then(|u| u32::try_from(u).ok())
+}
+
+/// The lower end of a number's range.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Floor {
+    /// `≥ 0`.
+    Zero,
+    /// `> 0`.
+    AboveZero,
+}
+
+/// A number (integer or not) above `floor` and at most `max`.
+pub(crate) fn number(
+    c: &mut Collector,
+    v: &Value,
+    loc: &Loc,
+    floor: Floor,
+    max: f64,
+) -> Option<f64> {
+    let Some(f) = v.as_f64().filter(|f| f.is_finite()) else {
+        c.fail(loc, "must be a number");
+        return None;
+    };
+    match floor {
+        Floor::Zero if f < 0.0 => c.fail(loc, "must not be negative"),
+        Floor::AboveZero if f <= 0.0 => c.fail(loc, "must be greater than 0"),
+        _ if f > max => c.fail(loc, format!("must be at most {max}")),
+        _ => return Some(f),
+    }
+    None
+}
+
+/// A physical bandwidth: `-1` (unknown, unlimited) or a number in `0..=max`.
+pub(crate) fn bandwidth_or_unknown(
+    c: &mut Collector,
+    v: &Value,
+    loc: &Loc,
+    max: f64,
+) -> Option<f64> {
+    match v.as_f64() {
+        Some(f) if f == -1.0 => Some(-1.0),
+        Some(f) if f < 0.0 => {
+            c.fail(loc, "must be -1 (unknown) or a non-negative number");
+            None
+        }
+        _ => number(c, v, loc, Floor::Zero, max),
+    }
+}
+
+/// Affinity bits: a non-negative integer, or a hex string with optional `0x`, at most 64 bits.
+pub(crate) fn affinity(c: &mut Collector, v: &Value, loc: &Loc) -> Option<u64> {
+    match v {
+        Value::Number(_) => match integral(v) {
+            Ok(u) => return Some(u),
+            Err(NotU64::TooLarge) => c.fail(loc, "exceeds 64 bits"),
+            Err(_) => c.fail(loc, "must be a non-negative integer or a hex string"),
+        },
+        Value::String(s) => {
+            let digits = s
+                .strip_prefix("0x")
+                .or_else(|| s.strip_prefix("0X"))
+                .unwrap_or(s);
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+                c.fail(loc, format!("{s:?} is not a hex number"));
+            } else {
+                let significant = digits.trim_start_matches('0');
+                if significant.len() > 16 {
+                    c.fail(loc, "exceeds 64 bits");
+                } else {
+                    return Some(u64::from_str_radix(significant, 16).unwrap_or(0));
+                }
+            }
+        }
+        _ => c.fail(loc, "must be a non-negative integer or a hex string"),
+    }
+    None
+}
+
+/// One of a closed set of names. `what` names the field in the message; `options` may list
+/// several names of one value (aliases): the message shows the first of each.
+pub(crate) fn choice<T: Copy + PartialEq>(
+    c: &mut Collector,
+    v: &Value,
+    loc: &Loc,
+    what: &str,
+    options: &[(&str, T)],
+) -> Option<T> {
+    if let Some(s) = v.as_str() {
+        if let Some((_, t)) = options.iter().find(|(name, _)| *name == s) {
+            return Some(*t);
+        }
+    }
+    let mut shown: Vec<&str> = Vec::new();
+    for (i, (name, t)) in options.iter().enumerate() {
+        if !options[..i].iter().any(|(_, u)| u == t) {
+            shown.push(name);
+        }
+    }
+    let expected = match shown.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    match v.as_str() {
+        Some(s) => c.fail(loc, format!("unknown {what} {s:?} (expected {expected})")),
+        None => c.fail(loc, format!("must be a string ({expected})")),
+    }
+    None
+}
+
+/// A placement shaped like a result's `segs`: an array (segments) of arrays (alternatives) of
+/// arrays of id strings. Ids are not checked against the topology.
+pub(crate) fn seg_path(c: &mut Collector, v: &Value, loc: &Loc) -> Option<SegPath> {
+    let before = c.problems.0.len();
+    let path = list(c, v, loc, |c, v, loc| {
+        list(c, v, &loc, |c, v, loc| ids(c, v, &loc).unwrap_or_default()).unwrap_or_default()
+    })?;
+    (c.problems.0.len() == before).then_some(path)
+}

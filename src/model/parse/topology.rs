@@ -1,0 +1,125 @@
+//! Parsing the topology: nodes (with their flex-algo prefix SIDs) and links (with their QoS
+//! classes). Each element of a list gives one value, a placeholder when it is not an object, so
+//! that indices stay those of the body.
+
+use serde_json::Value;
+
+use super::reader::{
+    affinity, bandwidth_or_unknown, number, string, uint, uint32, Collector, Floor, Loc, Reader,
+};
+use super::{LINK_KEYS, MAX_BANDWIDTH, MAX_DELAY, MAX_FLEX_ALGO, NODE_KEYS, PREFIX_KEYS, QOS_KEYS};
+use crate::model::{Link, Node, Prefix, QosClass};
+
+/// Largest SID, SRLG value and IGP/TE metric.
+const MAX_U32: u64 = u32::MAX as u64;
+
+/// One node.
+pub(super) fn node(c: &mut Collector, v: &Value, loc: Loc) -> Node {
+    let mut node = Node {
+        id: String::new(),
+        ip: None,
+        sid: None,
+        prefix: Vec::new(),
+    };
+    let Some(r) = Reader::new(c, v, loc, NODE_KEYS) else {
+        return node;
+    };
+    node.id = r.required_id(c, "id");
+    node.ip = r.with(c, "ip", string);
+    node.sid = r.with(c, "sid", sid);
+    node.prefix = r.list(c, "prefix", prefix).unwrap_or_default();
+    node
+}
+
+/// One flex-algo prefix SID of a node; a `prefix_sid` of 0 counts as none.
+fn prefix(c: &mut Collector, v: &Value, loc: Loc) -> Prefix {
+    let mut prefix = Prefix {
+        prefix: None,
+        algorithm: 0,
+        sid: None,
+    };
+    let Some(r) = Reader::new(c, v, loc, PREFIX_KEYS) else {
+        return prefix;
+    };
+    prefix.prefix = r.with(c, "prefix", string);
+    if let Some((v, loc)) = r.require(c, "prefix_algorithm") {
+        prefix.algorithm = uint32(c, v, &loc, 0, MAX_FLEX_ALGO).unwrap_or(0);
+    }
+    prefix.sid = r.with(c, "prefix_sid", sid).filter(|&s| s != 0);
+    prefix
+}
+
+/// One directed link.
+pub(super) fn link(c: &mut Collector, v: &Value, loc: Loc) -> Link {
+    let mut link = Link {
+        id: String::new(),
+        lo: String::new(),
+        re: String::new(),
+        ip: None,
+        sid: None,
+        igp: 0,
+        te: 0,
+        delay: 1000.0,
+        delay_milli: 1_000_000,
+        bd: -1.0,
+        affi: 0,
+        srlg: Vec::new(),
+        traffic_flow: None,
+        qos_class: Vec::new(),
+    };
+    let Some(r) = Reader::new(c, v, loc, LINK_KEYS) else {
+        return link;
+    };
+    let metric = |c: &mut Collector, v: &Value, loc: &Loc| uint(c, v, loc, 0, MAX_U32);
+    link.id = r.required_id(c, "id");
+    link.lo = r.required_id(c, "lo");
+    link.re = r.required_id(c, "re");
+    link.ip = r.with(c, "ip", string);
+    link.sid = r.with(c, "sid", sid);
+    link.igp = r.with(c, "igp", metric).unwrap_or(link.igp);
+    link.te = r.with(c, "te", metric).unwrap_or(link.te);
+    let delay = |c: &mut Collector, v: &Value, loc: &Loc| number(c, v, loc, Floor::Zero, MAX_DELAY);
+    link.delay = r.with(c, "delay", delay).unwrap_or(link.delay);
+    // At most 1e12, exact in both f64 and u64.
+    link.delay_milli = (link.delay * 1000.0).round() as u64;
+    link.bd = r
+        .with(c, "bd", |c, v, loc| {
+            bandwidth_or_unknown(c, v, loc, MAX_BANDWIDTH)
+        })
+        .unwrap_or(link.bd);
+    link.affi = r.with(c, "affi", affinity).unwrap_or(link.affi);
+    link.srlg = r
+        .list(c, "srlg", |c, v, loc| metric(c, v, &loc).unwrap_or(0))
+        .unwrap_or_default();
+    link.traffic_flow = r.with(c, "traffic_flow", bandwidth);
+    link.qos_class = r.list(c, "qos_class", qos_class).unwrap_or_default();
+    link
+}
+
+/// One QoS class of a link; bandwidths default to 0.
+fn qos_class(c: &mut Collector, v: &Value, loc: Loc) -> QosClass {
+    let mut q = QosClass {
+        class: String::new(),
+        bandwidth_reserve: 0.0,
+        bandwidth_available: 0.0,
+        traffic_flow: 0.0,
+    };
+    let Some(r) = Reader::new(c, v, loc, QOS_KEYS) else {
+        return q;
+    };
+    q.class = r.required_id(c, "class");
+    q.bandwidth_reserve = r.with(c, "bandwidth_reserve", bandwidth).unwrap_or(0.0);
+    q.bandwidth_available = r.with(c, "bandwidth_available", bandwidth).unwrap_or(0.0);
+    q.traffic_flow = r.with(c, "traffic_flow", bandwidth).unwrap_or(0.0);
+    q
+}
+
+/// A SID label.
+fn sid(c: &mut Collector, v: &Value, loc: &Loc) -> Option<u64> {
+    uint(c, v, loc, 0, MAX_U32)
+}
+
+/// A bandwidth or traffic value: `0..=MAX_BANDWIDTH`.
+pub(super) fn bandwidth(c: &mut Collector, v: &Value, loc: &Loc) -> Option<f64> {
+    number(c, v, loc, Floor::Zero, MAX_BANDWIDTH)
+}
