@@ -10,6 +10,7 @@
 
 use crate::model::{Job, JobType};
 
+pub mod congest;
 pub mod diagnose;
 pub mod echo;
 pub mod encode;
@@ -18,6 +19,7 @@ pub mod feasible;
 pub mod igp;
 pub mod policy;
 pub mod render;
+pub mod reopt;
 pub mod reserve;
 pub mod result;
 pub mod search;
@@ -41,8 +43,8 @@ pub fn compute(job: &Job, now_ms: &dyn Fn() -> f64) -> Document {
         JobType::BodPasta | JobType::NonbodPasta | JobType::BodModified => {
             single::compute(&mut ctx, job, now_ms)
         }
-        JobType::BodReopt | JobType::NonbodReopt | JobType::BodCongestReopt => {
-            unimplemented!("list jobs")
-        }
+        JobType::BodReopt => reopt::bod(&mut ctx, now_ms),
+        JobType::NonbodReopt => reopt::nonbod(&mut ctx, now_ms),
+        JobType::BodCongestReopt => congest::compute(&mut ctx, now_ms),
     }
 }

@@ -21,6 +21,42 @@ pub struct Document {
 pub enum Item {
     /// A single-policy job's item.
     Single(Box<SingleItem>),
+    /// A list job's item.
+    List(Box<ListItem>),
+}
+
+/// A list job's item: one entry per policy, and a summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListItem {
+    /// The entry's `algo`.
+    pub algo_type: u8,
+    /// Whether every policy was placed (every listed link relieved, for congestion relief).
+    pub status: bool,
+    /// `{}`, or why the item failed as a whole.
+    pub info: Value,
+    /// Per policy, in placement (or move) order.
+    pub data: Vec<PolicyEntry>,
+    /// Counts and link utilisation.
+    pub summary: Value,
+}
+
+/// One policy of a list item.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyEntry {
+    /// Policy id.
+    pub id: String,
+    /// Whether it was placed.
+    pub status: bool,
+    /// `{}`, warnings, or why it was not placed.
+    pub info: Value,
+    /// Congestion relief: the link it was moved off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<String>,
+    /// Its path, or `{}`.
+    pub data: PathData,
+    /// bod jobs: what its path reserves.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reservations: Option<Vec<Reservation>>,
 }
 
 /// `{}` on the wire.

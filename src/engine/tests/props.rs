@@ -52,3 +52,50 @@ proptest! {
         );
     }
 }
+
+#[test]
+fn tmp_reference_timing() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let strategy = spec();
+    let start = std::time::Instant::now();
+    let mut worst = (std::time::Duration::ZERO, String::new());
+    let mut stats = std::collections::BTreeMap::new();
+    for _ in 0..3000 {
+        let (job_type, body) = strategy.new_tree(&mut runner).unwrap().current().body();
+        let t = std::time::Instant::now();
+        let doc = reference::compute(job_type, &body);
+        let d = t.elapsed();
+        for item in doc["data"].as_array().unwrap() {
+            let key = if item["status"] == true {
+                format!(
+                    "ok other={}",
+                    item["data"]["other"].as_array().unwrap().len().min(3)
+                )
+            } else {
+                item["info"]["code"].to_string()
+            };
+            *stats.entry(key).or_insert(0) += 1;
+        }
+        if d > worst.0 {
+            worst = (d, body.to_string());
+        }
+        if doc["data"][0]["info"]["code"] == "NO_PATH" {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open("/tmp/nopath.jsonl")
+                .unwrap();
+            writeln!(f, "{}\t{}", job_type, body).unwrap();
+        }
+    }
+    eprintln!(
+        "total {:?}, worst {:?}\n{:?}\n{}",
+        start.elapsed(),
+        worst.0,
+        stats,
+        worst.1
+    );
+}

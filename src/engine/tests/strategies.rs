@@ -35,7 +35,8 @@ pub struct NodeSpec {
     no_ip: bool,
 }
 
-/// A link `a → b` (indices wrap), and its reverse when `reverse`.
+/// A link `a → b` (indices wrap; the first links of a body span its nodes), and its reverse when
+/// `reverse`.
 #[derive(Clone, Debug)]
 pub struct LinkSpec {
     a: u8,
@@ -92,13 +93,21 @@ pub struct Spec {
     hex: bool,
 }
 
+/// `usual` two times in three (and when shrinking), a value of `other` otherwise.
+fn rare<T: Clone + std::fmt::Debug + 'static>(
+    other: impl Strategy<Value = T> + 'static,
+    usual: T,
+) -> BoxedStrategy<T> {
+    prop_oneof![2 => Just(usual), 1 => other].boxed()
+}
+
 fn node() -> impl Strategy<Value = NodeSpec> {
-    (prop::bool::weighted(0.1), prop::bool::weighted(0.2))
+    (prop::bool::weighted(0.07), prop::bool::weighted(0.2))
         .prop_map(|(non_sr, no_ip)| NodeSpec { non_sr, no_ip })
 }
 
 fn link() -> impl Strategy<Value = LinkSpec> {
-    let ends = (any::<u8>(), any::<u8>(), prop::bool::weighted(0.6));
+    let ends = (any::<u8>(), any::<u8>(), prop::bool::weighted(0.85));
     let sr = (prop::bool::weighted(0.07), prop::bool::weighted(0.2));
     let metrics = (1..=3u64, 1..=3u64, 1..=6u8);
     let band = (
@@ -106,7 +115,7 @@ fn link() -> impl Strategy<Value = LinkSpec> {
         prop::bool::weighted(0.1),
         0..AVAILABLE.len(),
     );
-    let tags = (0..4u64, maybe(0.2, 1..=3u64));
+    let tags = (rare(0..4u64, 0), maybe(0.2, 1..=3u64));
     (ends, sr, metrics, band, tags).prop_map(
         |((a, b, reverse), (non_sr, no_ip), (igp, te, half_delay), band, (affi, srlg))| LinkSpec {
             a,
@@ -128,8 +137,15 @@ fn link() -> impl Strategy<Value = LinkSpec> {
 
 fn policy() -> impl Strategy<Value = PolicySpec> {
     let ends = (any::<u8>(), any::<u8>(), 0..3usize);
-    let constraints = (0..REQUESTED.len(), 0..4u64, maybe(0.3, 1..4u64));
-    let lists = (vec(any::<u16>(), 0..=2), vec(any::<u16>(), 0..=2));
+    let constraints = (
+        rare(1..REQUESTED.len(), 0),
+        rare(1..4u64, 0),
+        maybe(0.3, 1..4u64),
+    );
+    let lists = (
+        rare(vec(any::<u16>(), 1..=2), vec![]),
+        rare(vec(any::<u16>(), 1..=2), vec![]),
+    );
     let extras = (maybe(0.25, 1..=4u64), prop::bool::weighted(0.15));
     (ends, constraints, lists, extras).prop_map(
         |((he, te, metric), (bd, affi, mask), (inc, exc), (msd, dis))| PolicySpec {
@@ -166,7 +182,7 @@ fn entry() -> impl Strategy<Value = EntrySpec> {
 
 /// Small valid single-policy bodies of both job types.
 pub fn spec() -> impl Strategy<Value = Spec> {
-    let graph = (vec(node(), 3..=7), vec(link(), 1..=9), policy());
+    let graph = (vec(node(), 3..=7), vec(link(), 3..=12), policy());
     let global = (
         vec(entry(), 1..=3),
         0..FLOW.len(),
@@ -203,8 +219,14 @@ impl Spec {
         let nodes: Vec<Value> = (0..n).map(|i| self.node(i)).collect();
         let mut links = vec![];
         for (k, l) in self.links.iter().enumerate() {
-            let lo = l.a as usize % n;
-            let re = (lo + 1 + l.b as usize % (n - 1)) % n;
+            // The first links make a spanning tree (node k + 1 to an earlier node), the others
+            // join any two nodes.
+            let (lo, re) = if k + 1 < n {
+                (k + 1, l.a as usize % (k + 1))
+            } else {
+                let lo = l.a as usize % n;
+                (lo, (lo + 1 + l.b as usize % (n - 1)) % n)
+            };
             let mut ends = vec![(lo, re, 0)];
             if l.reverse {
                 ends.push((re, lo, 1));
