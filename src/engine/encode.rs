@@ -12,10 +12,8 @@
 //! end. Two options with the same first segment share their best suffix, so comparing options at
 //! a position needs only (SIDs, paths, kind, end).
 
-use std::rc::Rc;
-
 use super::feasible::Feasible;
-use super::igp::{IgpModel, Spt};
+use super::igp::{IgpModel, Spt, FAR};
 use super::stream::{Candidate, WaypointAt};
 use super::topology::{NodeIx, Path, Topology};
 use crate::model::Encoding;
@@ -86,67 +84,100 @@ impl<'a> Encoder<'a> {
     }
 
     /// The minimal segment list of a candidate.
+    ///
+    /// Three passes: the valid node-segment ends `J[i]` (a tree per position only while `J` has
+    /// not reached the tail), the positions lying on some list with the fewest SIDs (layers from
+    /// both ends), then the tie-break programme over those positions only.
     pub fn encode(&mut self, igp: &mut IgpModel, cand: &Candidate) -> SegmentList {
         let path = &cand.path;
         let k = path.links.len();
         let mut pre = Vec::with_capacity(k + 1);
         pre.push(0u64);
         for &l in &path.links {
-            pre.push(
-                pre.last()
-                    .unwrap()
-                    .saturating_add(self.topo.igp[l as usize]),
-            );
+            pre.push(pre.last().unwrap().saturating_add(self.topo.igp[l as usize]));
         }
-        let mut trees: Vec<Rc<Spt>> = Vec::with_capacity(k);
+        // Pass 1: J[i], the last valid node-segment end from i (i itself when none).
         let mut reach = vec![0usize; k];
-        let mut j_prev = 0;
+        let mut j = 0;
         for i in 0..k {
-            let spt = igp.spt(self.topo, path.nodes[i]);
-            let mut j = j_prev.max(i);
-            let stamp = self.next_stamp();
-            while j < k && self.valid(&spt, cand, &pre, i, j + 1, stamp) {
-                j += 1;
-            }
-            reach[i] = j;
-            j_prev = j;
-            trees.push(spt);
-        }
-        // best[i] = (sids, paths, first segment) of the best list from position i.
-        let mut best: Vec<(usize, u128, Option<Segment>)> = vec![(0, 1, None); k + 1];
-        for i in (0..k).rev() {
-            let adj = Segment {
-                kind: SegKind::Adjacency,
-                from: i,
-                to: i + 1,
-            };
-            let mut choice = (best[i + 1].0 + 1, best[i + 1].1, adj);
-            for j in i + 1..=reach[i] {
-                let count = trees[i].count[path.nodes[j] as usize];
-                let option = (
-                    best[j].0 + 1,
-                    count.saturating_mul(best[j].1),
-                    Segment {
-                        kind: SegKind::Node,
-                        from: i,
-                        to: j,
-                    },
-                );
-                if better(&option, &choice) {
-                    choice = option;
+            j = j.max(i);
+            if j < k {
+                let stamp = self.next_stamp();
+                while j < k {
+                    let tree = igp.spt(self.topo, path.nodes[i], pre[j + 1] - pre[i]);
+                    let spt = tree.borrow();
+                    if !self.valid(&spt, cand, &pre, i, j + 1, stamp) {
+                        break;
+                    }
+                    j += 1;
                 }
             }
-            best[i] = (choice.0, choice.1, Some(choice.2));
+            reach[i] = j;
         }
-        let mut segments = Vec::with_capacity(best[0].0);
+        // From i, one SID reaches any position in (i, ends[i]].
+        let ends: Vec<usize> = (0..k).map(|i| reach[i].max(i + 1)).collect();
+        // Pass 2: fewest SIDs from the head (fwd) and to the tail (bwd).
+        let mut fwd = vec![usize::MAX; k + 1];
+        fwd[0] = 0;
+        for i in 0..k {
+            for t in i + 1..=ends[i] {
+                fwd[t] = fwd[t].min(fwd[i] + 1);
+            }
+        }
+        let mut bwd = vec![usize::MAX; k + 1];
+        bwd[k] = 0;
+        for i in (0..k).rev() {
+            bwd[i] = (i + 1..=ends[i]).map(|t| bwd[t]).min().unwrap_or(usize::MAX) + 1;
+        }
+        let fewest = bwd[0];
+        let on_best = |i: usize| fwd[i] != usize::MAX && fwd[i] + bwd[i] == fewest;
+        // Pass 3: most paths, then node before adjacency, then the earlier end.
+        let mut best: Vec<(u128, Option<Segment>)> = vec![(1, None); k + 1];
+        for i in (0..k).rev() {
+            if !on_best(i) {
+                continue;
+            }
+            let next_ok = |t: usize| on_best(t) && bwd[t] + 1 == bwd[i];
+            let mut choice: Option<(u128, Segment)> = None;
+            let last_node = (i + 1..=reach[i]).rev().find(|&t| next_ok(t));
+            if let Some(last) = last_node {
+                let tree = igp.spt(self.topo, path.nodes[i], pre[last] - pre[i]);
+                let spt = tree.borrow();
+                for t in (i + 1..=last).filter(|&t| next_ok(t)) {
+                    let count = spt.count[path.nodes[t] as usize].saturating_mul(best[t].0);
+                    let seg = Segment {
+                        kind: SegKind::Node,
+                        from: i,
+                        to: t,
+                    };
+                    if choice.is_none_or(|c| better((count, seg), c)) {
+                        choice = Some((count, seg));
+                    }
+                }
+            }
+            if next_ok(i + 1) {
+                let seg = Segment {
+                    kind: SegKind::Adjacency,
+                    from: i,
+                    to: i + 1,
+                };
+                let option = (best[i + 1].0, seg);
+                if choice.is_none_or(|c| better(option, c)) {
+                    choice = Some(option);
+                }
+            }
+            let (count, seg) = choice.expect("a position on a best list continues");
+            best[i] = (count, Some(seg));
+        }
+        let mut segments = Vec::with_capacity(fewest);
         let mut i = 0;
-        while let Some(seg) = best[i].2 {
+        while let Some(seg) = best[i].1 {
             segments.push(seg);
             i = seg.to;
         }
         SegmentList {
             segments,
-            paths: best[0].1,
+            paths: best[0].0,
         }
     }
 
@@ -281,11 +312,9 @@ impl<'a> Encoder<'a> {
     }
 }
 
-/// Whether option `a` (sids, paths, first segment) beats option `b`.
-fn better(a: &(usize, u128, Segment), b: &(usize, u128, Segment)) -> bool {
-    let ka = (a.0, std::cmp::Reverse(a.1), a.2.kind, a.2.to);
-    let kb = (b.0, std::cmp::Reverse(b.1), b.2.kind, b.2.to);
-    ka < kb
+/// Whether option `a` (paths, first segment) beats option `b` among lists of as many SIDs.
+fn better(a: (u128, Segment), b: (u128, Segment)) -> bool {
+    (std::cmp::Reverse(a.0), a.1.kind, a.1.to) < (std::cmp::Reverse(b.0), b.1.kind, b.1.to)
 }
 
 fn simple(nodes: &[NodeIx]) -> bool {
@@ -317,7 +346,6 @@ pub fn covers(
                 pos += 1;
             }
             SegKind::Node => {
-                let spt = igp.spt(topo, u);
                 let Some(end) = q.nodes[pos + 1..].iter().position(|&n| n == v) else {
                     return false;
                 };
@@ -326,7 +354,8 @@ pub fn covers(
                     .iter()
                     .map(|&l| topo.igp[l as usize])
                     .sum();
-                if cost != spt.dist[v as usize] || !simple(&q.nodes[pos..=end]) {
+                let dist = igp.spt(topo, u, cost).borrow().dist[v as usize];
+                if dist == FAR || cost != dist || !simple(&q.nodes[pos..=end]) {
                     return false;
                 }
                 pos = end;

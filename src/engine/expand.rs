@@ -145,7 +145,9 @@ impl Expansion {
                     }
                 }
                 SegKind::Node => {
-                    let spt = igp.spt(topo, path.nodes[seg.from]);
+                    let radius = topo.cost(&topo.igp, &path.slice(seg.from, seg.to));
+                    let tree = igp.spt(topo, path.nodes[seg.from], radius);
+                    let spt = tree.borrow();
                     node_segment(topo, feas, &spt, path.nodes[seg.to])
                 }
             };

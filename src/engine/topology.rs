@@ -42,6 +42,14 @@ impl Path {
         *self.nodes.last().expect("a path has a node")
     }
 
+    /// The part between node positions `from` and `to`.
+    pub fn slice(&self, from: usize, to: usize) -> Path {
+        Path {
+            nodes: self.nodes[from..=to].to_vec(),
+            links: self.links[from..to].to_vec(),
+        }
+    }
+
     /// Appends `other`, which must start where `self` ends.
     pub fn extend(&mut self, other: &Path) {
         debug_assert_eq!(self.last(), other.nodes[0]);

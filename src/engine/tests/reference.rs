@@ -4,7 +4,7 @@
 //! Meant for graphs of a handful of nodes; the property tests compare the engine with it.
 //!
 //! The settled interpretations it implements are spelled out where they apply; see
-//! [`solve`] for the candidate pipeline and `encode` for the segment rules.
+//! `Search` for the candidate pipeline and `encode` for the segment rules.
 
 mod describe;
 mod encode;
@@ -26,13 +26,18 @@ use paths::{path_order, simple_paths, wider_first, Feasible, Igp, Path};
 pub fn compute(job_type: JobType, body: &Value) -> Value {
     let body = input::read(job_type, body);
     let igp = Igp::new(&body);
-    let items: Vec<Value> = body.entries.iter().map(|e| item(&body, &igp, e)).collect();
+    let search = Search::new(&body, &igp, &body.policy.exc);
+    let items: Vec<Value> = body
+        .entries
+        .iter()
+        .map(|e| item(&body, &igp, &search, e))
+        .collect();
     json!({"info": {}, "data": items})
 }
 
 /// The item of one algorithm entry.
-fn item(body: &Body, igp: &Igp, entry: &Entry) -> Value {
-    let solution = match solve(body, igp, entry, &body.policy.exc) {
+fn item(body: &Body, igp: &Igp, search: &Search, entry: &Entry) -> Value {
+    let solution = match search.solve(entry) {
         Ok(s) => s,
         Err(code) => {
             return json!({"algo_type": entry.algo, "status": false, "info": {"code": code},
@@ -64,58 +69,88 @@ struct Solution {
     other: Vec<Described>,
 }
 
-/// Steps 1–4 with these exclusions: feasible graph, candidates, ranking, encodings.
-fn solve(body: &Body, igp: &Igp, entry: &Entry, exc: &[Elem]) -> Result<Solution, &'static str> {
-    let p = &body.policy;
-    let feasible = Feasible::new(body, exc);
-    let enc = Encoder {
-        body,
-        igp,
-        feasible: &feasible,
-    };
-    let mut all = candidates(body, &feasible)?;
-    all.sort_by(|a, b| path_order(body, p.metric, &a.path, &b.path));
-    if let Some(msd) = p.msd {
-        all.retain(|c| enc.sid_count(c) <= msd);
-        if all.is_empty() {
-            return Err("MSD_EXCEEDED");
+/// What every algorithm entry shares under one set of exclusions: the feasible graph (step 1)
+/// and every candidate path within `msd`, in path order — or why there is none.
+struct Search<'a> {
+    body: &'a Body,
+    igp: &'a Igp,
+    feasible: Feasible,
+    all: Result<Vec<Candidate>, &'static str>,
+}
+
+impl<'a> Search<'a> {
+    fn new(body: &'a Body, igp: &'a Igp, exc: &[Elem]) -> Search<'a> {
+        let p = &body.policy;
+        let feasible = Feasible::new(body, exc);
+        let all = candidates(body, &feasible).and_then(|mut all| {
+            all.sort_by(|a, b| path_order(body, p.metric, &a.path, &b.path));
+            if let Some(msd) = p.msd {
+                let enc = Encoder {
+                    body,
+                    igp,
+                    feasible: &feasible,
+                };
+                all.retain(|c| enc.fits(c, msd));
+                if all.is_empty() {
+                    return Err("MSD_EXCEEDED");
+                }
+            }
+            Ok(all)
+        });
+        Search {
+            body,
+            igp,
+            feasible,
+            all,
         }
     }
-    let cost = |c: &Candidate| c.path.sum(body, p.metric);
-    let least = cost(&all[0]);
-    let pool: Vec<Candidate> = if entry.loose {
-        all
-    } else {
-        all.into_iter().filter(|c| cost(c) == least).collect()
-    };
-    let mut ranked: Vec<Candidate> = match entry.top {
-        0 => pool,
-        top => pool.into_iter().take(top).collect(),
-    };
-    match entry.sorter {
-        Sorter::Metric => ranked.sort_by_key(cost),
-        Sorter::MinHop => ranked.sort_by_key(|c| c.path.hops()),
-        Sorter::MaxMinBand => {
-            ranked.sort_by(|a, b| wider_first(a.path.bottleneck(body), b.path.bottleneck(body)))
+
+    /// Steps 2–4 for one entry: pool, `top`, `sorter`, `limit`, encodings.
+    fn solve(&self, entry: &Entry) -> Result<Solution, &'static str> {
+        let body = self.body;
+        let p = &body.policy;
+        let all = self.all.clone()?;
+        let cost = |c: &Candidate| c.path.sum(body, p.metric);
+        let least = cost(&all[0]);
+        let pool: Vec<Candidate> = if entry.loose {
+            all
+        } else {
+            all.into_iter().filter(|c| cost(c) == least).collect()
+        };
+        let mut ranked: Vec<Candidate> = match entry.top {
+            0 => pool,
+            top => pool.into_iter().take(top).collect(),
+        };
+        match entry.sorter {
+            Sorter::Metric => ranked.sort_by_key(cost),
+            Sorter::MinHop => ranked.sort_by_key(|c| c.path.hops()),
+            Sorter::MaxMinBand => {
+                ranked.sort_by(|a, b| wider_first(a.path.bottleneck(body), b.path.bottleneck(body)))
+            }
         }
-    }
-    if entry.limit != 0.0 {
-        ranked.retain(|c| within_limit(body, entry, &c.path));
-        if ranked.is_empty() {
-            return Err("LIMIT");
+        if entry.limit != 0.0 {
+            ranked.retain(|c| within_limit(body, entry, &c.path));
+            if ranked.is_empty() {
+                return Err("LIMIT");
+            }
         }
-    }
-    let main = describe(&enc, &ranked[0]);
-    let mut covered: Vec<Vec<String>> = main.expansion.iter().map(|q| q.ids(body)).collect();
-    let mut other = vec![];
-    for c in &ranked[1..] {
-        if !covered.contains(&c.path.ids(body)) {
-            let d = describe(&enc, c);
-            covered.extend(d.expansion.iter().map(|q| q.ids(body)));
-            other.push(d);
+        let enc = Encoder {
+            body,
+            igp: self.igp,
+            feasible: &self.feasible,
+        };
+        let main = describe(&enc, &ranked[0]);
+        let mut covered: Vec<Vec<String>> = main.expansion.iter().map(|q| q.ids(body)).collect();
+        let mut other = vec![];
+        for c in &ranked[1..] {
+            if !covered.contains(&c.path.ids(body)) {
+                let d = describe(&enc, c);
+                covered.extend(d.expansion.iter().map(|q| q.ids(body)));
+                other.push(d);
+            }
         }
+        Ok(Solution { main, other })
     }
-    Ok(Solution { main, other })
 }
 
 /// Whether a candidate's sorter key passes the entry's `limit`.
@@ -221,8 +256,9 @@ fn disjoint(body: &Body, igp: &Igp, entry: &Entry, main: &Described) -> Map<Stri
     let mut with_nodes = only_links.clone();
     let transit = main.expansion.iter().flat_map(|q| q.nodes.clone());
     with_nodes.extend(transit.filter(|n| *n != p.he && *n != p.te).map(Elem::Node));
-    let found =
-        solve(body, igp, entry, &with_nodes).or_else(|_| solve(body, igp, entry, &only_links));
+    let found = Search::new(body, igp, &with_nodes)
+        .solve(entry)
+        .or_else(|_| Search::new(body, igp, &only_links).solve(entry));
     let mut d = Map::new();
     match found {
         Ok(s) => {

@@ -73,37 +73,40 @@ impl Encoder<'_> {
         })
     }
 
+    /// Which node SIDs are allowed: `ok[i][j]` for a node SID of `path[j]` sent at `path[i]`.
+    fn node_sids(&self, c: &Candidate) -> Vec<Vec<bool>> {
+        let n = c.path.nodes.len();
+        (0..n)
+            .map(|i| (0..n).map(|j| i < j && self.node_sid_ok(c, i, j)).collect())
+            .collect()
+    }
+
     /// Every segment list of the candidate with exactly `k` SIDs.
-    fn lists(&self, c: &Candidate, k: usize) -> Vec<Vec<Seg>> {
-        let end = c.path.hops();
-        let n = end + 1;
-        let mut ok = vec![vec![false; n]; n];
-        for (i, row) in ok.iter_mut().enumerate() {
-            for (j, cell) in row.iter_mut().enumerate().skip(i + 1) {
-                *cell = self.node_sid_ok(c, i, j);
-            }
-        }
+    fn lists(c: &Candidate, ok: &[Vec<bool>], k: usize) -> Vec<Vec<Seg>> {
         let mut out = vec![];
-        cut(&ok, end, 0, k, &mut vec![], &mut out);
+        cut(ok, c.path.hops(), 0, k, &mut vec![], &mut out);
         out
     }
 
-    /// The fewest SIDs any segment list of the candidate has.
-    pub fn sid_count(&self, c: &Candidate) -> usize {
-        (1..)
-            .find(|k| !self.lists(c, *k).is_empty())
-            .expect("adjacencies always encode")
+    /// Whether some segment list of the candidate has at most `max` SIDs.
+    pub fn fits(&self, c: &Candidate, max: usize) -> bool {
+        let ok = self.node_sids(c);
+        (1..=max).any(|k| !Self::lists(c, &ok, k).is_empty())
     }
 
     /// The encoding: fewest SIDs, then the most expanded paths, then at the first differing
     /// segment a node SID before an adjacency SID, then the earlier end.
     pub fn encode(&self, c: &Candidate) -> Vec<Seg> {
-        let lists = self.lists(c, self.sid_count(c));
+        let ok = self.node_sids(c);
+        let fewest = (1..)
+            .map(|k| Self::lists(c, &ok, k))
+            .find(|lists| !lists.is_empty())
+            .expect("adjacencies always encode");
         let key = |l: &Vec<Seg>| {
             let order: Vec<(bool, usize)> = l.iter().map(|s| (s.adj, s.to)).collect();
             (Reverse(self.expansion_count(c, l)), order)
         };
-        lists
+        fewest
             .into_iter()
             .min_by_key(key)
             .expect("at least one list")
