@@ -12,6 +12,8 @@
 //! end. Two options with the same first segment share their best suffix, so comparing options at
 //! a position needs only (SIDs, paths, kind, end).
 
+use std::collections::HashMap;
+
 use super::feasible::Feasible;
 use super::igp::{IgpModel, Spt, FAR};
 use super::stream::{Candidate, WaypointAt};
@@ -45,6 +47,22 @@ pub struct SegmentList {
     pub segments: Vec<Segment>,
     /// Expanded end-to-end paths (saturating).
     pub paths: u128,
+}
+
+/// What one encoding run knows: the candidate, its IGP prefix costs, and the checks made so far
+/// per source position.
+struct Run<'c> {
+    cand: &'c Candidate,
+    pre: Vec<u64>,
+    probes: HashMap<usize, Probe>,
+}
+
+/// The checks made from one source position: valid up to `valid_upto`, invalid from
+/// `invalid_from`; nodes marked with `stamp` have a verified feasible DAG.
+struct Probe {
+    stamp: u32,
+    valid_upto: usize,
+    invalid_from: usize,
 }
 
 /// Encodes candidate paths of one policy.
@@ -85,9 +103,13 @@ impl<'a> Encoder<'a> {
 
     /// The minimal segment list of a candidate.
     ///
-    /// Three passes: the valid node-segment ends `J[i]` (a tree per position only while `J` has
-    /// not reached the tail), the positions lying on some list with the fewest SIDs (layers from
-    /// both ends), then the tie-break programme over those positions only.
+    /// With `ends[i]` the farthest position one SID reaches from `i` (non-decreasing in `i`),
+    /// the fewest SIDs `s` come from the greedy layers `e[t + 1] = ends[e[t]]`; the positions
+    /// from which the tail is `b` SIDs away form a suffix starting at `β[b]`, found by binary
+    /// search inside layer `s − b`. The positions on some list of `s` SIDs are then the
+    /// intervals `[β[s − t], e[t]]`, and the tie-break programme runs over those only. Validity
+    /// checks are memoised per source and use the monotonicity in both `i` and `j`; trees are
+    /// only grown as far as a check needs.
     pub fn encode(&mut self, igp: &mut IgpModel, cand: &Candidate) -> SegmentList {
         let path = &cand.path;
         let k = path.links.len();
@@ -96,92 +118,138 @@ impl<'a> Encoder<'a> {
         for &l in &path.links {
             pre.push(pre.last().unwrap().saturating_add(self.topo.igp[l as usize]));
         }
-        // Pass 1: J[i], the last valid node-segment end from i (i itself when none).
-        let mut reach = vec![0usize; k];
-        let mut j = 0;
-        for i in 0..k {
-            j = j.max(i);
-            if j < k {
-                let stamp = self.next_stamp();
-                while j < k {
-                    let tree = igp.spt(self.topo, path.nodes[i], pre[j + 1] - pre[i]);
+        let mut run = Run {
+            cand,
+            pre,
+            probes: HashMap::new(),
+        };
+        // Greedy layers from the head.
+        let mut e = vec![0usize];
+        while *e.last().unwrap() < k {
+            let i = *e.last().unwrap();
+            let reach = self.reach(igp, &mut run, i, i + 1, k);
+            e.push(reach.max(i + 1));
+        }
+        let s = e.len() - 1;
+        // beta[b]: the first position from which the tail is at most b SIDs away.
+        let mut beta = vec![k; s + 1];
+        for b in 1..s {
+            let target = beta[b - 1];
+            let (mut lo, mut hi) = (e[s - b - 1] + 1, e[s - b]);
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                if mid + 1 >= target || self.check(igp, &mut run, mid, target) {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+            beta[b] = lo;
+        }
+        beta[s] = 0;
+        let region = |t: usize| (beta[s - t], e[t]);
+        // Tie-break programme from the tail: most paths, node before adjacency, earlier end.
+        let mut best: HashMap<usize, (u128, Option<Segment>)> = HashMap::from([(k, (1, None))]);
+        for t in (0..s).rev() {
+            let (a, b) = region(t);
+            let (na, nb) = region(t + 1);
+            for i in a..=b {
+                let mut choice: Option<(u128, Segment)> = None;
+                let lo = na.max(i + 1);
+                if lo <= nb && self.check(igp, &mut run, i, lo) {
+                    let last = self.reach(igp, &mut run, i, lo, nb);
+                    let tree = igp.spt(self.topo, path.nodes[i], run.pre[last] - run.pre[i]);
                     let spt = tree.borrow();
-                    if !self.valid(&spt, cand, &pre, i, j + 1, stamp) {
-                        break;
+                    for j in lo..=last {
+                        let count = spt.count[path.nodes[j] as usize].saturating_mul(best[&j].0);
+                        let seg = Segment {
+                            kind: SegKind::Node,
+                            from: i,
+                            to: j,
+                        };
+                        if choice.is_none_or(|c| better((count, seg), c)) {
+                            choice = Some((count, seg));
+                        }
                     }
-                    j += 1;
                 }
-            }
-            reach[i] = j;
-        }
-        // From i, one SID reaches any position in (i, ends[i]].
-        let ends: Vec<usize> = (0..k).map(|i| reach[i].max(i + 1)).collect();
-        // Pass 2: fewest SIDs from the head (fwd) and to the tail (bwd).
-        let mut fwd = vec![usize::MAX; k + 1];
-        fwd[0] = 0;
-        for i in 0..k {
-            for t in i + 1..=ends[i] {
-                fwd[t] = fwd[t].min(fwd[i] + 1);
-            }
-        }
-        let mut bwd = vec![usize::MAX; k + 1];
-        bwd[k] = 0;
-        for i in (0..k).rev() {
-            bwd[i] = (i + 1..=ends[i]).map(|t| bwd[t]).min().unwrap_or(usize::MAX) + 1;
-        }
-        let fewest = bwd[0];
-        let on_best = |i: usize| fwd[i] != usize::MAX && fwd[i] + bwd[i] == fewest;
-        // Pass 3: most paths, then node before adjacency, then the earlier end.
-        let mut best: Vec<(u128, Option<Segment>)> = vec![(1, None); k + 1];
-        for i in (0..k).rev() {
-            if !on_best(i) {
-                continue;
-            }
-            let next_ok = |t: usize| on_best(t) && bwd[t] + 1 == bwd[i];
-            let mut choice: Option<(u128, Segment)> = None;
-            let last_node = (i + 1..=reach[i]).rev().find(|&t| next_ok(t));
-            if let Some(last) = last_node {
-                let tree = igp.spt(self.topo, path.nodes[i], pre[last] - pre[i]);
-                let spt = tree.borrow();
-                for t in (i + 1..=last).filter(|&t| next_ok(t)) {
-                    let count = spt.count[path.nodes[t] as usize].saturating_mul(best[t].0);
+                if (na..=nb).contains(&(i + 1)) {
                     let seg = Segment {
-                        kind: SegKind::Node,
+                        kind: SegKind::Adjacency,
                         from: i,
-                        to: t,
+                        to: i + 1,
                     };
-                    if choice.is_none_or(|c| better((count, seg), c)) {
-                        choice = Some((count, seg));
+                    let option = (best[&(i + 1)].0, seg);
+                    if choice.is_none_or(|c| better(option, c)) {
+                        choice = Some(option);
                     }
                 }
+                let (count, seg) = choice.expect("a position on a best list continues");
+                best.insert(i, (count, Some(seg)));
             }
-            if next_ok(i + 1) {
-                let seg = Segment {
-                    kind: SegKind::Adjacency,
-                    from: i,
-                    to: i + 1,
-                };
-                let option = (best[i + 1].0, seg);
-                if choice.is_none_or(|c| better(option, c)) {
-                    choice = Some(option);
-                }
-            }
-            let (count, seg) = choice.expect("a position on a best list continues");
-            best[i] = (count, Some(seg));
         }
-        let mut segments = Vec::with_capacity(fewest);
+        let mut segments = Vec::with_capacity(s);
         let mut i = 0;
-        while let Some(seg) = best[i].1 {
+        while let Some(seg) = best[&i].1 {
             segments.push(seg);
             i = seg.to;
         }
         SegmentList {
             segments,
-            paths: best[0].0,
+            paths: best[&0].0,
         }
     }
 
-    /// Whether a node SID of `P[j]` may cover `P[i..j]`, given that it may cover `P[i..j-1]`.
+    /// The last `j` in `[lo, hi]` such that a node SID may cover `P[i..j]`, given that it may for
+    /// `lo - 1` (`lo - 1` when not even `lo`).
+    fn reach(&mut self, igp: &mut IgpModel, run: &mut Run, i: usize, lo: usize, hi: usize) -> usize {
+        let mut j = lo - 1;
+        while j < hi && self.check(igp, run, i, j + 1) {
+            j += 1;
+        }
+        j
+    }
+
+    /// Whether a node SID of `P[j]` may cover `P[i..j]` (memoised; monotone in both ends).
+    fn check(&mut self, igp: &mut IgpModel, run: &mut Run, i: usize, j: usize) -> bool {
+        // valid(i', j) for i' < i implies valid(i, j); invalid(i', j) for i < i' < j implies
+        // invalid(i, j); valid(i, j) implies valid(i, j') for j' < j.
+        for (&i2, p) in &run.probes {
+            if i2 <= i && p.valid_upto >= j {
+                return true;
+            }
+            if i2 >= i && i2 < j && p.invalid_from <= j {
+                return false;
+            }
+        }
+        let k = run.cand.path.links.len();
+        if !run.probes.contains_key(&i) {
+            let stamp = self.next_stamp();
+            run.probes.insert(
+                i,
+                Probe {
+                    stamp,
+                    valid_upto: i,
+                    invalid_from: k + 1,
+                },
+            );
+        }
+        let stamp = run.probes[&i].stamp;
+        let v = run.cand.path.nodes[j];
+        let tree = igp.spt_until(self.topo, run.cand.path.nodes[i], v, run.pre[j] - run.pre[i]);
+        let ok = self.valid(&tree.borrow(), run.cand, &run.pre, i, j, stamp);
+        let fresh = if ok { None } else { Some(self.next_stamp()) };
+        let probe = run.probes.get_mut(&i).expect("inserted above");
+        match fresh {
+            None => probe.valid_upto = j,
+            Some(stamp) => {
+                probe.invalid_from = j;
+                probe.stamp = stamp;
+            }
+        }
+        ok
+    }
+
+    /// Whether a node SID of `P[j]` may cover `P[i..j]`; nodes marked with `stamp` are verified.
     fn valid(
         &mut self,
         spt: &Spt,

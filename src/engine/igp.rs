@@ -125,6 +125,26 @@ impl Spt {
         self.complete = true;
     }
 
+    /// Settles nodes until `v` is settled (and every node as close), at most to `radius`.
+    pub fn ensure_until(&mut self, topo: &Topology, v: NodeIx, radius: u64) {
+        let mut radius = radius;
+        if self.dist[v as usize] != FAR {
+            radius = radius.min(self.dist[v as usize]);
+        }
+        while !self.complete {
+            let Some(&Reverse((d, _))) = self.heap.peek() else {
+                break;
+            };
+            if d > radius {
+                break;
+            }
+            self.ensure(topo, d);
+            if self.dist[v as usize] != FAR {
+                radius = radius.min(self.dist[v as usize]);
+            }
+        }
+    }
+
     /// Zero-metric topologies: a topological order of the tight links (Kahn), counts along it,
     /// and every node the order leaves out marked uncounted.
     fn recount_with_cycles(&mut self, topo: &Topology) {
@@ -187,8 +207,21 @@ impl IgpModel {
         }
     }
 
+    /// The tree of `source`, settled until `v` is (and every node as close), at most to `radius`.
+    pub fn spt_until(&mut self, topo: &Topology, source: NodeIx, v: NodeIx, radius: u64) -> SharedSpt {
+        let tree = self.tree(topo, source);
+        tree.borrow_mut().ensure_until(topo, v, radius);
+        tree
+    }
+
     /// The tree of `source`, settled at least to `radius`.
     pub fn spt(&mut self, topo: &Topology, source: NodeIx, radius: u64) -> SharedSpt {
+        let tree = self.tree(topo, source);
+        tree.borrow_mut().ensure(topo, radius);
+        tree
+    }
+
+    fn tree(&mut self, topo: &Topology, source: NodeIx) -> SharedSpt {
         let tree = match self.trees.get(&source) {
             Some(t) => Rc::clone(t),
             None => {
@@ -200,7 +233,6 @@ impl IgpModel {
                 t
             }
         };
-        tree.borrow_mut().ensure(topo, radius);
         tree
     }
 }

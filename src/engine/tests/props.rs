@@ -5,6 +5,7 @@
 //! `info.code`. A failure prints the shrunk body as JSON, ready to become a fixture.
 
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use serde_json::Value;
 
 use super::compare::{differences, Empty};
@@ -27,7 +28,11 @@ fn comparable(reference: &Value) -> Value {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(CASES))]
+    #![proptest_config(ProptestConfig {
+        // Shrunk failures are kept next to this file, in `props.proptest-regressions`.
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
+        ..ProptestConfig::with_cases(CASES)
+    })]
 
     #[test]
     fn every_generated_body_is_accepted_by_the_parser(spec in spec()) {
@@ -54,48 +59,31 @@ proptest! {
 }
 
 #[test]
-fn tmp_reference_timing() {
+fn tmp_stats() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
     let strategy = spec();
-    let start = std::time::Instant::now();
-    let mut worst = (std::time::Duration::ZERO, String::new());
     let mut stats = std::collections::BTreeMap::new();
+    let mut bump = |k: String| *stats.entry(k).or_insert(0) += 1;
     for _ in 0..3000 {
         let (job_type, body) = strategy.new_tree(&mut runner).unwrap().current().body();
-        let t = std::time::Instant::now();
         let doc = reference::compute(job_type, &body);
-        let d = t.elapsed();
+        let strict = body["global"].get("encoding") == Some(&Value::from("strict"));
+        let inc = body["sr_policy"].get("inc").or(body["sr_policy"].get("include")).map_or(0, |x| x.as_array().unwrap().len());
         for item in doc["data"].as_array().unwrap() {
-            let key = if item["status"] == true {
-                format!(
-                    "ok other={}",
-                    item["data"]["other"].as_array().unwrap().len().min(3)
-                )
-            } else {
-                item["info"]["code"].to_string()
-            };
-            *stats.entry(key).or_insert(0) += 1;
-        }
-        if d > worst.0 {
-            worst = (d, body.to_string());
-        }
-        if doc["data"][0]["info"]["code"] == "NO_PATH" {
-            use std::io::Write;
-            let mut f = std::fs::OpenOptions::new()
-                .append(true)
-                .create(true)
-                .open("/tmp/nopath.jsonl")
-                .unwrap();
-            writeln!(f, "{}\t{}", job_type, body).unwrap();
+            if item["status"] != true { continue; }
+            let d = &item["data"];
+            bump(format!("ok strict={strict}"));
+            let sids = d["sids"].as_array().unwrap();
+            bump(format!("sids={}", sids.len()));
+            if sids.iter().any(|s| s.get("lo").is_some()) { bump("has adj".into()); }
+            if d["segs"].as_array().unwrap().iter().any(|s| s.as_array().unwrap().len() > 1) { bump(format!("ecmp strict={strict} inc={inc}")); }
+            bump(format!("paths={}", d["paths"].as_array().unwrap().len().min(5)));
+            if let Some(r) = item.get("reservations") { if !r.as_array().unwrap().is_empty() { bump("reservations".into()); } }
+            if let Some(p) = d.get("d_paths") { bump(format!("dis found={}", !p.as_array().unwrap().is_empty())); }
+            if d["attr"]["max_min_band"] == -1.0 { bump("unlimited".into()); }
         }
     }
-    eprintln!(
-        "total {:?}, worst {:?}\n{:?}\n{}",
-        start.elapsed(),
-        worst.0,
-        stats,
-        worst.1
-    );
+    eprintln!("{stats:#?}");
 }

@@ -32,7 +32,10 @@ pub fn compute(job_type: JobType, body: &Value) -> Value {
         .iter()
         .map(|e| item(&body, &igp, &search, e))
         .collect();
-    json!({"info": {}, "data": items})
+    let mut document = Map::new();
+    document.insert("info".into(), json!({}));
+    document.insert("data".into(), Value::Array(items));
+    Value::Object(document)
 }
 
 /// The item of one algorithm entry.
@@ -41,7 +44,7 @@ fn item(body: &Body, igp: &Igp, search: &Search, entry: &Entry) -> Value {
         Ok(s) => s,
         Err(code) => {
             return json!({"algo_type": entry.algo, "status": false, "info": {"code": code},
-                          "data": {}});
+                          "data": {}})
         }
     };
     let mut data = solution.main.fields.clone();
@@ -49,11 +52,15 @@ fn item(body: &Body, igp: &Igp, search: &Search, entry: &Entry) -> Value {
     if body.policy.dis {
         data.extend(disjoint(body, igp, entry, &solution.main));
     }
-    let mut item = json!({"algo_type": entry.algo, "status": true, "info": {}, "data": data});
+    let mut item = Map::new();
+    item.insert("algo_type".into(), entry.algo.into());
+    item.insert("status".into(), true.into());
+    item.insert("info".into(), json!({}));
+    item.insert("data".into(), Value::Object(data));
     if body.bod {
-        item["reservations"] = reservations(body, &solution.main);
+        item.insert("reservations".into(), reservations(body, &solution.main));
     }
-    item
+    Value::Object(item)
 }
 
 fn others(other: &[Described]) -> Value {
@@ -83,7 +90,7 @@ impl<'a> Search<'a> {
         let p = &body.policy;
         let feasible = Feasible::new(body, exc);
         let all = candidates(body, &feasible).and_then(|mut all| {
-            all.sort_by(|a, b| path_order(body, p.metric, &a.path, &b.path));
+            all.sort_by_cached_key(|c| path_order(body, p.metric, &c.path));
             if let Some(msd) = p.msd {
                 let enc = Encoder {
                     body,

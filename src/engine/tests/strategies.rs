@@ -28,15 +28,15 @@ const FLOW: [f64; 4] = [1.0, 1.5, 2.0, 0.5];
 /// The one QoS class of bod bodies.
 const CLASS: &str = "Gold";
 
-/// A node: SR-capable unless `non_sr`.
+/// A node: SR-capable unless `non_sr` (ignored for the headend and the tailend).
 #[derive(Clone, Debug)]
 pub struct NodeSpec {
     non_sr: bool,
     no_ip: bool,
 }
 
-/// A link `a → b` (indices wrap; the first links of a body span its nodes), and its reverse when
-/// `reverse`.
+/// A link `a → b` (indices wrap), and its reverse when `reverse`. The first links of a body
+/// span its nodes, both ways.
 #[derive(Clone, Debug)]
 pub struct LinkSpec {
     a: u8,
@@ -54,7 +54,8 @@ pub struct LinkSpec {
     srlg: Option<u64>,
 }
 
-/// The policy; `inc` and `exc` index the nodes then the links (wrapping).
+/// The policy; `inc` and `exc` index the links when their flag is set, else the nodes
+/// (wrapping).
 #[derive(Clone, Debug)]
 pub struct PolicySpec {
     he: u8,
@@ -63,8 +64,8 @@ pub struct PolicySpec {
     bd: usize,
     affi: u64,
     mask: Option<u64>,
-    inc: Vec<u16>,
-    exc: Vec<u16>,
+    inc: Vec<(bool, u16)>,
+    exc: Vec<(bool, u16)>,
     msd: Option<u64>,
     dis: bool,
 }
@@ -109,7 +110,7 @@ fn node() -> impl Strategy<Value = NodeSpec> {
 fn link() -> impl Strategy<Value = LinkSpec> {
     let ends = (any::<u8>(), any::<u8>(), prop::bool::weighted(0.85));
     let sr = (prop::bool::weighted(0.07), prop::bool::weighted(0.2));
-    let metrics = (1..=3u64, 1..=3u64, 1..=6u8);
+    let metrics = (rare(2..=3u64, 1), 1..=3u64, 1..=6u8);
     let band = (
         0..PHYSICAL.len(),
         prop::bool::weighted(0.1),
@@ -140,11 +141,12 @@ fn policy() -> impl Strategy<Value = PolicySpec> {
     let constraints = (
         rare(1..REQUESTED.len(), 0),
         rare(1..4u64, 0),
-        maybe(0.3, 1..4u64),
+        maybe(0.2, 1..4u64),
     );
+    let elem = || (prop::bool::weighted(0.5), any::<u16>());
     let lists = (
-        rare(vec(any::<u16>(), 1..=2), vec![]),
-        rare(vec(any::<u16>(), 1..=2), vec![]),
+        rare(vec(elem(), 1..=2), vec![]),
+        rare(vec(elem(), 1..=2), vec![]),
     );
     let extras = (maybe(0.25, 1..=4u64), prop::bool::weighted(0.15));
     (ends, constraints, lists, extras).prop_map(
@@ -228,25 +230,28 @@ impl Spec {
                 (lo, (lo + 1 + l.b as usize % (n - 1)) % n)
             };
             let mut ends = vec![(lo, re, 0)];
-            if l.reverse {
+            if l.reverse || k + 1 < n {
                 ends.push((re, lo, 1));
             }
             for (from, to, side) in ends {
                 let mut link = Map::new();
                 let id = format!("{}-{}.{k}", NAMES[from], NAMES[to]);
-                link.insert("id".into(), json!(id));
-                link.insert(lo_key.into(), json!(NAMES[from]));
-                link.insert(re_key.into(), json!(NAMES[to]));
+                link.insert("id".into(), Value::from(id));
+                link.insert(lo_key.into(), Value::from(NAMES[from]));
+                link.insert(re_key.into(), Value::from(NAMES[to]));
                 if !l.no_ip {
-                    link.insert("ip".into(), json!(format!("192.168.{k}.{}", side + 1)));
+                    link.insert(
+                        "ip".into(),
+                        Value::from(format!("192.168.{k}.{}", side + 1)),
+                    );
                 }
                 if !l.non_sr {
-                    link.insert("sid".into(), json!(24000 + 2 * k + side));
+                    link.insert("sid".into(), Value::from(24000 + 2 * k + side));
                 }
-                link.insert("igp".into(), json!(l.igp));
-                link.insert("te".into(), json!(l.te));
-                link.insert("delay".into(), json!(f64::from(l.half_delay) / 2.0));
-                link.insert(bd_key.into(), json!(PHYSICAL[l.physical]));
+                link.insert("igp".into(), Value::from(l.igp));
+                link.insert("te".into(), Value::from(l.te));
+                link.insert("delay".into(), Value::from(f64::from(l.half_delay) / 2.0));
+                link.insert(bd_key.into(), Value::from(PHYSICAL[l.physical]));
                 link.insert(affi_key.into(), self.bits(l.affi));
                 if let Some(g) = l.srlg {
                     link.insert("srlg".into(), json!([g]));
@@ -260,20 +265,17 @@ impl Spec {
                 links.push(Value::Object(link));
             }
         }
-        let ids: Vec<String> = (0..n)
-            .map(|i| NAMES[i].to_owned())
-            .chain(
-                links
-                    .iter()
-                    .map(|l| l["id"].as_str().expect("id").to_owned()),
-            )
+        let link_ids: Vec<String> = links
+            .iter()
+            .map(|l| l["id"].as_str().expect("an id").to_owned())
             .collect();
-        let body = json!({
-            "nodes": nodes,
-            "links": links,
-            "sr_policy": self.sr_policy(&ids),
-            "global": self.global(),
-        });
+        // Assembled by moves: `json!` would serialise the values over again.
+        let body = object([
+            ("nodes", Value::Array(nodes)),
+            ("links", Value::Array(links)),
+            ("sr_policy", self.sr_policy(&link_ids)),
+            ("global", self.global()),
+        ]);
         let job_type = match self.bod {
             true => JobType::BodPasta,
             false => JobType::NonbodPasta,
@@ -281,12 +283,20 @@ impl Spec {
         (job_type, body)
     }
 
+    /// The headend and tailend node positions (distinct).
+    fn ends(&self) -> (usize, usize) {
+        let n = self.nodes.len();
+        let he = self.policy.he as usize % n;
+        (he, (he + 1 + self.policy.te as usize % (n - 1)) % n)
+    }
+
     fn node(&self, i: usize) -> Value {
         let mut node = json!({"id": NAMES[i]});
         if !self.nodes[i].no_ip {
             node["ip"] = json!(format!("10.0.0.{i}"));
         }
-        if !self.nodes[i].non_sr {
+        let (he, te) = self.ends();
+        if !self.nodes[i].non_sr || i == he || i == te {
             node["sid"] = json!(16000 + i);
         }
         node
@@ -300,13 +310,23 @@ impl Spec {
         }
     }
 
-    fn sr_policy(&self, ids: &[String]) -> Value {
+    fn sr_policy(&self, links: &[String]) -> Value {
         let p = &self.policy;
         let n = self.nodes.len();
-        let he = p.he as usize % n;
-        let te = (he + 1 + p.te as usize % (n - 1)) % n;
-        let pick = |k: &u16| ids[*k as usize % ids.len()].clone();
-        let mut exc: Vec<String> = p.exc.iter().map(pick).collect();
+        let (he, te) = self.ends();
+        let pick = |(link, k): &(bool, u16)| match link {
+            true => links[*k as usize % links.len()].clone(),
+            false => NAMES[*k as usize % n].to_owned(),
+        };
+        // An excluded headend or tailend is a dull case: kept, but rare.
+        let avoid = |(link, k): &(bool, u16)| match (link, *k as usize % n) {
+            (false, i) if (i == he || i == te) && k % 8 != 0 => {
+                let others: Vec<usize> = (0..n).filter(|i| *i != he && *i != te).collect();
+                NAMES[others[*k as usize % others.len()]].to_owned()
+            }
+            _ => pick(&(*link, *k)),
+        };
+        let mut exc: Vec<String> = p.exc.iter().map(avoid).collect();
         exc.dedup();
         let mut policy = Map::new();
         let long = self.long_names;
@@ -347,12 +367,20 @@ impl Spec {
     fn global(&self) -> Value {
         let metric = self.policy.metric;
         let entries: Vec<Value> = self.entries.iter().map(|e| e.json(metric)).collect();
-        let mut global = json!({"algorithm": entries, "flow_factor": FLOW[self.flow]});
+        let mut global = object([
+            ("algorithm", Value::Array(entries)),
+            ("flow_factor", Value::from(FLOW[self.flow])),
+        ]);
         if let Some(strict) = self.encoding {
             global["encoding"] = json!(if strict { "strict" } else { "ecmp" });
         }
         global
     }
+}
+
+/// A JSON object of these fields, moved in.
+fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+    Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
 }
 
 impl EntrySpec {

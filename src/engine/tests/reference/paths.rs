@@ -78,10 +78,9 @@ impl Path {
     }
 }
 
-/// The contract's path order: cost in `metric`, then hops, then the id sequence.
-pub fn path_order(body: &Body, metric: Metric, a: &Path, b: &Path) -> Ordering {
-    let key = |p: &Path| (p.sum(body, metric), p.hops(), p.ids(body));
-    key(a).cmp(&key(b))
+/// The key of the contract's path order: cost in `metric`, then hops, then the id sequence.
+pub fn path_order(body: &Body, metric: Metric, path: &Path) -> (u64, usize, Vec<String>) {
+    (path.sum(body, metric), path.hops(), path.ids(body))
 }
 
 /// Bandwidth order for `max_min_band`: wider first, unlimited before any number.
@@ -139,32 +138,40 @@ pub fn simple_paths(
     node_ok: &dyn Fn(usize) -> bool,
     link_ok: &dyn Fn(usize) -> bool,
 ) -> Vec<Path> {
+    let mut all = walks(body, from, node_ok, link_ok);
+    all.retain(|p| p.nodes.last() == Some(&to));
+    all
+}
+
+/// Every simple path starting at `from` (the one-node path included) through nodes and links
+/// that pass the filters: a depth-first search recording each prefix.
+fn walks(
+    body: &Body,
+    from: usize,
+    node_ok: &dyn Fn(usize) -> bool,
+    link_ok: &dyn Fn(usize) -> bool,
+) -> Vec<Path> {
     let mut out = vec![];
     if node_ok(from) {
-        let mut walk = Path::single(from);
-        extend(body, to, node_ok, link_ok, &mut walk, &mut out);
+        extend(body, node_ok, link_ok, &mut Path::single(from), &mut out);
     }
     out
 }
 
 fn extend(
     body: &Body,
-    to: usize,
     node_ok: &dyn Fn(usize) -> bool,
     link_ok: &dyn Fn(usize) -> bool,
     walk: &mut Path,
     out: &mut Vec<Path>,
 ) {
+    out.push(walk.clone());
     let at = *walk.nodes.last().expect("never empty");
-    if at == to {
-        out.push(walk.clone());
-        return;
-    }
     for (l, link) in body.links.iter().enumerate() {
         if link.lo == at && link_ok(l) && node_ok(link.re) && !walk.nodes.contains(&link.re) {
             walk.nodes.push(link.re);
             walk.links.push(l);
-            extend(body, to, node_ok, link_ok, walk, out);
+            extend(body, node_ok, link_ok, walk, out);
             walk.nodes.pop();
             walk.links.pop();
         }
@@ -177,28 +184,24 @@ pub struct Igp {
 }
 
 impl Igp {
-    /// Enumerates every simple path of every pair and keeps the least igp ones, sorted by ids.
+    /// Enumerates every simple path from every node on the whole topology and keeps, per
+    /// destination, those of least igp sum, sorted by ids.
     pub fn new(body: &Body) -> Igp {
         let n = body.nodes.len();
-        let table = (0..n)
-            .map(|u| {
-                (0..n)
-                    .map(|v| {
-                        if u == v {
-                            return vec![];
-                        }
-                        let all = simple_paths(body, u, v, &|_| true, &|_| true);
-                        let least = all.iter().map(|p| p.sum(body, Metric::Igp)).min();
-                        let mut best: Vec<Path> = all
-                            .into_iter()
-                            .filter(|p| Some(p.sum(body, Metric::Igp)) == least)
-                            .collect();
-                        best.sort_by_cached_key(|p| p.ids(body));
-                        best
-                    })
-                    .collect()
-            })
-            .collect();
+        let mut table = vec![vec![vec![]; n]; n];
+        for (u, row) in table.iter_mut().enumerate() {
+            for p in walks(body, u, &|_| true, &|_| true) {
+                let v = *p.nodes.last().expect("never empty");
+                if v != u {
+                    row[v].push(p);
+                }
+            }
+            for paths in row.iter_mut() {
+                let least = paths.iter().map(|p| p.sum(body, Metric::Igp)).min();
+                paths.retain(|p| Some(p.sum(body, Metric::Igp)) == least);
+                paths.sort_by_cached_key(|p| p.ids(body));
+            }
+        }
         Igp { table }
     }
 
