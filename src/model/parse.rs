@@ -30,7 +30,7 @@ mod topology;
 
 use serde_json::Value;
 
-use self::reader::{boolean, choice, number, uint32, Collector, Floor, Key, Loc, Reader};
+use self::reader::{boolean, number, one_of, uint32, Collector, Floor, Key, Loc, Reader};
 use super::{
     AlgorithmEntry, Encoding, Global, JobType, Limits, Problems, ReoptMode, Request, Sorter,
     Sorting,
@@ -177,8 +177,8 @@ fn renamed(path: &str, c: &Collector) -> String {
         .map(|(i, _)| i)
         .chain([path.len()]);
     let longest = boundaries
-        .filter_map(|end| c.renames.get(&path[..end]).map(|w| (end, w)))
-        .last();
+        .rev()
+        .find_map(|end| c.renames.get(&path[..end]).map(|w| (end, w)));
     match longest {
         Some((end, written)) => format!("{written}{}", &path[end..]),
         None => path.to_owned(),
@@ -238,14 +238,10 @@ fn global(c: &mut Collector, v: &Value, loc: Loc) -> Global {
         .with(c, "traffic_ratio", positive)
         .unwrap_or(g.traffic_ratio);
     g.sorting = r
-        .with(c, "sorting", |c, v, loc| {
-            choice(c, v, loc, "sorting", SORTINGS)
-        })
+        .with(c, "sorting", one_of("sorting", SORTINGS))
         .unwrap_or(g.sorting);
     g.reopt_mode = r
-        .with(c, "reopt_mode", |c, v, loc| {
-            choice(c, v, loc, "reopt_mode", REOPT_MODES)
-        })
+        .with(c, "reopt_mode", one_of("reopt_mode", REOPT_MODES))
         .unwrap_or(g.reopt_mode);
     g.congest_threshold = r
         .with(c, "congest_threshold", fraction)
@@ -261,9 +257,7 @@ fn global(c: &mut Collector, v: &Value, loc: Loc) -> Global {
         .unwrap_or(g.bandwidth_weight);
     g.max_changes = r.with(c, "max_changes", |c, v, loc| uint32(c, v, loc, 0, u32::MAX));
     g.encoding = r
-        .with(c, "encoding", |c, v, loc| {
-            choice(c, v, loc, "encoding", ENCODINGS)
-        })
+        .with(c, "encoding", one_of("encoding", ENCODINGS))
         .unwrap_or(g.encoding);
     g.echo_topology = r
         .with(c, "echo_topology", boolean)
@@ -282,9 +276,7 @@ fn algorithm_entry(c: &mut Collector, v: &Value, loc: Loc) -> AlgorithmEntry {
     let algo = r.with(c, "algo", algo).unwrap_or(0);
     let mut e = AlgorithmEntry::preset(algo);
     e.sorter = r
-        .with(c, "sorter", |c, v, loc| {
-            choice(c, v, loc, "sorter", SORTERS)
-        })
+        .with(c, "sorter", one_of("sorter", SORTERS))
         .unwrap_or(e.sorter);
     e.top = r
         .with(c, "top", |c, v, loc| uint32(c, v, loc, 0, u32::MAX))
@@ -300,13 +292,14 @@ fn algorithm_entry(c: &mut Collector, v: &Value, loc: Loc) -> AlgorithmEntry {
 
 /// `algo`: 0 or 1 (`1.0` is 1).
 fn algo(c: &mut Collector, v: &Value, loc: &Loc) -> Option<u8> {
-    match v.as_f64() {
-        Some(f) if f == 0.0 => Some(0),
-        Some(f) if f == 1.0 => Some(1),
-        _ => {
-            c.fail(loc, "must be 0 or 1");
-            None
-        }
+    let f = v.as_f64();
+    if f == Some(0.0) {
+        Some(0)
+    } else if f == Some(1.0) {
+        Some(1)
+    } else {
+        c.fail(loc, "must be 0 or 1");
+        None
     }
 }
 

@@ -37,7 +37,11 @@ fn fixture_requests() -> Vec<(PathBuf, JobType, Value)> {
     }
     let mut paths = Vec::new();
     walk(&fixtures(), &mut paths);
-    assert!(!paths.is_empty(), "no fixture requests under {}", fixtures().display());
+    assert!(
+        !paths.is_empty(),
+        "no fixture requests under {}",
+        fixtures().display()
+    );
     paths
         .into_iter()
         .map(|path| {
@@ -99,8 +103,10 @@ fn valid_body(job_type: JobType) -> Value {
         ],
         "sr_policy": sr_policy,
         "global": {
-            "algorithm": [{"algo": 0, "sorter": "metric", "top": 10, "limit": 0, "loose": false},
-                          {"algo": 1, "sorter": "max_min_band", "top": 3, "limit": 1, "loose": true}],
+            "algorithm": [
+                {"algo": 0, "sorter": "metric", "top": 10, "limit": 0, "loose": false},
+                {"algo": 1, "sorter": "max_min_band", "top": 3, "limit": 1, "loose": true}
+            ],
             "flow_factor": 1.0, "real_traffic": false, "traffic_ratio": 1.0,
             "sorting": "bandwidth_desc", "reopt_mode": "loose", "congest_threshold": 0.8,
             "target_threshold": 0.7, "priority_weight": 0.5, "bandwidth_weight": 0.5,

@@ -355,14 +355,21 @@ impl<'a> Check<'a> {
             if !(bd_parsed && flow_parsed && threshold_parsed) {
                 continue;
             }
-            let msg = match (link.bd, link.traffic_flow) {
-                (bd, _) if bd < 0.0 => format!("link {id:?} cannot be congested: its bd is unknown (-1)"),
-                (bd, _) if bd == 0.0 => format!("link {id:?} cannot be congested: its bd is 0"),
-                (_, None) => format!("link {id:?} is not congested: it has no traffic_flow"),
-                (bd, Some(flow)) if flow <= bd * threshold => format!(
-                    "link {id:?} is not congested: traffic_flow {flow} is not above bd {bd} × congest_threshold {threshold}"
-                ),
-                _ => continue,
+            let msg = if link.bd < 0.0 {
+                format!("link {id:?} cannot be congested: its bd is unknown (-1)")
+            } else if link.bd == 0.0 {
+                format!("link {id:?} cannot be congested: its bd is 0")
+            } else if let Some(flow) = link.traffic_flow {
+                if flow > link.bd * threshold {
+                    continue;
+                }
+                format!(
+                    "link {id:?} is not congested: traffic_flow {flow} is not above \
+                     bd {} × congest_threshold {threshold}",
+                    link.bd
+                )
+            } else {
+                format!("link {id:?} is not congested: it has no traffic_flow")
             };
             self.push(at, msg);
         }

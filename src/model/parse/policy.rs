@@ -3,9 +3,7 @@
 
 use serde_json::Value;
 
-use super::reader::{
-    affinity, boolean, choice, id, ids, number, seg_path, uint32, Collector, Floor, Loc, Reader,
-};
+use super::reader::{affinity, boolean, id, ids, one_of, seg_path, uint32, Collector, Loc, Reader};
 use super::topology::bandwidth;
 use super::{FORMER_KEYS, MAX_FLEX_ALGO, MAX_MSD, POLICY_KEYS};
 use crate::model::{Former, JobType, Metric, Policy};
@@ -87,9 +85,7 @@ fn policy(c: &mut Collector, v: &Value, loc: Loc, job_type: JobType) -> Policy {
         }
     };
     p.metric = r
-        .with(c, "metric", |c, v, loc| {
-            choice(c, v, loc, "metric", METRICS)
-        })
+        .with(c, "metric", one_of("metric", METRICS))
         .unwrap_or(p.metric);
     p.bd = r.with(c, "bd", bandwidth).unwrap_or(p.bd);
     p.affi = r.with(c, "affi", affinity).unwrap_or(p.affi);
@@ -135,11 +131,7 @@ fn former(
         Some((v, loc)) => seg_path(c, v, &loc),
         None => None,
     };
-    let bd = r
-        .with(c, "bd", |c, v, loc| {
-            number(c, v, loc, Floor::Zero, super::MAX_BANDWIDTH)
-        })
-        .unwrap_or(0.0);
+    let bd = r.with(c, "bd", bandwidth).unwrap_or(0.0);
     let class = match r.get(c, "class") {
         Some((v, loc)) => id(c, v, &loc),
         None if policy_class.is_some() => policy_class,

@@ -41,7 +41,7 @@ impl Key {
 pub(crate) struct Collector {
     /// Every problem, in document order, paths as written in the body.
     pub(crate) problems: Problems,
-    /// Canonical paths (short names) of values that failed to parse, or are missing though required.
+    /// Canonical paths (short names) of values that failed to parse or are missing but required.
     pub(crate) failed: HashSet<String>,
     /// Canonical path → path as written, for every key that was read by its alias.
     pub(crate) renames: HashMap<String, String>,
@@ -344,13 +344,14 @@ pub(crate) fn bandwidth_or_unknown(
     loc: &Loc,
     max: f64,
 ) -> Option<f64> {
-    match v.as_f64() {
-        Some(f) if f == -1.0 => Some(-1.0),
-        Some(f) if f < 0.0 => {
-            c.fail(loc, "must be -1 (unknown) or a non-negative number");
-            None
-        }
-        _ => number(c, v, loc, Floor::Zero, max),
+    let f = v.as_f64();
+    if f == Some(-1.0) {
+        Some(-1.0)
+    } else if f.is_some_and(|f| f < 0.0) {
+        c.fail(loc, "must be -1 (unknown) or a non-negative number");
+        None
+    } else {
+        number(c, v, loc, Floor::Zero, max)
     }
 }
 
@@ -413,6 +414,14 @@ pub(crate) fn choice<T: Copy + PartialEq>(
         None => c.fail(loc, format!("must be a string ({expected})")),
     }
     None
+}
+
+/// A reader of one of a closed set of names, for [`Reader::with`]: see [`choice`].
+pub(crate) fn one_of<T: Copy + PartialEq>(
+    what: &'static str,
+    options: &'static [(&'static str, T)],
+) -> impl FnOnce(&mut Collector, &Value, &Loc) -> Option<T> {
+    move |c, v, loc| choice(c, v, loc, what, options)
 }
 
 /// A placement shaped like a result's `segs`: an array (segments) of arrays (alternatives) of

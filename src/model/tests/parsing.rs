@@ -36,11 +36,17 @@ fn the_seed_example_parses_with_its_long_names() {
     assert_eq!((link.lo.as_str(), link.re.as_str()), ("P1", "P2"));
     assert_eq!((link.bd, link.affi, link.delay_milli), (10.0, 0, 100_000));
     let policy = &job.request.policies[0];
-    assert_eq!((policy.id.as_str(), policy.he.as_str(), policy.te.as_str()), ("SR1", "P1", "P3"));
+    assert_eq!(
+        (policy.id.as_str(), policy.he.as_str(), policy.te.as_str()),
+        ("SR1", "P1", "P3")
+    );
     assert_eq!(policy.class.as_deref(), Some("Gold"));
     let algorithm = &job.request.global.algorithm;
     assert_eq!(algorithm.len(), 2);
-    assert_eq!((algorithm[1].sorter, algorithm[1].loose), (Sorter::MaxMinBand, true));
+    assert_eq!(
+        (algorithm[1].sorter, algorithm[1].loose),
+        (Sorter::MaxMinBand, true)
+    );
 }
 
 #[test]
@@ -50,12 +56,24 @@ fn a_minimal_body_gets_every_default() {
     assert_eq!(r.global, Global::default());
     assert_eq!(r.global.algorithm, vec![AlgorithmEntry::preset(0)]);
     let l = &r.links[0];
-    assert_eq!((l.igp, l.te, l.delay, l.delay_milli), (0, 0, 1000.0, 1_000_000));
-    assert_eq!((l.bd, l.affi, l.srlg.len(), l.traffic_flow), (-1.0, 0, 0, None));
+    assert_eq!(
+        (l.igp, l.te, l.delay, l.delay_milli),
+        (0, 0, 1000.0, 1_000_000)
+    );
+    assert_eq!(
+        (l.bd, l.affi, l.srlg.len(), l.traffic_flow),
+        (-1.0, 0, 0, None)
+    );
     assert_eq!((l.ip.clone(), l.sid, l.qos_class.len()), (None, None, 0));
     let p = &r.policies[0];
-    assert_eq!((p.metric, p.bd, p.affi, p.mask, p.dis), (Metric::Igp, 0.0, 0, None, false));
-    assert_eq!((p.priority, p.msd, p.algorithm, p.traffic_flow), (0, None, None, 0.0));
+    assert_eq!(
+        (p.metric, p.bd, p.affi, p.mask, p.dis),
+        (Metric::Igp, 0.0, 0, None, false)
+    );
+    assert_eq!(
+        (p.priority, p.msd, p.algorithm, p.traffic_flow),
+        (0, None, None, 0.0)
+    );
     assert!(p.inc.is_empty() && p.exc.is_empty() && p.path.is_none());
     assert!(r.congested_link.is_empty());
 }
@@ -71,11 +89,18 @@ fn a_single_policy_without_id_takes_its_headend_as_id() {
 
 #[test]
 fn an_empty_or_missing_algorithm_list_means_the_algo_0_preset() {
-    for global in [json!({}), json!({"algorithm": []}), json!({"algorithm": null})] {
+    for global in [
+        json!({}),
+        json!({"algorithm": []}),
+        json!({"algorithm": null}),
+    ] {
         let mut body = minimal(JobType::NonbodPasta);
         body["global"] = global;
         let job = assert_valid(JobType::NonbodPasta, &body);
-        assert_eq!(job.request.global.algorithm, vec![AlgorithmEntry::preset(0)]);
+        assert_eq!(
+            job.request.global.algorithm,
+            vec![AlgorithmEntry::preset(0)]
+        );
     }
 }
 
@@ -86,7 +111,13 @@ fn an_algorithm_entry_takes_its_missing_fields_from_the_preset_of_its_algo() {
         "sorter": "min_hop", "limit": 7}]});
     let job = assert_valid(JobType::NonbodPasta, &body);
     let a = &job.request.global.algorithm;
-    assert_eq!(a[0], AlgorithmEntry { top: 3, ..AlgorithmEntry::preset(0) });
+    assert_eq!(
+        a[0],
+        AlgorithmEntry {
+            top: 3,
+            ..AlgorithmEntry::preset(0)
+        }
+    );
     assert_eq!(a[1], AlgorithmEntry::preset(1));
     assert!(a[1].loose && a[1].top == 10 && a[1].sorter == Sorter::Metric);
     let expected = AlgorithmEntry {
@@ -106,17 +137,38 @@ fn every_field_of_the_full_body_is_read_into_the_request() {
     assert_eq!((a.ip.as_deref(), a.sid), (Some("10.0.0.1"), Some(16001)));
     assert_eq!((a.prefix[0].algorithm, a.prefix[0].sid), (128, Some(17001)));
     let l = &r.links[0];
-    assert_eq!((l.igp, l.te, l.delay, l.delay_milli, l.bd), (10, 20, 1.5, 1500, 100.0));
-    assert_eq!((l.affi, l.srlg.clone(), l.traffic_flow), (1, vec![7], Some(90.0)));
+    assert_eq!(
+        (l.igp, l.te, l.delay, l.delay_milli, l.bd),
+        (10, 20, 1.5, 1500, 100.0)
+    );
+    assert_eq!(
+        (l.affi, l.srlg.clone(), l.traffic_flow),
+        (1, vec![7], Some(90.0))
+    );
     assert_eq!(l.class("Gold").map(|q| q.bandwidth_available), Some(50.0));
     let p = &r.policies[1];
-    assert_eq!((p.id.as_str(), p.he.as_str(), p.bd, p.mask), ("SR2", "D", 10.0, Some(2)));
-    assert_eq!((p.inc.clone(), p.exc.clone(), p.dis), (vec!["B".into()], vec!["D".into()], true));
-    assert_eq!((p.priority, p.msd, p.algorithm, p.traffic_flow), (2, Some(5), Some(128), 3.0));
+    assert_eq!(
+        (p.id.as_str(), p.he.as_str(), p.bd, p.mask),
+        ("SR2", "D", 10.0, Some(2))
+    );
+    assert_eq!(
+        (p.inc.clone(), p.exc.clone(), p.dis),
+        (vec!["B".into()], vec!["D".into()], true)
+    );
+    assert_eq!(
+        (p.priority, p.msd, p.algorithm, p.traffic_flow),
+        (2, Some(5), Some(128), 3.0)
+    );
     assert_eq!(p.path.as_ref().map(|s| s[0][0].len()), Some(5));
     let g = &r.global;
-    assert_eq!((g.sorting, g.reopt_mode, g.encoding), (Sorting::BandwidthDesc, ReoptMode::Loose, Encoding::Ecmp));
-    assert_eq!((g.max_changes, g.algorithm[1].limit, g.algorithm[1].top), (Some(4), 1.0, 3));
+    assert_eq!(
+        (g.sorting, g.reopt_mode, g.encoding),
+        (Sorting::BandwidthDesc, ReoptMode::Loose, Encoding::Ecmp)
+    );
+    assert_eq!(
+        (g.max_changes, g.algorithm[1].limit, g.algorithm[1].top),
+        (Some(4), 1.0, 3)
+    );
 }
 
 #[test]
@@ -129,10 +181,19 @@ fn long_aliases_are_read_when_the_short_name_is_absent() {
     body["global"] = json!({"sorter": "priority_asc", "priority_prefer": "low"});
     let job = assert_valid(JobType::NonbodPasta, &body);
     let l = &job.request.links[0];
-    assert_eq!((l.lo.as_str(), l.re.as_str(), l.bd, l.affi), ("A", "B", 5.0, 3));
+    assert_eq!(
+        (l.lo.as_str(), l.re.as_str(), l.bd, l.affi),
+        ("A", "B", 5.0, 3)
+    );
     let p = &job.request.policies[0];
-    assert_eq!((p.he.as_str(), p.te.as_str(), p.bd, p.affi), ("A", "B", 2.0, 255));
-    assert_eq!((p.inc.len(), p.exc.len(), p.dis, p.metric), (1, 1, true, Metric::Latency));
+    assert_eq!(
+        (p.he.as_str(), p.te.as_str(), p.bd, p.affi),
+        ("A", "B", 2.0, 255)
+    );
+    assert_eq!(
+        (p.inc.len(), p.exc.len(), p.dis, p.metric),
+        (1, 1, true, Metric::Latency)
+    );
     assert_eq!(job.request.global.sorting, Sorting::PriorityAsc);
 }
 
@@ -156,7 +217,10 @@ fn a_null_member_counts_as_absent() {
     body["sr_policy"]["headend"] = json!("A");
     body["global"] = Value::Null;
     let job = assert_valid(JobType::NonbodPasta, &body);
-    assert_eq!((job.request.links[0].sid, job.request.links[0].igp), (None, 0));
+    assert_eq!(
+        (job.request.links[0].sid, job.request.links[0].igp),
+        (None, 0)
+    );
     assert_eq!(job.request.policies[0].he, "A");
 }
 
@@ -177,7 +241,10 @@ fn integral_floats_are_integers_and_fractions_are_not() {
     let mut body = minimal(JobType::NonbodPasta);
     body["links"][0]["igp"] = json!(10.0);
     body["nodes"][0]["sid"] = json!(16001.0);
-    assert_eq!(assert_valid(JobType::NonbodPasta, &body).request.links[0].igp, 10);
+    assert_eq!(
+        assert_valid(JobType::NonbodPasta, &body).request.links[0].igp,
+        10
+    );
     body["links"][0]["igp"] = json!(10.5);
     assert_problem(JobType::NonbodPasta, &body, "links[0].igp", "integer");
 }
@@ -217,7 +284,10 @@ fn a_former_takes_the_policy_class_and_a_zero_bandwidth_by_default() {
     let job = assert_valid(JobType::BodModified, &body);
     let former = job.request.policies[0].former.clone().unwrap();
     assert_eq!((former.class.as_str(), former.bd), ("Gold", 0.0));
-    assert_eq!(former.path, vec![vec![vec!["A".to_owned(), "A-B".into(), "B".into()]]]);
+    assert_eq!(
+        former.path,
+        vec![vec![vec!["A".to_owned(), "A-B".into(), "B".into()]]]
+    );
 }
 
 #[test]
@@ -228,8 +298,11 @@ fn a_prefix_sid_of_zero_counts_as_none() {
     assert_eq!(job.request.nodes[0].prefix[0].sid, None);
 }
 
-/// Each key table, where its object sits in a body, and the job type that reads it.
-fn tables() -> Vec<(&'static str, &'static [Key], Vec<(JobType, &'static str)>)> {
+/// A key table's name, its keys, and where its object sits in a body of a job type that reads it.
+type Table = (&'static str, &'static [Key], Vec<(JobType, &'static str)>);
+
+/// Every key table.
+fn tables() -> Vec<Table> {
     let single = |path| vec![(JobType::BodModified, path)];
     vec![
         ("body", BODY_KEYS, vec![(JobType::BodCongestReopt, "")]),
@@ -237,8 +310,14 @@ fn tables() -> Vec<(&'static str, &'static [Key], Vec<(JobType, &'static str)>)>
         ("prefix", PREFIX_KEYS, single("nodes[0].prefix[0]")),
         ("link", LINK_KEYS, single("links[0]")),
         ("qos", QOS_KEYS, single("links[0].qos_class[0]")),
-        ("policy", POLICY_KEYS, vec![(JobType::BodModified, "sr_policy"),
-                                     (JobType::BodCongestReopt, "sr_policy[0]")]),
+        (
+            "policy",
+            POLICY_KEYS,
+            vec![
+                (JobType::BodModified, "sr_policy"),
+                (JobType::BodCongestReopt, "sr_policy[0]"),
+            ],
+        ),
         ("former", FORMER_KEYS, single("sr_policy.former")),
         ("algorithm", ALGORITHM_KEYS, single("global.algorithm[0]")),
         ("global", GLOBAL_KEYS, single("global")),
@@ -273,10 +352,19 @@ fn every_name_of_every_key_table_is_read_by_the_parser() {
                     let obj = object_at(&mut body, at);
                     obj.remove(key.name);
                     obj.insert(name.to_owned(), wrong.clone());
-                    let path = if at.is_empty() { name.to_owned() } else { format!("{at}.{name}") };
-                    problems(job_type, &body).iter().any(|p| p.path.starts_with(&path))
+                    let path = if at.is_empty() {
+                        name.to_owned()
+                    } else {
+                        format!("{at}.{name}")
+                    };
+                    problems(job_type, &body)
+                        .iter()
+                        .any(|p| p.path.starts_with(&path))
                 });
-                assert!(read, "{table} key {name:?} is not read, or a wrong value passes");
+                assert!(
+                    read,
+                    "{table} key {name:?} is not read, or a wrong value passes"
+                );
             }
         }
     }

@@ -70,7 +70,11 @@ fn unknown_waypoints_and_exclusions_are_rejected_and_links_are_accepted() {
     });
     let found = problems(SINGLE, &body);
     let paths: Vec<&str> = found.iter().map(|p| p.path.as_str()).collect();
-    assert_eq!(paths, ["sr_policy.inc[1]", "sr_policy.exc[2]"], "{found:#?}");
+    assert_eq!(
+        paths,
+        ["sr_policy.inc[1]", "sr_policy.exc[2]"],
+        "{found:#?}"
+    );
     assert!(found[0].message.contains("no node or link"));
 }
 
@@ -149,7 +153,12 @@ fn thresholds_outside_zero_to_one_are_rejected() {
 #[test]
 fn a_target_threshold_above_the_congest_threshold_is_rejected() {
     let body = body_with(CONGEST, |b| b["global"]["target_threshold"] = json!(0.9));
-    assert_problem(CONGEST, &body, "global.target_threshold", "above congest_threshold");
+    assert_problem(
+        CONGEST,
+        &body,
+        "global.target_threshold",
+        "above congest_threshold",
+    );
 }
 
 #[test]
@@ -162,7 +171,11 @@ fn an_msd_below_one_is_rejected() {
 fn a_bod_job_without_class_is_rejected_and_a_nonbod_job_is_not() {
     for job_type in JobType::ALL {
         let body = body_with(job_type, |b| {
-            let p = if job_type.is_list() { &mut b["sr_policy"][0] } else { &mut b["sr_policy"] };
+            let p = if job_type.is_list() {
+                &mut b["sr_policy"][0]
+            } else {
+                &mut b["sr_policy"]
+            };
             let p = p.as_object_mut().unwrap();
             p.remove("class");
             if let Some(former) = p.get_mut("former") {
@@ -173,7 +186,11 @@ fn a_bod_job_without_class_is_rejected_and_a_nonbod_job_is_not() {
             assert_valid(job_type, &body);
             continue;
         }
-        let at = if job_type.is_list() { "sr_policy[0].class" } else { "sr_policy.class" };
+        let at = if job_type.is_list() {
+            "sr_policy[0].class"
+        } else {
+            "sr_policy.class"
+        };
         assert_problem(job_type, &body, at, "required");
     }
 }
@@ -188,29 +205,44 @@ fn a_bod_modified_job_without_former_is_rejected() {
 
 #[test]
 fn a_former_without_path_is_rejected_but_unknown_ids_in_it_are_not() {
-    let body = body_with(JobType::BodModified, |b| b["sr_policy"]["former"] = json!({"bd": 1}));
-    let here = assert_problem(JobType::BodModified, &body, "sr_policy.former.path", "required");
+    let body = body_with(JobType::BodModified, |b| {
+        b["sr_policy"]["former"] = json!({"bd": 1})
+    });
+    let here = assert_problem(
+        JobType::BodModified,
+        &body,
+        "sr_policy.former.path",
+        "required",
+    );
     assert_eq!(here.len(), 1);
     let body = body_with(JobType::BodModified, |b| {
         b["sr_policy"]["former"]["path"] = json!([[["A", "gone-link", "Nowhere"]]]);
     });
     assert_valid(JobType::BodModified, &body);
-    let body = body_with(LIST, |b| b["sr_policy"][0]["path"] = json!([[["X", "Y"]], []]));
+    let body = body_with(LIST, |b| {
+        b["sr_policy"][0]["path"] = json!([[["X", "Y"]], []])
+    });
     assert_valid(LIST, &body);
 }
 
 #[test]
 fn a_path_that_is_not_an_array_of_arrays_of_arrays_of_strings_is_rejected() {
-    let body = body_with(LIST, |b| b["sr_policy"][0]["path"] = json!([[["A", 3]], ["B"]]));
+    let body = body_with(LIST, |b| {
+        b["sr_policy"][0]["path"] = json!([[["A", 3]], ["B"]])
+    });
     assert_problem(LIST, &body, "sr_policy[0].path[0][0][1]", "string");
     assert_problem(LIST, &body, "sr_policy[0].path[1][0]", "array");
 }
 
 #[test]
 fn a_loose_algorithm_entry_with_top_zero_is_rejected() {
-    let body = body_with(SINGLE, |b| b["global"]["algorithm"] = json!([{"algo": 1, "top": 0}]));
+    let body = body_with(SINGLE, |b| {
+        b["global"]["algorithm"] = json!([{"algo": 1, "top": 0}])
+    });
     assert_problem(SINGLE, &body, "global.algorithm[0].top", "loose");
-    let body = body_with(SINGLE, |b| b["global"]["algorithm"] = json!([{"algo": 0, "top": 0}]));
+    let body = body_with(SINGLE, |b| {
+        b["global"]["algorithm"] = json!([{"algo": 0, "top": 0}])
+    });
     assert_valid(SINGLE, &body);
 }
 
@@ -236,7 +268,9 @@ fn a_congest_job_without_congested_links_is_rejected() {
 
 #[test]
 fn a_congested_link_that_does_not_exist_or_is_a_node_is_rejected() {
-    let body = body_with(CONGEST, |b| b["congested_link"] = json!(["A-B", "Q-R", "C"]));
+    let body = body_with(CONGEST, |b| {
+        b["congested_link"] = json!(["A-B", "Q-R", "C"])
+    });
     assert_problem(CONGEST, &body, "congested_link[1]", "does not exist");
     assert_problem(CONGEST, &body, "congested_link[2]", "is a node");
 }
@@ -252,8 +286,11 @@ fn a_congested_link_below_its_threshold_is_rejected() {
 
 #[test]
 fn a_congested_link_without_known_bandwidth_or_traffic_is_rejected_saying_which() {
-    let cases = [("bd", json!(-1), "unknown"), ("bd", json!(0), "bd is 0"),
-                 ("traffic_flow", Value::Null, "no traffic_flow")];
+    let cases = [
+        ("bd", json!(-1), "unknown"),
+        ("bd", json!(0), "bd is 0"),
+        ("traffic_flow", Value::Null, "no traffic_flow"),
+    ];
     for (key, value, word) in cases {
         let body = body_with(CONGEST, |b| b["links"][0][key] = value);
         assert_problem(CONGEST, &body, "congested_link[0]", word);
@@ -273,7 +310,12 @@ fn negative_metrics_and_bandwidths_are_rejected_but_unknown_link_bandwidth_is_no
     assert_problem(SINGLE, &body, "links[0].igp", "non-negative");
     assert_problem(SINGLE, &body, "links[1].delay", "negative");
     assert_problem(SINGLE, &body, "links[2].bd", "-1 (unknown)");
-    assert_problem(SINGLE, &body, "links[3].qos_class[0].bandwidth_available", "negative");
+    assert_problem(
+        SINGLE,
+        &body,
+        "links[3].qos_class[0].bandwidth_available",
+        "negative",
+    );
     assert_problem(SINGLE, &body, "sr_policy.bd", "negative");
     assert_eq!(problems(SINGLE, &body).len(), 5);
 }
@@ -319,7 +361,10 @@ fn unknown_enum_values_are_rejected_naming_the_expected_ones() {
         b["global"]["prioriry_prefer"] = json!("MEDIUM");
     });
     let metric = assert_problem(SINGLE, &body, "sr_policy.metric", "unknown metric");
-    assert_eq!(metric[0].message, "unknown metric \"foo\" (expected igp, te or latency)");
+    assert_eq!(
+        metric[0].message,
+        "unknown metric \"foo\" (expected igp, te or latency)"
+    );
     assert_problem(SINGLE, &body, "global.algorithm[0].sorter", "max_min_band");
     assert_problem(SINGLE, &body, "global.sorting", "bandwidth_desc");
     assert_problem(SINGLE, &body, "global.reopt_mode", "string");
@@ -383,10 +428,17 @@ fn sizes_above_the_configured_limits_are_rejected() {
         max_waypoints: 0,
     };
     let found = problems_with(LIST, &valid_body(LIST), &limits);
-    for (path, word) in [("nodes", "4 nodes"), ("links", "6 links"), ("sr_policy", "2 policies"),
-                         ("global.algorithm", "2 entries"), ("sr_policy[0].inc", "waypoints")] {
+    for (path, word) in [
+        ("nodes", "4 nodes"),
+        ("links", "6 links"),
+        ("sr_policy", "2 policies"),
+        ("global.algorithm", "2 entries"),
+        ("sr_policy[0].inc", "waypoints"),
+    ] {
         assert!(
-            found.iter().any(|p| p.path == path && p.message.contains(word)),
+            found
+                .iter()
+                .any(|p| p.path == path && p.message.contains(word)),
             "no {path} problem with {word:?} in {found:#?}"
         );
     }
@@ -401,19 +453,44 @@ fn every_problem_of_a_body_is_listed_not_only_the_first() {
     });
     let found = problems(SINGLE, &body);
     let paths: Vec<&str> = found.iter().map(|p| p.path.as_str()).collect();
-    assert_eq!(paths, ["links[0].igp", "global.flow_factor", "sr_policy.te"], "{found:#?}");
+    assert_eq!(
+        paths,
+        ["links[0].igp", "global.flow_factor", "sr_policy.te"],
+        "{found:#?}"
+    );
 }
 
 #[test]
 fn a_value_that_failed_to_parse_is_reported_once() {
-    let cases: [(JobType, fn(&mut Value), &str); 7] = [
+    type Edit = fn(&mut Value);
+    let cases: [(JobType, Edit, &str); 7] = [
         (SINGLE, |b| b["sr_policy"]["he"] = json!(5), "sr_policy.he"),
-        (SINGLE, |b| b["nodes"][1]["id"] = json!(["B"]), "nodes[1].id"),
+        (
+            SINGLE,
+            |b| b["nodes"][1]["id"] = json!(["B"]),
+            "nodes[1].id",
+        ),
         (SINGLE, |b| b["nodes"] = json!("many"), "nodes"),
-        (SINGLE, |b| b["sr_policy"]["class"] = json!(""), "sr_policy.class"),
-        (CONGEST, |b| b["global"]["congest_threshold"] = json!("high"), "global.congest_threshold"),
-        (CONGEST, |b| b["links"][0]["bd"] = json!("fast"), "links[0].bd"),
-        (JobType::BodModified, |b| b["sr_policy"]["former"]["path"] = json!(1), "sr_policy.former.path"),
+        (
+            SINGLE,
+            |b| b["sr_policy"]["class"] = json!(""),
+            "sr_policy.class",
+        ),
+        (
+            CONGEST,
+            |b| b["global"]["congest_threshold"] = json!("high"),
+            "global.congest_threshold",
+        ),
+        (
+            CONGEST,
+            |b| b["links"][0]["bd"] = json!("fast"),
+            "links[0].bd",
+        ),
+        (
+            JobType::BodModified,
+            |b| b["sr_policy"]["former"]["path"] = json!(1),
+            "sr_policy.former.path",
+        ),
     ];
     for (job_type, edit, path) in cases {
         let mut body = valid_body(job_type);
