@@ -137,9 +137,19 @@ fn widest(topo: &Topology, feas: &Feasible, leg: &LegSpec) -> Option<f64> {
     None
 }
 
-#[derive(PartialEq, PartialOrd)]
+/// A bandwidth ordered totally, for the max-heap of the widest-path search.
 struct Band(f64);
+impl PartialEq for Band {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
 impl Eq for Band {}
+impl PartialOrd for Band {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 impl Ord for Band {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         self.0.total_cmp(&other.0)

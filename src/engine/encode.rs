@@ -222,18 +222,19 @@ impl<'a> Encoder<'a> {
             }
         }
         let k = run.cand.path.links.len();
-        if !run.probes.contains_key(&i) {
-            let stamp = self.next_stamp();
-            run.probes.insert(
-                i,
-                Probe {
+        let stamp = match run.probes.get(&i) {
+            Some(p) => p.stamp,
+            None => {
+                let stamp = self.next_stamp();
+                let probe = Probe {
                     stamp,
                     valid_upto: i,
                     invalid_from: k + 1,
-                },
-            );
-        }
-        let stamp = run.probes[&i].stamp;
+                };
+                run.probes.insert(i, probe);
+                stamp
+            }
+        };
         let v = run.cand.path.nodes[j];
         let tree = igp.spt_until(self.topo, run.cand.path.nodes[i], v, run.pre[j] - run.pre[i]);
         let ok = self.valid(&tree.borrow(), run.cand, &run.pre, i, j, stamp);

@@ -97,7 +97,7 @@ pub fn sort(policies: &mut [&Policy], sorting: Sorting) {
     match sorting {
         Sorting::BandwidthDesc => policies.sort_by(|a, b| b.bd.total_cmp(&a.bd)),
         Sorting::BandwidthAsc => policies.sort_by(|a, b| a.bd.total_cmp(&b.bd)),
-        Sorting::PriorityDesc => policies.sort_by(|a, b| b.priority.cmp(&a.priority)),
+        Sorting::PriorityDesc => policies.sort_by_key(|p| std::cmp::Reverse(p.priority)),
         Sorting::PriorityAsc => policies.sort_by_key(|p| p.priority),
     }
 }

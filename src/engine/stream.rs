@@ -57,11 +57,14 @@ impl<'a> PolicyGraph<'a> {
     }
 }
 
+/// A heap entry: key, id-rank sequence, leg indices, the axis it was made along.
+type Entry = (Key, Vec<u32>, Vec<usize>, usize);
+
 /// The candidates of a policy in order.
 pub struct PathStream {
     specs: Vec<LegSpec>,
     legs: Vec<LegPaths>,
-    heap: BinaryHeap<Reverse<(Key, Vec<u32>, Vec<usize>, usize)>>,
+    heap: BinaryHeap<Reverse<Entry>>,
 }
 
 impl PathStream {
