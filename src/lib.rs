@@ -1,11 +1,18 @@
-//! pasta: Segment Routing traffic-engineering path computation.
+//! pasta: Segment Routing traffic-engineering path computation as asynchronous jobs over NATS.
 //!
-//! The library is the functional core: [`model`] turns a wire body into a validated [`model::Job`],
-//! [`engine`] computes its result document. Neither does I/O. The binary (`src/main.rs`) is the
-//! imperative shell.
+//! The functional core is [`model`] (a wire body becomes a validated [`model::Job`]) and
+//! [`engine`] (its result document); neither does I/O. Around it: [`service`] (submission, status,
+//! the task record's rules), [`bus`] (everything NATS), [`http`] (everything HTTP), [`app`]
+//! (wiring), [`server`] (the embedded nats-server) and [`config`]. `src/main.rs` is the shell.
 
+pub mod app;
+pub mod bus;
+pub mod config;
 pub mod engine;
+pub mod http;
 pub mod model;
+pub mod server;
+pub mod service;
 
 use model::{Job, JobType, Limits, Problems};
 

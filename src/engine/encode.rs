@@ -116,7 +116,11 @@ impl<'a> Encoder<'a> {
         let mut pre = Vec::with_capacity(k + 1);
         pre.push(0u64);
         for &l in &path.links {
-            pre.push(pre.last().unwrap().saturating_add(self.topo.igp[l as usize]));
+            pre.push(
+                pre.last()
+                    .unwrap()
+                    .saturating_add(self.topo.igp[l as usize]),
+            );
         }
         let mut run = Run {
             cand,
@@ -201,7 +205,14 @@ impl<'a> Encoder<'a> {
 
     /// The last `j` in `[lo, hi]` such that a node SID may cover `P[i..j]`, given that it may for
     /// `lo - 1` (`lo - 1` when not even `lo`).
-    fn reach(&mut self, igp: &mut IgpModel, run: &mut Run, i: usize, lo: usize, hi: usize) -> usize {
+    fn reach(
+        &mut self,
+        igp: &mut IgpModel,
+        run: &mut Run,
+        i: usize,
+        lo: usize,
+        hi: usize,
+    ) -> usize {
         let mut j = lo - 1;
         while j < hi && self.check(igp, run, i, j + 1) {
             j += 1;
@@ -236,7 +247,12 @@ impl<'a> Encoder<'a> {
             }
         };
         let v = run.cand.path.nodes[j];
-        let tree = igp.spt_until(self.topo, run.cand.path.nodes[i], v, run.pre[j] - run.pre[i]);
+        let tree = igp.spt_until(
+            self.topo,
+            run.cand.path.nodes[i],
+            v,
+            run.pre[j] - run.pre[i],
+        );
         let ok = self.valid(&tree.borrow(), run.cand, &run.pre, i, j, stamp);
         let fresh = if ok { None } else { Some(self.next_stamp()) };
         let probe = run.probes.get_mut(&i).expect("inserted above");

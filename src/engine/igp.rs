@@ -152,8 +152,11 @@ impl Spt {
         let mut indegree = vec![0usize; n];
         for v in 0..n as NodeIx {
             if self.dist[v as usize] != FAR && v != self.source {
-                indegree[v as usize] =
-                    topo.in_links(v).iter().filter(|&&l| self.tight(topo, l)).count();
+                indegree[v as usize] = topo
+                    .in_links(v)
+                    .iter()
+                    .filter(|&&l| self.tight(topo, l))
+                    .count();
             }
         }
         let mut order = Vec::new();
@@ -208,7 +211,13 @@ impl IgpModel {
     }
 
     /// The tree of `source`, settled until `v` is (and every node as close), at most to `radius`.
-    pub fn spt_until(&mut self, topo: &Topology, source: NodeIx, v: NodeIx, radius: u64) -> SharedSpt {
+    pub fn spt_until(
+        &mut self,
+        topo: &Topology,
+        source: NodeIx,
+        v: NodeIx,
+        radius: u64,
+    ) -> SharedSpt {
         let tree = self.tree(topo, source);
         tree.borrow_mut().ensure_until(topo, v, radius);
         tree

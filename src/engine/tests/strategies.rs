@@ -214,55 +214,20 @@ impl Spec {
     /// The job type and the JSON body.
     pub fn body(&self) -> (JobType, Value) {
         let n = self.nodes.len();
-        let (lo_key, re_key, bd_key, affi_key) = match self.long_names {
-            true => ("local", "remote", "bandwidth", "affinity"),
-            false => ("lo", "re", "bd", "affi"),
-        };
         let nodes: Vec<Value> = (0..n).map(|i| self.node(i)).collect();
         let mut links = vec![];
         for (k, l) in self.links.iter().enumerate() {
-            // The first links make a spanning tree (node k + 1 to an earlier node), the others
-            // join any two nodes.
+            // The first links make a spanning tree (node k + 1 to an earlier node, both ways),
+            // the others join any two nodes.
             let (lo, re) = if k + 1 < n {
                 (k + 1, l.a as usize % (k + 1))
             } else {
                 let lo = l.a as usize % n;
                 (lo, (lo + 1 + l.b as usize % (n - 1)) % n)
             };
-            let mut ends = vec![(lo, re, 0)];
+            links.push(self.link(k, lo, re, 0));
             if l.reverse || k + 1 < n {
-                ends.push((re, lo, 1));
-            }
-            for (from, to, side) in ends {
-                let mut link = Map::new();
-                let id = format!("{}-{}.{k}", NAMES[from], NAMES[to]);
-                link.insert("id".into(), Value::from(id));
-                link.insert(lo_key.into(), Value::from(NAMES[from]));
-                link.insert(re_key.into(), Value::from(NAMES[to]));
-                if !l.no_ip {
-                    link.insert(
-                        "ip".into(),
-                        Value::from(format!("192.168.{k}.{}", side + 1)),
-                    );
-                }
-                if !l.non_sr {
-                    link.insert("sid".into(), Value::from(24000 + 2 * k + side));
-                }
-                link.insert("igp".into(), Value::from(l.igp));
-                link.insert("te".into(), Value::from(l.te));
-                link.insert("delay".into(), Value::from(f64::from(l.half_delay) / 2.0));
-                link.insert(bd_key.into(), Value::from(PHYSICAL[l.physical]));
-                link.insert(affi_key.into(), self.bits(l.affi));
-                if let Some(g) = l.srlg {
-                    link.insert("srlg".into(), json!([g]));
-                }
-                if !l.no_class {
-                    let b = AVAILABLE[l.available];
-                    let class = json!({"class": CLASS, "bandwidth_reserve": 100.0,
-                                       "bandwidth_available": b});
-                    link.insert("qos_class".into(), json!([class]));
-                }
-                links.push(Value::Object(link));
+                links.push(self.link(k, re, lo, 1));
             }
         }
         let link_ids: Vec<String> = links
@@ -281,6 +246,42 @@ impl Spec {
             false => JobType::NonbodPasta,
         };
         (job_type, body)
+    }
+
+    /// Link spec `k` as the link `from → to`; `side` 1 for the reverse of a pair.
+    fn link(&self, k: usize, from: usize, to: usize, side: usize) -> Value {
+        let l = &self.links[k];
+        let (lo_key, re_key, bd_key, affi_key) = match self.long_names {
+            true => ("local", "remote", "bandwidth", "affinity"),
+            false => ("lo", "re", "bd", "affi"),
+        };
+        let mut link = Map::new();
+        let id = format!("{}-{}.{k}", NAMES[from], NAMES[to]);
+        link.insert("id".into(), Value::from(id));
+        link.insert(lo_key.into(), Value::from(NAMES[from]));
+        link.insert(re_key.into(), Value::from(NAMES[to]));
+        if !l.no_ip {
+            let ip = format!("192.168.{k}.{}", side + 1);
+            link.insert("ip".into(), Value::from(ip));
+        }
+        if !l.non_sr {
+            link.insert("sid".into(), Value::from(24000 + 2 * k + side));
+        }
+        link.insert("igp".into(), Value::from(l.igp));
+        link.insert("te".into(), Value::from(l.te));
+        link.insert("delay".into(), Value::from(f64::from(l.half_delay) / 2.0));
+        link.insert(bd_key.into(), Value::from(PHYSICAL[l.physical]));
+        link.insert(affi_key.into(), self.bits(l.affi));
+        if let Some(g) = l.srlg {
+            link.insert("srlg".into(), json!([g]));
+        }
+        if !l.no_class {
+            let b = AVAILABLE[l.available];
+            let class = json!({"class": CLASS, "bandwidth_reserve": 100.0,
+                               "bandwidth_available": b});
+            link.insert("qos_class".into(), json!([class]));
+        }
+        Value::Object(link)
     }
 
     /// The headend and tailend node positions (distinct).

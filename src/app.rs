@@ -1,0 +1,102 @@
+//! Wiring: the parts of the service started over one connection, stopped by one signal.
+//!
+//! `run` receives a connected client, an optional bound listener and a shutdown signal, so tests
+//! pass their own server and port 0.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tracing::info;
+
+use crate::bus::{self, worker::WorkerSettings, Bus, BusSettings, Names};
+use crate::http::{self, AppState};
+use crate::model::Limits;
+use crate::service::{metrics::Metrics, Service};
+
+/// Which parts to run in this process.
+pub struct Parts {
+    /// Compute workers.
+    pub workers: Option<WorkerSettings>,
+    /// The NATS service (submit and status endpoints).
+    pub responder: bool,
+    /// The HTTP bridge on this listener, with an optional bearer token.
+    pub http: Option<(tokio::net::TcpListener, Option<String>)>,
+}
+
+/// Service-wide settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Resource names.
+    pub names: Names,
+    /// Bus tunables.
+    pub bus: BusSettings,
+    /// Request limits.
+    pub limits: Limits,
+    /// Largest body, bytes.
+    pub max_body: usize,
+    /// Time-out of one job.
+    pub job_timeout: Duration,
+}
+
+/// Opens the bus (provisioning it) and builds the service layer.
+pub async fn service(client: async_nats::Client, settings: &Settings) -> anyhow::Result<Service> {
+    let bus = Bus::open(client, settings.names.clone(), settings.bus.clone()).await?;
+    Ok(Service {
+        bus,
+        limits: settings.limits.clone(),
+        max_body: settings.max_body,
+        job_timeout: settings.job_timeout,
+        metrics: Arc::new(Metrics::default()),
+    })
+}
+
+/// Runs the parts until `shutdown` turns true, then waits for each to finish its work and
+/// drains the connection.
+pub async fn run(
+    client: async_nats::Client,
+    settings: Settings,
+    parts: Parts,
+    mut outer: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let service = service(client.clone(), &settings).await?;
+    // One signal fanned out: the caller's, or the failure of any part.
+    let (stop, shutdown) = watch::channel(false);
+    let stop = Arc::new(stop);
+    let forward = stop.clone();
+    tokio::spawn(async move {
+        let _ = outer.wait_for(|s| *s).await;
+        let _ = forward.send(true);
+    });
+    let mut tasks: JoinSet<anyhow::Result<()>> = JoinSet::new();
+    if let Some(w) = parts.workers {
+        info!(types = ?w.types, concurrency = w.concurrency, "workers started");
+        tasks.spawn(bus::worker::run(service.clone(), w, shutdown.clone()));
+    }
+    if parts.responder {
+        info!(service = settings.names.prefix(), "NATS service started");
+        tasks.spawn(bus::responder::run(service.clone(), shutdown.clone()));
+    }
+    if let Some((listener, token)) = parts.http {
+        info!(addr = %listener.local_addr()?, "HTTP bridge listening");
+        let state = AppState {
+            service: service.clone(),
+            token,
+        };
+        tasks.spawn(http::run(state, listener, shutdown.clone()));
+    }
+    let mut first_error = None;
+    while let Some(joined) = tasks.join_next().await {
+        let outcome = joined.map_err(anyhow::Error::from).and_then(|r| r);
+        if let Err(e) = outcome {
+            let _ = stop.send(true);
+            first_error.get_or_insert(e);
+        }
+    }
+    let _ = client.drain().await;
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,127 @@
+//! A NATS client of pasta for people: `pasta submit`, `pasta status`, `pasta watch`.
+
+use std::time::Duration;
+
+use async_nats::HeaderMap;
+use bytes::Bytes;
+use futures::StreamExt;
+use serde_json::{json, Value};
+
+use super::{Names, TASK_ID_HEADER};
+use crate::model::JobType;
+
+/// How a `submit --wait` ended.
+pub enum Ending {
+    /// The status document of a finished task.
+    Finished(Value),
+    /// Submission refused: the error document.
+    Refused(Value),
+}
+
+/// Sends a request and parses the JSON answer.
+pub async fn request(
+    client: &async_nats::Client,
+    subject: String,
+    headers: HeaderMap,
+    payload: Bytes,
+) -> anyhow::Result<Value> {
+    let answer = tokio::time::timeout(
+        Duration::from_secs(30),
+        client.request_with_headers(subject.clone(), headers, payload),
+    )
+    .await
+    .map_err(|_| anyhow::anyhow!("no answer on {subject}: is a pasta responder running?"))?
+    .map_err(|e| anyhow::anyhow!("{subject}: {e}"))?;
+    Ok(serde_json::from_slice(&answer.payload)?)
+}
+
+/// Submits a body; the submission answer.
+pub async fn submit(
+    client: &async_nats::Client,
+    names: &Names,
+    t: JobType,
+    body: Bytes,
+    task_id: Option<&str>,
+) -> anyhow::Result<Value> {
+    let mut headers = HeaderMap::new();
+    if let Some(id) = task_id {
+        headers.insert(TASK_ID_HEADER, id);
+    }
+    request(client, names.submit_subject(t), headers, body).await
+}
+
+/// The status document of a task.
+pub async fn status(
+    client: &async_nats::Client,
+    names: &Names,
+    task_id: &str,
+    t: &str,
+) -> anyhow::Result<Value> {
+    let body = serde_json::to_vec(&json!({"task_id": task_id, "type": t}))?;
+    request(
+        client,
+        names.status_subject(),
+        HeaderMap::new(),
+        body.into(),
+    )
+    .await
+}
+
+/// Submits and waits for the task to finish, calling `progress` with each new status text.
+pub async fn submit_and_wait(
+    client: &async_nats::Client,
+    names: &Names,
+    t: JobType,
+    body: Bytes,
+    task_id: Option<&str>,
+    mut progress: impl FnMut(&str),
+) -> anyhow::Result<Ending> {
+    let mut events = client
+        .subscribe(format!("{}.events.{}.*", names.prefix(), t.as_str()))
+        .await?;
+    let answer = submit(client, names, t, body, task_id).await?;
+    if answer["status"] != json!(true) {
+        return Ok(Ending::Refused(answer));
+    }
+    let id = answer["data"]["task_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    progress(&format!("submitted: {id}"));
+    let mut last = String::new();
+    loop {
+        let doc = status(client, names, &id, t.as_str()).await?;
+        let state = doc["data"]["task_state"]
+            .as_str()
+            .unwrap_or("?")
+            .to_string();
+        if state == "SUCCESS" || state == "FAILURE" || doc["status"] != json!(true) {
+            return Ok(Ending::Finished(doc));
+        }
+        let text = doc["data"]["info"].as_str().unwrap_or("").to_string();
+        if text != last {
+            progress(&text);
+            last = text;
+        }
+        // Wake on this task's event, or poll again after a second.
+        let _ = tokio::time::timeout(Duration::from_secs(1), async {
+            while let Some(m) = events.next().await {
+                if let Ok(e) = serde_json::from_slice::<Value>(&m.payload) {
+                    if e["task_id"] == json!(id) {
+                        return;
+                    }
+                }
+            }
+        })
+        .await;
+    }
+}
+
+/// Prints every completion event as a JSON line until interrupted.
+pub async fn watch(client: &async_nats::Client, names: &Names) -> anyhow::Result<()> {
+    let mut events = client.subscribe(names.events_wildcard()).await?;
+    while let Some(m) = events.next().await {
+        println!("{} {}", m.subject, String::from_utf8_lossy(&m.payload));
+    }
+    Ok(())
+}

@@ -1,0 +1,278 @@
+//! Everything that knows NATS: subjects, streams, the KV bucket, the object store, headers, ack
+//! kinds. The service layer calls the typed operations here; nothing else imports async-nats.
+//!
+//! [`Bus`] holds the JetStream handles of one deployment (one prefix). [`provision`] creates or
+//! updates every resource idempotently at start-up. [`worker`] consumes jobs, [`responder`] is the
+//! NATS service (submit and status endpoints).
+
+pub mod client;
+pub mod names;
+pub mod provision;
+pub mod responder;
+pub mod settings;
+pub mod worker;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, kv, object_store};
+use async_nats::HeaderMap;
+use bytes::Bytes;
+use serde_json::Value;
+use tokio::io::AsyncReadExt;
+use tokio::sync::Semaphore;
+
+pub use names::Names;
+pub use settings::BusSettings;
+
+use crate::model::JobType;
+use crate::service::record::TaskRecord;
+
+/// The header carrying a client-chosen task id.
+pub const TASK_ID_HEADER: &str = "Pasta-Task-Id";
+/// The header carrying the job message format version.
+pub const FORMAT_HEADER: &str = "Pasta-Format";
+/// The job message format this version writes.
+pub const JOB_FORMAT: &str = "1";
+/// Most publish acks awaited at once (async-nats stalls past a few thousand).
+const PUBLISH_WINDOW: usize = 512;
+
+/// A bus operation that failed: whether JetStream was reachable decides the answer.
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    /// JetStream did not answer in time, or the connection is down.
+    #[error("JetStream unavailable: {0}")]
+    Unavailable(String),
+    /// The job queue is full.
+    #[error("the job queue is full")]
+    QueueFull,
+    /// A stored document could not be read.
+    #[error("corrupt stored document: {0}")]
+    Corrupt(String),
+}
+
+fn unavailable(e: impl std::fmt::Display) -> BusError {
+    BusError::Unavailable(e.to_string())
+}
+
+/// What creating a record found.
+pub enum Created {
+    /// The record is new, at this revision.
+    New(u64),
+    /// A record existed: it and its revision.
+    Exists(Box<TaskRecord>, u64),
+}
+
+/// The JetStream handles of one deployment.
+#[derive(Clone)]
+pub struct Bus {
+    /// The connection.
+    pub client: async_nats::Client,
+    /// JetStream.
+    pub js: jetstream::Context,
+    /// Names under the prefix.
+    pub names: Names,
+    /// Tunables.
+    pub settings: BusSettings,
+    tasks: kv::Store,
+    blobs: object_store::ObjectStore,
+    window: Arc<Semaphore>,
+}
+
+impl Bus {
+    /// Provisions (idempotently) and opens every resource.
+    pub async fn open(
+        client: async_nats::Client,
+        names: Names,
+        settings: BusSettings,
+    ) -> anyhow::Result<Bus> {
+        let mut js = jetstream::new(client.clone());
+        js.set_timeout(settings.request_timeout);
+        let (tasks, blobs) = provision::provision(&js, &names, &settings).await?;
+        Ok(Bus {
+            client,
+            js,
+            names,
+            settings,
+            tasks,
+            blobs,
+            window: Arc::new(Semaphore::new(PUBLISH_WINDOW)),
+        })
+    }
+
+    /// The record of a task and its revision.
+    pub async fn get_record(&self, task_id: &str) -> Result<Option<(TaskRecord, u64)>, BusError> {
+        let entry = self.tasks.entry(task_id).await.map_err(unavailable)?;
+        match entry {
+            Some(e) if e.operation == kv::Operation::Put => {
+                let record = serde_json::from_slice(&e.value)
+                    .map_err(|err| BusError::Corrupt(format!("task {task_id}: {err}")))?;
+                Ok(Some((record, e.revision)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Creates a record unless one exists.
+    pub async fn create_record(&self, record: &TaskRecord) -> Result<Created, BusError> {
+        let value = Bytes::from(serde_json::to_vec(record).expect("records serialise"));
+        match self.tasks.create(&record.task_id, value).await {
+            Ok(rev) => Ok(Created::New(rev)),
+            Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {
+                match self.get_record(&record.task_id).await? {
+                    Some((r, rev)) => Ok(Created::Exists(Box::new(r), rev)),
+                    None => Err(BusError::Unavailable("record vanished".into())),
+                }
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    /// Replaces a record if it is still at `revision`: `Ok(None)` when someone else changed it.
+    pub async fn update_record(
+        &self,
+        record: &TaskRecord,
+        revision: u64,
+    ) -> Result<Option<u64>, BusError> {
+        let value = Bytes::from(serde_json::to_vec(record).expect("records serialise"));
+        match self.tasks.update(&record.task_id, value, revision).await {
+            Ok(rev) => Ok(Some(rev)),
+            Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => Ok(None),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    /// Deletes a record still at `revision` (a submission whose publish failed).
+    pub async fn delete_record(&self, task_id: &str, revision: u64) -> Result<(), BusError> {
+        self.tasks
+            .delete_expect_revision(task_id, Some(revision))
+            .await
+            .map_err(unavailable)
+    }
+
+    /// Stores a blob under `name`.
+    pub async fn put_blob(&self, name: &str, data: Bytes) -> Result<(), BusError> {
+        let mut reader = std::io::Cursor::new(data.to_vec());
+        self.blobs
+            .put(name, &mut reader)
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+
+    /// Reads a blob (`None` when missing).
+    pub async fn get_blob(&self, name: &str) -> Result<Option<Bytes>, BusError> {
+        match self.blobs.get(name).await {
+            Ok(mut object) => {
+                let mut data = Vec::new();
+                object.read_to_end(&mut data).await.map_err(unavailable)?;
+                Ok(Some(Bytes::from(data)))
+            }
+            Err(e) if e.kind() == object_store::GetErrorKind::NotFound => Ok(None),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    /// Publishes a job with `Nats-Msg-Id` = task id and waits for JetStream's ack.
+    pub async fn publish_job(
+        &self,
+        job_type: JobType,
+        task_id: &str,
+        payload: Bytes,
+    ) -> Result<(), BusError> {
+        let mut headers = HeaderMap::new();
+        headers.insert("Nats-Msg-Id", task_id);
+        headers.insert(TASK_ID_HEADER, task_id);
+        headers.insert(FORMAT_HEADER, JOB_FORMAT);
+        self.publish(self.names.job_subject(job_type), headers, payload)
+            .await
+    }
+
+    /// Publishes a completion event (`Nats-Msg-Id` = `<task_id>.<state>`, so republishing after a
+    /// crash is harmless).
+    pub async fn publish_event(
+        &self,
+        job_type: JobType,
+        task_id: &str,
+        state: &str,
+        event: &Value,
+    ) -> Result<(), BusError> {
+        let mut headers = HeaderMap::new();
+        headers.insert("Nats-Msg-Id", format!("{task_id}.{state}").as_str());
+        let payload = Bytes::from(serde_json::to_vec(event).expect("events serialise"));
+        self.publish(self.names.event_subject(job_type, state), headers, payload)
+            .await
+    }
+
+    async fn publish(
+        &self,
+        subject: String,
+        headers: HeaderMap,
+        payload: Bytes,
+    ) -> Result<(), BusError> {
+        let _slot = self
+            .window
+            .acquire()
+            .await
+            .expect("the window is never closed");
+        let timeout = self.settings.request_timeout;
+        let ack = tokio::time::timeout(timeout, async {
+            self.js
+                .publish_with_headers(subject, headers, payload)
+                .await
+                .map_err(unavailable)?
+                .await
+                .map_err(|e| {
+                    let text = e.to_string();
+                    if text.contains("maximum messages") || text.contains("maximum bytes") {
+                        BusError::QueueFull
+                    } else {
+                        unavailable(text)
+                    }
+                })
+        })
+        .await
+        .map_err(|_| BusError::Unavailable("no publish ack in time".into()))??;
+        let _ = ack;
+        Ok(())
+    }
+
+    /// Whether the connection is up.
+    pub fn connected(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
+    }
+
+    /// Jobs waiting in the queue, by the stream's message count.
+    pub async fn queue_depth(&self) -> Option<u64> {
+        let mut stream = self.js.get_stream(self.names.jobs_stream()).await.ok()?;
+        stream.info().await.ok().map(|i| i.state.messages)
+    }
+}
+
+/// Connects to NATS with the credentials of the environment (see `crate::config`).
+pub async fn connect(url: &str, auth: &crate::config::Auth) -> anyhow::Result<async_nats::Client> {
+    let mut options = async_nats::ConnectOptions::new()
+        .name("pasta")
+        .retry_on_initial_connect()
+        .connection_timeout(Duration::from_secs(5));
+    if let (Some(user), Some(pass)) = (&auth.user, &auth.password) {
+        options = options.user_and_password(user.clone(), pass.clone());
+    }
+    if let Some(token) = &auth.token {
+        options = options.token(token.clone());
+    }
+    if let Some(creds) = &auth.creds_file {
+        options = options.credentials_file(creds).await?;
+    }
+    let client = tokio::time::timeout(Duration::from_secs(10), async {
+        // retry_on_initial_connect returns at once; wait for the first connection.
+        let client = options.connect(url).await?;
+        while client.connection_state() != async_nats::connection::State::Connected {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        anyhow::Ok(client)
+    })
+    .await
+    .map_err(|_| anyhow::anyhow!("NATS at {url} does not answer"))??;
+    Ok(client)
+}

@@ -1,0 +1,127 @@
+//! Settings from flags and the environment (every option is both), shared by the subcommands.
+
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::bus::BusSettings;
+use crate::model::Limits;
+
+/// Credentials for NATS, from the environment; never from the repository.
+#[derive(Debug, Clone, Default)]
+pub struct Auth {
+    /// User name.
+    pub user: Option<String>,
+    /// Password.
+    pub password: Option<String>,
+    /// Token.
+    pub token: Option<String>,
+    /// A `.creds` file.
+    pub creds_file: Option<String>,
+}
+
+/// How to reach NATS and name the resources.
+#[derive(Debug, Clone, Args)]
+pub struct NatsArgs {
+    /// NATS URL; `serve` starts its own nats-server when none is given.
+    #[arg(long, env = "PASTA_NATS_URL")]
+    pub nats_url: Option<String>,
+    /// NATS user.
+    #[arg(long, env = "PASTA_NATS_USER")]
+    pub nats_user: Option<String>,
+    /// NATS password.
+    #[arg(long, env = "PASTA_NATS_PASSWORD", hide_env_values = true)]
+    pub nats_password: Option<String>,
+    /// NATS token.
+    #[arg(long, env = "PASTA_NATS_TOKEN", hide_env_values = true)]
+    pub nats_token: Option<String>,
+    /// NATS credentials file.
+    #[arg(long, env = "PASTA_NATS_CREDS")]
+    pub nats_creds: Option<String>,
+    /// Prefix of every subject, stream, bucket and of the NATS service name.
+    #[arg(long, env = "PASTA_PREFIX", default_value = "pasta")]
+    pub prefix: String,
+}
+
+impl NatsArgs {
+    /// The credentials.
+    pub fn auth(&self) -> Auth {
+        Auth {
+            user: self.nats_user.clone(),
+            password: self.nats_password.clone(),
+            token: self.nats_token.clone(),
+            creds_file: self.nats_creds.clone(),
+        }
+    }
+}
+
+/// How the service shapes and bounds its work.
+#[derive(Debug, Clone, Args)]
+pub struct ServiceArgs {
+    /// Stream and bucket replicas (3 in a cluster).
+    #[arg(long, env = "PASTA_REPLICAS", default_value_t = 1)]
+    pub replicas: usize,
+    /// Hours task records and results are kept.
+    #[arg(long, env = "PASTA_RETENTION_HOURS", default_value_t = 24)]
+    pub retention_hours: u64,
+    /// Seconds one job may compute.
+    #[arg(long, env = "PASTA_JOB_TIMEOUT_SECS", default_value_t = 300)]
+    pub job_timeout_secs: u64,
+    /// Seconds without an ack before a job is redelivered.
+    #[arg(long, env = "PASTA_ACK_WAIT_SECS", default_value_t = 30)]
+    pub ack_wait_secs: u64,
+    /// Deliveries of one job (the last only records GAVE_UP).
+    #[arg(long, env = "PASTA_MAX_DELIVER", default_value_t = 5)]
+    pub max_deliver: i64,
+    /// Most jobs queued.
+    #[arg(long, env = "PASTA_QUEUE_MAX", default_value_t = 100_000)]
+    pub queue_max: i64,
+    /// Largest body accepted, bytes (bodies over 1 MiB travel through the object store).
+    #[arg(long, env = "PASTA_MAX_BODY", default_value_t = 64 << 20)]
+    pub max_body: usize,
+    /// Most nodes of a body.
+    #[arg(long, env = "PASTA_MAX_NODES", default_value_t = Limits::default().max_nodes)]
+    pub max_nodes: usize,
+    /// Most links of a body.
+    #[arg(long, env = "PASTA_MAX_LINKS", default_value_t = Limits::default().max_links)]
+    pub max_links: usize,
+    /// Most policies of a list body.
+    #[arg(long, env = "PASTA_MAX_POLICIES", default_value_t = Limits::default().max_policies)]
+    pub max_policies: usize,
+    /// Most algorithm entries.
+    #[arg(long, env = "PASTA_MAX_ALGORITHMS", default_value_t = Limits::default().max_algorithms)]
+    pub max_algorithms: usize,
+    /// Largest `top`.
+    #[arg(long, env = "PASTA_MAX_TOP", default_value_t = Limits::default().max_top)]
+    pub max_top: u32,
+    /// Most waypoints of a policy.
+    #[arg(long, env = "PASTA_MAX_WAYPOINTS", default_value_t = Limits::default().max_waypoints)]
+    pub max_waypoints: usize,
+}
+
+impl ServiceArgs {
+    /// The bus settings.
+    pub fn bus(&self) -> BusSettings {
+        BusSettings {
+            replicas: self.replicas,
+            retention: Duration::from_secs(self.retention_hours * 3600),
+            job_max_age: Duration::from_secs(self.retention_hours * 3600 / 2),
+            queue_max_msgs: self.queue_max,
+            ack_wait: Duration::from_secs(self.ack_wait_secs.max(1)),
+            max_deliver: self.max_deliver.max(2),
+            ..BusSettings::default()
+        }
+    }
+
+    /// The request limits.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_nodes: self.max_nodes,
+            max_links: self.max_links,
+            max_policies: self.max_policies,
+            max_algorithms: self.max_algorithms,
+            max_top: self.max_top,
+            max_waypoints: self.max_waypoints,
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! The HTTP bridge (contract §6): routes, status codes, the bearer token. It knows HTTP and the
+//! service layer, never NATS.
+//!
+//! [`router`] builds the whole application, so tests drive it without a socket and `run` serves
+//! it on a listener it is given.
+
+use std::collections::HashMap;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use tokio::sync::watch;
+
+use crate::bus::TASK_ID_HEADER;
+use crate::model::JobType;
+use crate::service::{job_type, status, ApiError, Service};
+
+/// What the routes share.
+#[derive(Clone)]
+pub struct AppState {
+    /// The service layer.
+    pub service: Service,
+    /// When set, every route but `/healthz` needs `Authorization: Bearer <token>`.
+    pub token: Option<String>,
+}
+
+/// The HTTP status of an error.
+pub fn status_code(e: &ApiError) -> StatusCode {
+    match e {
+        ApiError::InvalidBody(_) | ApiError::BadRequest(_) | ApiError::TypeMismatch { .. } => {
+            StatusCode::BAD_REQUEST
+        }
+        ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        ApiError::Conflict(_) => StatusCode::CONFLICT,
+        ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+        ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+        ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+struct Failure(ApiError);
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        (status_code(&self.0), Json(self.0.document())).into_response()
+    }
+}
+
+impl From<ApiError> for Failure {
+    fn from(e: ApiError) -> Self {
+        Failure(e)
+    }
+}
+
+type Answer = Result<Json<Value>, Failure>;
+
+/// The application: every route of the contract.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/job/check_status", get(check_status))
+        .route("/api/jobs/{type}", post(submit_typed))
+        .route("/api/compute/{type}", post(compute_typed))
+        .route(
+            "/api/pasta/async_bod_pasta",
+            post(submit_bod).put(submit_modified),
+        )
+        .route("/api/pasta/async_nonbod_pasta", post(submit_nonbod))
+        .route("/api/pasta/async_non_pasta", post(submit_nonbod))
+        .route("/api/reopt/async_bod_reoptimize", post(submit_bod_reopt))
+        .route(
+            "/api/reopt/async_nonbod_reoptimize",
+            post(submit_nonbod_reopt),
+        )
+        .route(
+            "/api/pasta/bod_pasta",
+            post(compute_bod).put(compute_modified),
+        )
+        .route("/api/pasta/nonbod_pasta", post(compute_nonbod))
+        .route("/api/reopt/bod_reoptimize", post(compute_bod_reopt))
+        .route("/api/reopt/nonbod_reoptimize", post(compute_nonbod_reopt))
+        .route("/api/reopt/pasta_reoptimize", post(compute_nonbod_reopt))
+        .route("/metrics", get(metrics))
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            authorize,
+        ))
+        .route("/healthz", get(healthz))
+        .with_state(state)
+}
+
+/// Serves the router on `listener` until `shutdown` turns true.
+pub async fn run(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    mut shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move {
+            let _ = shutdown.wait_for(|s| *s).await;
+        })
+        .await?;
+    Ok(())
+}
+
+async fn authorize(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if let Some(token) = &state.token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if given != Some(token.as_str()) {
+            return Failure(ApiError::Unauthorized).into_response();
+        }
+    }
+    next.run(request).await
+}
+
+async fn check_status(
+    State(state): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Answer {
+    let doc = state
+        .service
+        .status(
+            q.get("task_id").map(String::as_str),
+            q.get("type").map(String::as_str),
+        )
+        .await?;
+    Ok(Json(doc))
+}
+
+/// Reads a request body, refusing more than the service accepts with the TOO_LARGE document.
+async fn read(state: &AppState, body: Body) -> Result<Bytes, ApiError> {
+    let limit = state.service.max_body;
+    axum::body::to_bytes(body, limit + 1)
+        .await
+        .map_err(|_| ApiError::TooLarge {
+            size: limit + 1,
+            limit,
+        })
+}
+
+async fn submit(state: &AppState, t: JobType, headers: &HeaderMap, body: Bytes) -> Answer {
+    let chosen =
+        match headers.get(TASK_ID_HEADER) {
+            None => None,
+            Some(v) => Some(v.to_str().map_err(|_| {
+                ApiError::BadRequest(format!("header {TASK_ID_HEADER} is not text"))
+            })?),
+        };
+    let id = state.service.submit(t, body, chosen).await?;
+    Ok(Json(status::submitted(&id)))
+}
+
+async fn compute(state: &AppState, t: JobType, body: Bytes) -> Answer {
+    let doc = state.service.compute(t, body).await?;
+    Ok(Json(json!({"status": true, "info": [], "data": doc})))
+}
+
+async fn submit_typed(
+    State(s): State<AppState>,
+    Path(t): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Answer {
+    let t = job_type(&t)?;
+    let body = read(&s, body).await?;
+    submit(&s, t, &headers, body).await
+}
+
+async fn compute_typed(State(s): State<AppState>, Path(t): Path<String>, body: Body) -> Answer {
+    let t = job_type(&t)?;
+    let body = read(&s, body).await?;
+    compute(&s, t, body).await
+}
+
+/// The original bod re-optimisation routes run congestion relief when the body names
+/// `congested_link` (even an empty list, which validation then refuses).
+fn reopt_type(body: &Bytes) -> JobType {
+    let has_key = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("congested_link").map(|_| ()))
+        .is_some();
+    if has_key {
+        JobType::BodCongestReopt
+    } else {
+        JobType::BodReopt
+    }
+}
+
+macro_rules! fixed_routes {
+    ($($submit:ident, $compute:ident => $t:expr;)*) => {$(
+        async fn $submit(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Answer {
+            let body = read(&s, body).await?;
+            let t: JobType = $t(&body);
+            submit(&s, t, &headers, body).await
+        }
+        async fn $compute(State(s): State<AppState>, body: Body) -> Answer {
+            let body = read(&s, body).await?;
+            let t: JobType = $t(&body);
+            compute(&s, t, body).await
+        }
+    )*};
+}
+
+fixed_routes! {
+    submit_bod, compute_bod => |_: &Bytes| JobType::BodPasta;
+    submit_modified, compute_modified => |_: &Bytes| JobType::BodModified;
+    submit_nonbod, compute_nonbod => |_: &Bytes| JobType::NonbodPasta;
+    submit_bod_reopt, compute_bod_reopt => reopt_type;
+    submit_nonbod_reopt, compute_nonbod_reopt => |_: &Bytes| JobType::NonbodReopt;
+}
+
+async fn healthz(State(s): State<AppState>) -> Response {
+    if s.service.bus.connected() {
+        Json(json!({"status": "ok", "nats": "connected"})).into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "unavailable", "nats": "disconnected"})),
+        )
+            .into_response()
+    }
+}
+
+async fn metrics(State(s): State<AppState>) -> Response {
+    let depth = s.service.bus.queue_depth().await;
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        s.service.metrics.render(depth),
+    )
+        .into_response()
+}

@@ -1,0 +1,77 @@
+//! The errors a client can get, one shape for NATS and HTTP (contract §5).
+
+use serde_json::{json, Value};
+use thiserror::Error;
+
+use crate::model::Problems;
+
+/// An error answered to a client instead of a task.
+#[derive(Debug, Error)]
+pub enum ApiError {
+    /// The body failed validation; every problem listed.
+    #[error("invalid body: {0}")]
+    InvalidBody(Problems),
+    /// The body is larger than accepted.
+    #[error("body of {size} bytes exceeds the limit of {limit} bytes")]
+    TooLarge {
+        /// Its size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The client-chosen task id names another job.
+    #[error("{0}")]
+    Conflict(String),
+    /// Missing or wrong credentials.
+    #[error("unauthorized")]
+    Unauthorized,
+    /// JetStream unreachable or the queue full.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// Unknown or expired task.
+    #[error("task {0:?} not found (unknown, or expired after the retention period)")]
+    NotFound(String),
+    /// Missing or invalid `task_id`, `type` or header.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The task is of another type.
+    #[error("task {task_id:?} is a {actual} job, not {asked}")]
+    TypeMismatch {
+        /// The task.
+        task_id: String,
+        /// Its type.
+        actual: String,
+        /// The type asked for.
+        asked: String,
+    },
+    /// A fault of the service itself.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::InvalidBody(_) => "INVALID_BODY",
+            ApiError::TooLarge { .. } => "TOO_LARGE",
+            ApiError::Conflict(_) => "CONFLICT",
+            ApiError::Unauthorized => "UNAUTHORIZED",
+            ApiError::Unavailable(_) => "UNAVAILABLE",
+            ApiError::NotFound(_) => "NOT_FOUND",
+            ApiError::BadRequest(_) => "BAD_REQUEST",
+            ApiError::TypeMismatch { .. } => "TYPE_MISMATCH",
+            ApiError::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// The error document: `{"status": false, "info": {code, message, problems?}, "data": {}}`.
+    pub fn document(&self) -> Value {
+        let mut info = json!({"code": self.code(), "message": self.to_string()});
+        if let ApiError::InvalidBody(problems) = self {
+            info["message"] = json!(format!("{} problem(s) in the body", problems.0.len()));
+            info["problems"] = json!(problems.0);
+        }
+        json!({"status": false, "info": info, "data": {}})
+    }
+}

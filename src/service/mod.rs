@@ -1,0 +1,258 @@
+//! The service layer: submission, status and synchronous computation, shared by the NATS
+//! responder and the HTTP bridge (which never import each other).
+//!
+//! It owns the rules of the contract's §4–§5 that do not depend on a transport: validation before
+//! anything is stored, idempotent resubmission by task id, the record created before the job is
+//! published, the status document. Storage and queueing go through [`crate::bus::Bus`].
+
+pub mod ack;
+pub mod canonical;
+pub mod error;
+pub mod metrics;
+pub mod record;
+pub mod run;
+pub mod status;
+
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use serde_json::Value;
+
+pub use error::ApiError;
+
+use crate::bus::{Bus, BusError, Created};
+use crate::model::{Job, JobType, Limits};
+use record::{TaskRecord, TaskState};
+
+/// Submission and status over one bus.
+#[derive(Clone)]
+pub struct Service {
+    /// The bus.
+    pub bus: Bus,
+    /// Request size limits.
+    pub limits: Limits,
+    /// Largest body accepted, in bytes.
+    pub max_body: usize,
+    /// Time-out of synchronous computations and of one job.
+    pub job_timeout: Duration,
+    /// Counters for `/metrics`.
+    pub metrics: std::sync::Arc<metrics::Metrics>,
+}
+
+/// Now, RFC 3339 UTC with milliseconds.
+pub fn now() -> String {
+    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
+}
+
+/// A task id as given by a client: a UUID, in its hyphenated lower-case form.
+pub fn task_id(raw: &str) -> Result<String, ApiError> {
+    uuid::Uuid::parse_str(raw.trim())
+        .map(|u| u.hyphenated().to_string())
+        .map_err(|_| {
+            let shown: String = raw.chars().take(64).collect();
+            ApiError::BadRequest(format!("task_id {shown:?} is not a UUID"))
+        })
+}
+
+/// A job type as given by a client.
+pub fn job_type(raw: &str) -> Result<JobType, ApiError> {
+    JobType::parse(raw).ok_or_else(|| {
+        let shown: String = raw.chars().take(64).collect();
+        ApiError::BadRequest(format!(
+            "type {shown:?} is not one of bod_pasta, nonbod_pasta, bod_modified, bod_reopt, nonbod_reopt, bod_congest_reopt"
+        ))
+    })
+}
+
+impl From<BusError> for ApiError {
+    fn from(e: BusError) -> Self {
+        match e {
+            BusError::QueueFull => ApiError::Unavailable("the job queue is full".into()),
+            BusError::Unavailable(m) => ApiError::Unavailable(m),
+            BusError::Corrupt(m) => ApiError::Internal(m),
+        }
+    }
+}
+
+impl Service {
+    /// Validates a body and queues its job; answers the task id.
+    pub async fn submit(
+        &self,
+        job_type: JobType,
+        body: Bytes,
+        chosen_id: Option<&str>,
+    ) -> Result<String, ApiError> {
+        let outcome = self.submit_inner(job_type, body, chosen_id).await;
+        match &outcome {
+            Ok(_) => self.metrics.submitted(job_type),
+            Err(e) => self.metrics.rejected(e.code()),
+        }
+        outcome
+    }
+
+    async fn submit_inner(
+        &self,
+        job_type: JobType,
+        body: Bytes,
+        chosen_id: Option<&str>,
+    ) -> Result<String, ApiError> {
+        let task_id = match chosen_id {
+            Some(raw) => task_id(raw)?,
+            None => uuid::Uuid::new_v4().hyphenated().to_string(),
+        };
+        let (body, by_ref) = self.resolve(body).await?;
+        let limits = self.limits.clone();
+        let parsed = {
+            let body = body.clone();
+            tokio::task::spawn_blocking(move || parse_body(job_type, &body, &limits))
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))??
+        };
+        let digest = parsed.1;
+        let record = TaskRecord::pending(&task_id, job_type.as_str(), &digest, &now());
+        let revision = match self.bus.create_record(&record).await? {
+            Created::New(rev) => rev,
+            Created::Exists(existing, _) => {
+                if existing.job_type != job_type.as_str() || existing.digest != digest {
+                    return Err(ApiError::Conflict(format!(
+                        "task {task_id} exists with another type or body"
+                    )));
+                }
+                if existing.state == TaskState::Pending {
+                    self.publish(job_type, &task_id, body, by_ref).await?;
+                }
+                return Ok(task_id);
+            }
+        };
+        if let Err(e) = self.publish(job_type, &task_id, body, by_ref).await {
+            // Nothing was queued: the record must not read PENDING forever.
+            let _ = self.bus.delete_record(&task_id, revision).await;
+            return Err(e);
+        }
+        Ok(task_id)
+    }
+
+    /// Reads a body, or the uploaded blob a `{"$ref": name}` body names.
+    async fn resolve(&self, body: Bytes) -> Result<(Bytes, Option<String>), ApiError> {
+        if body.len() > self.max_body {
+            return Err(ApiError::TooLarge {
+                size: body.len(),
+                limit: self.max_body,
+            });
+        }
+        if body.len() < 1024 {
+            if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(&body) {
+                if let (1, Some(Value::String(name))) = (map.len(), map.get("$ref")) {
+                    let blob = self.bus.get_blob(name).await?.ok_or_else(|| {
+                        ApiError::InvalidBody(crate::model::Problems(vec![crate::model::Problem {
+                            path: "$ref".into(),
+                            message: format!("no object {name:?} in the blob store"),
+                        }]))
+                    })?;
+                    if blob.len() > self.max_body {
+                        return Err(ApiError::TooLarge {
+                            size: blob.len(),
+                            limit: self.max_body,
+                        });
+                    }
+                    return Ok((blob, Some(name.clone())));
+                }
+            }
+        }
+        Ok((body, None))
+    }
+
+    async fn publish(
+        &self,
+        job_type: JobType,
+        task_id: &str,
+        body: Bytes,
+        by_ref: Option<String>,
+    ) -> Result<(), ApiError> {
+        let payload = match by_ref {
+            Some(name) => {
+                Bytes::from(serde_json::to_vec(&serde_json::json!({"$ref": name})).unwrap())
+            }
+            None if body.len() > self.bus.settings.inline_limit => {
+                let name = format!("body/{task_id}");
+                self.bus.put_blob(&name, body).await?;
+                Bytes::from(serde_json::to_vec(&serde_json::json!({"$ref": name})).unwrap())
+            }
+            None => body,
+        };
+        self.bus.publish_job(job_type, task_id, payload).await?;
+        Ok(())
+    }
+
+    /// The status document of a task.
+    pub async fn status(
+        &self,
+        raw_id: Option<&str>,
+        raw_type: Option<&str>,
+    ) -> Result<Value, ApiError> {
+        let id = task_id(raw_id.ok_or_else(|| ApiError::BadRequest("task_id is missing".into()))?)?;
+        let asked =
+            job_type(raw_type.ok_or_else(|| ApiError::BadRequest("type is missing".into()))?)?;
+        let (record, _) = self
+            .bus
+            .get_record(&id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(id.clone()))?;
+        if record.job_type != asked.as_str() {
+            return Err(ApiError::TypeMismatch {
+                task_id: id,
+                actual: record.job_type,
+                asked: asked.as_str().into(),
+            });
+        }
+        let result = match (&record.state, &record.result_ref) {
+            (TaskState::Success, Some(name)) => {
+                let blob = self.bus.get_blob(name).await?.ok_or_else(|| {
+                    ApiError::Internal(format!("result {name} is missing from the blob store"))
+                })?;
+                Some(serde_json::from_slice(&blob).map_err(|e| ApiError::Internal(e.to_string()))?)
+            }
+            _ => None,
+        };
+        Ok(status::document(&record, result))
+    }
+
+    /// Computes a body at once, without the queue (what-if): the SUCCESS result document.
+    pub async fn compute(&self, job_type: JobType, body: Bytes) -> Result<Value, ApiError> {
+        if body.len() > self.max_body {
+            return Err(ApiError::TooLarge {
+                size: body.len(),
+                limit: self.max_body,
+            });
+        }
+        let limits = self.limits.clone();
+        let work = tokio::task::spawn_blocking(move || {
+            let (job, _) = parse_body(job_type, &body, &limits)?;
+            run::compute(&job).map_err(|e| ApiError::Internal(e.message))
+        });
+        match tokio::time::timeout(self.job_timeout, work).await {
+            Ok(joined) => joined.map_err(|e| ApiError::Internal(e.to_string()))?,
+            Err(_) => Err(ApiError::Unavailable(format!(
+                "the computation exceeded its time-out of {:?}",
+                self.job_timeout
+            ))),
+        }
+    }
+}
+
+/// Parses and validates a wire body: the job and the digest resubmissions compare.
+pub fn parse_body(
+    job_type: JobType,
+    body: &[u8],
+    limits: &Limits,
+) -> Result<(Job, String), ApiError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::InvalidBody(crate::model::Problems(vec![crate::model::Problem {
+            path: "$".into(),
+            message: format!("not JSON: {e}"),
+        }]))
+    })?;
+    let digest = canonical::digest(job_type.as_str(), &value);
+    let job = Job::parse(job_type, &value, limits).map_err(ApiError::InvalidBody)?;
+    Ok((job, digest))
+}

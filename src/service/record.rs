@@ -1,0 +1,141 @@
+//! The task record kept in the KV bucket: a versioned JSON document, one per task.
+//!
+//! Every transition (PENDING → STARTED → SUCCESS | FAILURE) is a compare-and-set on it, so a
+//! redelivered job can never write a second result. JetStream keeps old records around, so the
+//! format is versioned (`v`); readers accept any version they know.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Current record format version.
+pub const RECORD_VERSION: u32 = 1;
+
+/// The state of a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TaskState {
+    /// Queued, not yet picked up.
+    Pending,
+    /// A worker is computing it (reported as PENDING with stage `running`).
+    Started,
+    /// It ran; the result is kept.
+    Success,
+    /// It could not run; final.
+    Failure,
+}
+
+impl TaskState {
+    /// Whether no transition leaves this state.
+    pub fn is_final(self) -> bool {
+        matches!(self, TaskState::Success | TaskState::Failure)
+    }
+}
+
+/// Why a task failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskError {
+    /// `INVALID_BODY`, `PANIC`, `TIMEOUT`, `GAVE_UP`, `INTERNAL`.
+    pub code: String,
+    /// Human text.
+    pub message: String,
+}
+
+/// The record of one task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskRecord {
+    /// Format version.
+    pub v: u32,
+    /// The task id (a UUID).
+    pub task_id: String,
+    /// The job type's wire name.
+    #[serde(rename = "type")]
+    pub job_type: String,
+    /// Current state.
+    pub state: TaskState,
+    /// Deliveries that started computing it.
+    pub attempt: u32,
+    /// SHA-256 of the type and the canonical body: resubmissions compare it.
+    pub digest: String,
+    /// RFC 3339 UTC.
+    pub submitted_at: String,
+    /// RFC 3339 UTC, when last started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// RFC 3339 UTC, when final.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    /// Computation time of the successful attempt, milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_ms: Option<f64>,
+    /// The result document, inline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<Value>,
+    /// The result document's object name in the blob store, when too large to inline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_ref: Option<String>,
+    /// Why it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<TaskError>,
+}
+
+impl TaskRecord {
+    /// A new PENDING record.
+    pub fn pending(task_id: &str, job_type: &str, digest: &str, now: &str) -> TaskRecord {
+        TaskRecord {
+            v: RECORD_VERSION,
+            task_id: task_id.to_string(),
+            job_type: job_type.to_string(),
+            state: TaskState::Pending,
+            attempt: 0,
+            digest: digest.to_string(),
+            submitted_at: now.to_string(),
+            started_at: None,
+            finished_at: None,
+            time_ms: None,
+            result: None,
+            result_ref: None,
+            error: None,
+        }
+    }
+
+    /// This record started by delivery `attempt`.
+    pub fn started(&self, attempt: u32, now: &str) -> TaskRecord {
+        TaskRecord {
+            state: TaskState::Started,
+            attempt,
+            started_at: Some(now.to_string()),
+            ..self.clone()
+        }
+    }
+
+    /// This record failed for good.
+    pub fn failed(&self, code: &str, message: impl Into<String>, now: &str) -> TaskRecord {
+        TaskRecord {
+            state: TaskState::Failure,
+            finished_at: Some(now.to_string()),
+            error: Some(TaskError {
+                code: code.to_string(),
+                message: message.into(),
+            }),
+            ..self.clone()
+        }
+    }
+
+    /// This record succeeded with `result` (inline) or `result_ref` (in the blob store).
+    pub fn succeeded(
+        &self,
+        result: Option<Value>,
+        result_ref: Option<String>,
+        time_ms: f64,
+        now: &str,
+    ) -> TaskRecord {
+        TaskRecord {
+            state: TaskState::Success,
+            finished_at: Some(now.to_string()),
+            time_ms: Some(time_ms),
+            result,
+            result_ref,
+            ..self.clone()
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! Running the engine for a job: the clock, and panics turned into a failure with a reason.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Instant;
+
+use serde_json::Value;
+
+use super::record::TaskError;
+use crate::model::Job;
+
+/// Computes a job's result document; a panic becomes `PANIC` with its message.
+pub fn compute(job: &Job) -> Result<Value, TaskError> {
+    let epoch = Instant::now();
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        #[cfg(any(test, feature = "test-hooks"))]
+        panic_hook(job);
+        let clock = || epoch.elapsed().as_secs_f64() * 1000.0;
+        crate::engine::compute(job, &clock)
+    }));
+    match outcome {
+        Ok(document) => Ok(serde_json::to_value(&document).expect("documents serialise")),
+        Err(panic) => {
+            let text = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(TaskError {
+                code: "PANIC".into(),
+                message: format!("the computation panicked: {text}"),
+            })
+        }
+    }
+}
+
+/// Test builds only: a policy whose id is `__panic__` makes the computation panic, and one whose
+/// id is `__sleep_<ms>__` makes it sleep, so that fault tests can exercise both paths.
+#[cfg(any(test, feature = "test-hooks"))]
+fn panic_hook(job: &Job) {
+    for p in &job.request.policies {
+        if p.id == "__panic__" {
+            panic!("test hook: __panic__");
+        }
+        if let Some(ms) =
+            p.id.strip_prefix("__sleep_")
+                .and_then(|s| s.strip_suffix("__"))
+                .and_then(|s| s.parse::<u64>().ok())
+        {
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! The status document of a task (contract §5), built from its record.
+
+use serde_json::{json, Value};
+
+use super::record::{TaskRecord, TaskState};
+
+/// The status document of a record; `result` is the SUCCESS result when stored apart.
+pub fn document(record: &TaskRecord, result: Option<Value>) -> Value {
+    let inner = match record.state {
+        TaskState::Pending | TaskState::Started => {
+            let (stage, info) = if record.state == TaskState::Pending {
+                ("queued", "queued".to_string())
+            } else {
+                ("running", format!("running, attempt {}", record.attempt))
+            };
+            json!({
+                "task_id": record.task_id,
+                "task_state": "PENDING",
+                "task_status": "PENDING",
+                "info": info,
+                "data": [],
+                "progress": {"stage": stage, "attempt": record.attempt},
+            })
+        }
+        TaskState::Success => json!({
+            "task_id": record.task_id,
+            "task_state": "SUCCESS",
+            "task_status": "SUCCESS",
+            "info": [],
+            "data": result.or_else(|| record.result.clone()).unwrap_or(Value::Null),
+        }),
+        TaskState::Failure => {
+            let error = record
+                .error
+                .clone()
+                .unwrap_or_else(|| super::record::TaskError {
+                    code: "INTERNAL".into(),
+                    message: "failed".into(),
+                });
+            json!({
+                "task_id": record.task_id,
+                "task_state": "FAILURE",
+                "task_status": "FAILURE",
+                "info": error.message,
+                "data": [],
+                "error": error,
+            })
+        }
+    };
+    json!({"status": true, "info": [], "data": inner})
+}
+
+/// The submission answer.
+pub fn submitted(task_id: &str) -> Value {
+    json!({"status": true, "info": [], "data": {"task_id": task_id}})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> TaskRecord {
+        TaskRecord::pending(
+            "7d8c4b2e-0000-4000-8000-000000000001",
+            "bod_pasta",
+            "d",
+            "t0",
+        )
+    }
+
+    #[test]
+    fn a_queued_task_reads_pending_with_stage_queued() {
+        let doc = document(&record(), None);
+        assert_eq!(doc["data"]["task_state"], "PENDING");
+        assert_eq!(doc["data"]["info"], "queued");
+        assert_eq!(doc["data"]["progress"]["stage"], "queued");
+        assert_eq!(doc["data"]["data"], json!([]));
+    }
+
+    #[test]
+    fn a_running_task_reads_pending_with_its_attempt() {
+        let doc = document(&record().started(2, "t1"), None);
+        assert_eq!(doc["data"]["task_state"], "PENDING");
+        assert_eq!(doc["data"]["info"], "running, attempt 2");
+        assert_eq!(
+            doc["data"]["progress"],
+            json!({"stage": "running", "attempt": 2})
+        );
+    }
+
+    #[test]
+    fn a_successful_task_carries_its_result_document() {
+        let result = json!({"info": {}, "data": [{"algo_type": 0}]});
+        let r = record().succeeded(Some(result.clone()), None, 1.0, "t2");
+        let doc = document(&r, None);
+        assert_eq!(doc["data"]["task_state"], "SUCCESS");
+        assert_eq!(doc["data"]["task_status"], "SUCCESS");
+        assert_eq!(doc["data"]["info"], json!([]));
+        assert_eq!(doc["data"]["data"], result);
+    }
+
+    #[test]
+    fn a_failed_task_carries_its_reason_as_text_and_as_an_error() {
+        let r = record().failed("PANIC", "the computation panicked", "t2");
+        let doc = document(&r, None);
+        assert_eq!(doc["data"]["task_state"], "FAILURE");
+        assert_eq!(doc["data"]["info"], "the computation panicked");
+        assert_eq!(doc["data"]["error"]["code"], "PANIC");
+        assert_eq!(doc["data"]["data"], json!([]));
+    }
+}
