@@ -1,0 +1,289 @@
+//! Integration tests of the service against a real nats-server: every job type end to end over
+//! NATS and HTTP, events, idempotent resubmission, the error documents, jobs published straight
+//! to the stream, large bodies through the object store.
+
+mod support;
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use pasta::model::JobType;
+use serde_json::{json, Value};
+use support::nats::NatsServer;
+use support::pasta::{self as harness, Options};
+use support::{body, timeless};
+
+/// Every fixture with its job type.
+fn cases() -> Vec<(JobType, Value)> {
+    let mut out = vec![
+        (JobType::NonbodPasta, body("seed-example/request.json")),
+        (JobType::BodPasta, body("seed-example/request.json")),
+    ];
+    let dir = support::fixtures().join("contract-examples");
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    for n in names {
+        let t = std::fs::read_to_string(dir.join(&n).join("type")).unwrap();
+        let t = JobType::parse(t.trim()).unwrap();
+        out.push((t, body(&format!("contract-examples/{n}/request.json"))));
+    }
+    // No fixture is a nonbod_reopt: the bod_reopt one serves, without classes mattering.
+    out.push((
+        JobType::NonbodReopt,
+        body("contract-examples/reopt-order-and-capacity/request.json"),
+    ));
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_job_type_runs_end_to_end_over_nats_with_the_result_of_pasta_compute() {
+    let nats = NatsServer::start();
+    let pasta = harness::start(&nats, Options::default()).await;
+    let seen: std::collections::BTreeSet<_> = cases().iter().map(|(t, _)| *t).collect();
+    assert_eq!(seen.len(), 6, "the fixtures cover the six job types");
+    for (t, body) in cases() {
+        let answer = pasta.submit(t, &body, None).await;
+        assert_eq!(answer["status"], true, "{t}: {answer}");
+        let id = answer["data"]["task_id"].as_str().unwrap().to_string();
+        let doc = pasta.wait_final(&id, t.as_str()).await;
+        assert_eq!(doc["data"]["task_state"], "SUCCESS", "{t}: {doc}");
+        assert_eq!(doc["data"]["task_status"], "SUCCESS");
+        let expected = pasta::compute_value(t, &body).unwrap();
+        assert_eq!(timeless(&doc["data"]["data"]), timeless(&expected), "{t}");
+    }
+    pasta.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completion_events_are_published_and_kept_in_the_events_stream() {
+    let nats = NatsServer::start();
+    let pasta = harness::start(&nats, Options::default()).await;
+    let mut live = pasta
+        .client
+        .subscribe(format!("{}.events.nonbod_pasta.*", pasta.names.prefix()))
+        .await
+        .unwrap();
+    let answer = pasta
+        .submit(
+            JobType::NonbodPasta,
+            &body("seed-example/request.json"),
+            None,
+        )
+        .await;
+    let id = answer["data"]["task_id"].as_str().unwrap().to_string();
+    let mut states = Vec::new();
+    while states.last().map(String::as_str) != Some("SUCCESS") {
+        let m = tokio::time::timeout(Duration::from_secs(10), live.next())
+            .await
+            .expect("an event in time")
+            .unwrap();
+        let e: Value = serde_json::from_slice(&m.payload).unwrap();
+        assert_eq!(e["task_id"], json!(id));
+        assert_eq!(e["type"], "nonbod_pasta");
+        assert!(e["at"].as_str().unwrap().ends_with('Z'));
+        if e["task_state"] == "SUCCESS" {
+            assert!(e["time_ms"].is_number());
+            assert!(m.subject.ends_with(".success"));
+        }
+        states.push(e["task_state"].as_str().unwrap().to_string());
+    }
+    assert_eq!(states, ["STARTED", "SUCCESS"]);
+    // A controller that was down catches up from the stream.
+    let js = async_nats::jetstream::new(pasta.client.clone());
+    let stream = js.get_stream(pasta.names.events_stream()).await.unwrap();
+    let consumer: async_nats::jetstream::consumer::PullConsumer = stream
+        .create_consumer(async_nats::jetstream::consumer::pull::Config {
+            durable_name: Some("controller".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut kept = consumer
+        .fetch()
+        .max_messages(10)
+        .expires(Duration::from_secs(1))
+        .messages()
+        .await
+        .unwrap();
+    let mut subjects = Vec::new();
+    while let Some(Ok(m)) = kept.next().await {
+        subjects.push(m.subject.to_string());
+        m.ack().await.unwrap();
+    }
+    let prefix = pasta.names.prefix().to_string();
+    assert_eq!(
+        subjects,
+        [
+            format!("{prefix}.events.nonbod_pasta.started"),
+            format!("{prefix}.events.nonbod_pasta.success")
+        ]
+    );
+    pasta.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resubmitting_a_task_id_answers_the_same_task_and_another_body_is_a_conflict() {
+    let nats = NatsServer::start();
+    let pasta = harness::start(&nats, Options::default()).await;
+    let id = "6f1c2a9e-8d4b-4c1a-9e2f-0a1b2c3d4e5f";
+    let seed = body("seed-example/request.json");
+    let first = pasta.submit(JobType::NonbodPasta, &seed, Some(id)).await;
+    assert_eq!(first["data"]["task_id"], id);
+    pasta.wait_final(id, "nonbod_pasta").await;
+    let again = pasta.submit(JobType::NonbodPasta, &seed, Some(id)).await;
+    assert_eq!(again, first);
+    let mut other = seed.clone();
+    other["sr_policy"]["tailend"] = json!("P6");
+    let conflict = pasta.submit(JobType::NonbodPasta, &other, Some(id)).await;
+    assert_eq!(conflict["status"], false);
+    assert_eq!(conflict["info"]["code"], "CONFLICT");
+    let other_type = pasta.submit(JobType::BodPasta, &seed, Some(id)).await;
+    assert_eq!(other_type["info"]["code"], "CONFLICT");
+    let bad_id = pasta.submit(JobType::NonbodPasta, &seed, Some("*")).await;
+    assert_eq!(bad_id["info"]["code"], "BAD_REQUEST");
+    pasta.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_answers_not_found_bad_request_and_type_mismatch() {
+    let nats = NatsServer::start();
+    let pasta = harness::start(&nats, Options::default()).await;
+    let unknown = pasta
+        .status("0b6f6f3e-1111-4222-8333-444455556666", "bod_pasta")
+        .await;
+    assert_eq!(unknown["status"], false);
+    assert_eq!(unknown["info"]["code"], "NOT_FOUND");
+    assert_eq!(unknown["data"], json!({}));
+    for (id, t) in [
+        ("not-a-uuid", "bod_pasta"),
+        ("0b6f6f3e-1111-4222-8333-444455556666", "nope"),
+    ] {
+        let doc = pasta.status(id, t).await;
+        assert_eq!(doc["info"]["code"], "BAD_REQUEST", "{id} {t}");
+    }
+    let missing = pasta
+        .request(
+            pasta.names.status_subject(),
+            Default::default(),
+            b"{}".to_vec(),
+        )
+        .await;
+    assert_eq!(missing["info"]["code"], "BAD_REQUEST");
+    let answer = pasta
+        .submit(
+            JobType::NonbodPasta,
+            &body("seed-example/request.json"),
+            None,
+        )
+        .await;
+    let id = answer["data"]["task_id"].as_str().unwrap();
+    pasta.wait_final(id, "nonbod_pasta").await;
+    let mismatch = pasta.status(id, "bod_pasta").await;
+    assert_eq!(mismatch["info"]["code"], "TYPE_MISMATCH");
+    pasta.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_body_is_refused_with_every_problem_and_nothing_is_queued() {
+    let nats = NatsServer::start();
+    let pasta = harness::start(&nats, Options::default()).await;
+    let mut bad = body("seed-example/request.json");
+    bad["sr_policy"]["headend"] = json!("P9");
+    bad["global"]["flow_factor"] = json!(-1);
+    let answer = pasta.submit(JobType::BodPasta, &bad, None).await;
+    assert_eq!(answer["status"], false);
+    assert_eq!(answer["info"]["code"], "INVALID_BODY");
+    let paths: Vec<&str> = answer["info"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["path"].as_str().unwrap())
+        .collect();
+    assert!(paths.contains(&"sr_policy.headend"), "{paths:?}");
+    assert!(paths.contains(&"global.flow_factor"), "{paths:?}");
+    let not_json = pasta
+        .request(
+            pasta.names.submit_subject(JobType::BodPasta),
+            Default::default(),
+            b"{".to_vec(),
+        )
+        .await;
+    assert_eq!(not_json["info"]["code"], "INVALID_BODY");
+    let js = async_nats::jetstream::new(pasta.client.clone());
+    let mut stream = js.get_stream(pasta.names.jobs_stream()).await.unwrap();
+    assert_eq!(stream.info().await.unwrap().state.messages, 0);
+    pasta.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_published_straight_to_its_subject_is_validated_and_processed() {
+    let nats = NatsServer::start();
+    let pasta = harness::start(&nats, Options::default()).await;
+    let js = async_nats::jetstream::new(pasta.client.clone());
+    let good = "1a2b3c4d-0000-4000-8000-00000000000a";
+    let bad = "1a2b3c4d-0000-4000-8000-00000000000b";
+    for (id, payload) in [
+        (
+            good,
+            serde_json::to_vec(&body("seed-example/request.json")).unwrap(),
+        ),
+        (bad, br#"{"nodes": [], "links": 3}"#.to_vec()),
+    ] {
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("Nats-Msg-Id", id);
+        js.publish_with_headers(
+            pasta.names.job_subject(JobType::NonbodPasta),
+            headers,
+            payload.into(),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    }
+    let ok = pasta.wait_final(good, "nonbod_pasta").await;
+    assert_eq!(ok["data"]["task_state"], "SUCCESS");
+    let failed = pasta.wait_final(bad, "nonbod_pasta").await;
+    assert_eq!(failed["data"]["task_state"], "FAILURE");
+    assert_eq!(failed["data"]["error"]["code"], "INVALID_BODY");
+    assert!(failed["data"]["info"].as_str().unwrap().contains("links"));
+    pasta.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_and_results_larger_than_one_message_travel_through_the_object_store() {
+    let nats = NatsServer::start();
+    let mut options = Options::default();
+    options.bus.inline_limit = 512;
+    let pasta = harness::start(&nats, options).await;
+    let seed = body("seed-example/request.json");
+    let answer = pasta.submit(JobType::NonbodPasta, &seed, None).await;
+    let id = answer["data"]["task_id"].as_str().unwrap().to_string();
+    let doc = pasta.wait_final(&id, "nonbod_pasta").await;
+    assert_eq!(doc["data"]["task_state"], "SUCCESS");
+    let expected = pasta::compute_value(JobType::NonbodPasta, &seed).unwrap();
+    assert_eq!(timeless(&doc["data"]["data"]), timeless(&expected));
+    // The body went by reference, the result too.
+    let js = async_nats::jetstream::new(pasta.client.clone());
+    let blobs = js
+        .get_object_store(format!("{}_blobs", pasta.names.prefix()))
+        .await
+        .unwrap();
+    assert!(blobs.get(format!("body/{id}")).await.is_ok());
+    assert!(blobs.get(format!("result/{id}")).await.is_ok());
+    // A client may upload a body itself and submit a reference to it.
+    let mut reader = std::io::Cursor::new(serde_json::to_vec(&seed).unwrap());
+    blobs.put("upload/seed", &mut reader).await.unwrap();
+    let by_ref = pasta
+        .submit(JobType::NonbodPasta, &json!({"$ref": "upload/seed"}), None)
+        .await;
+    let id2 = by_ref["data"]["task_id"].as_str().unwrap().to_string();
+    let doc2 = pasta.wait_final(&id2, "nonbod_pasta").await;
+    assert_eq!(timeless(&doc2["data"]["data"]), timeless(&expected));
+    pasta.stop().await;
+}

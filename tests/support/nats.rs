@@ -1,0 +1,107 @@
+//! A nats-server child process on a free loopback port with a temporary store, killed on drop.
+
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The nats-server binary: `$PASTA_NATS_SERVER`, the project's `.venv` (scripts/setup), or PATH.
+pub fn binary() -> PathBuf {
+    if let Ok(p) = std::env::var("PASTA_NATS_SERVER") {
+        return PathBuf::from(p);
+    }
+    let local = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/nats-server");
+    if local.exists() {
+        return local;
+    }
+    PathBuf::from("nats-server")
+}
+
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// One server.
+pub struct NatsServer {
+    child: Option<Child>,
+    /// Client port.
+    pub port: u16,
+    /// Its directory (config and store).
+    pub dir: tempfile::TempDir,
+    /// Extra configuration appended to the generated file.
+    extra: String,
+}
+
+impl NatsServer {
+    /// Starts a JetStream server.
+    pub fn start() -> NatsServer {
+        NatsServer::with_config("")
+    }
+
+    /// Starts a JetStream server with extra configuration lines.
+    pub fn with_config(extra: &str) -> NatsServer {
+        let mut server = NatsServer {
+            child: None,
+            port: free_port(),
+            dir: tempfile::tempdir().expect("a temporary directory"),
+            extra: extra.to_string(),
+        };
+        server.launch();
+        server
+    }
+
+    /// `nats://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    fn launch(&mut self) {
+        let store = self.dir.path().join("store");
+        let conf = self.dir.path().join("nats.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "listen: 127.0.0.1:{}\nmax_payload: 8MB\njetstream {{\n  store_dir: {:?}\n}}\n{}\n",
+                self.port, store, self.extra
+            ),
+        )
+        .expect("config written");
+        let child = Command::new(binary())
+            .arg("-c")
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {} (run scripts/setup): {e}", binary().display()));
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "nats-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Kills the server at once (SIGKILL).
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts it again on the same port with the same store.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.launch();
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
