@@ -1,0 +1,227 @@
+//! Tests of the real `pasta` binary as separate processes: `serve` with its embedded nats-server,
+//! and a worker killed with SIGKILL in the middle of a job.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use pasta::model::JobType;
+use serde_json::{json, Value};
+use support::nats::{free_port, NatsServer};
+use support::pasta::{self as harness, Options};
+
+const PASTA: &str = env!("CARGO_BIN_EXE_pasta");
+
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn signal(child: &Child, sig: &str) {
+    let status = Command::new("kill")
+        .arg(sig)
+        .arg(child.id().to_string())
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
+/// A plain HTTP/1.1 GET; the status code and body.
+fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    let code = text.split_whitespace().nth(1)?.parse().ok()?;
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    Some((code, body))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_without_a_url_starts_its_own_nats_server_and_stops_it_on_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let nats_port = free_port();
+    let http_port = free_port();
+    let conf = dir.path().join("nats.conf");
+    std::fs::write(
+        &conf,
+        format!("listen: 127.0.0.1:{nats_port}\nmax_payload: 8MB\njetstream {{\n}}\n"),
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let child = Command::new(PASTA)
+        .arg("serve")
+        .arg("--nats-conf")
+        .arg(&conf)
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--http-addr")
+        .arg(format!("127.0.0.1:{http_port}"))
+        .env_remove("PASTA_NATS_URL")
+        .env("PASTA_NATS_SERVER", support::nats::binary())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut serve = Process(child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some((200, body)) = http_get(http_port, "/healthz") {
+            let v: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(v, json!({"status": "ok", "nats": "connected"}));
+            break;
+        }
+        assert!(Instant::now() < deadline, "serve did not come up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A job over NATS on the embedded server.
+    let client = pasta::bus::connect(
+        &format!("nats://127.0.0.1:{nats_port}"),
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    let body = support::body("seed-example/request.json");
+    let answer = client
+        .request(
+            "pasta.submit.nonbod_pasta",
+            serde_json::to_vec(&body).unwrap().into(),
+        )
+        .await
+        .unwrap();
+    let answer: Value = serde_json::from_slice(&answer.payload).unwrap();
+    let id = answer["data"]["task_id"].as_str().unwrap().to_string();
+    let status_path = format!("/api/job/check_status?task_id={id}&type=nonbod_pasta");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (code, body) = http_get(http_port, &status_path).unwrap();
+        assert_eq!(code, 200);
+        let doc: Value = serde_json::from_str(&body).unwrap();
+        if doc["data"]["task_state"] == "SUCCESS" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "job did not finish: {doc}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        data.join("jetstream").exists(),
+        "the store lives where serve said"
+    );
+    drop(client);
+    signal(&serve.0, "-INT");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while serve.0.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "serve did not stop");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut stderr = String::new();
+    serve
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(stderr.contains("started nats-server"), "{stderr}");
+    assert!(
+        stderr.contains(&data.display().to_string()) || stderr.contains("data in"),
+        "{stderr}"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        TcpStream::connect(("127.0.0.1", nats_port)).is_err(),
+        "the embedded nats-server stopped with serve"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_with_a_url_that_does_not_answer_is_an_error_not_a_new_server() {
+    let port = free_port();
+    let out = Command::new(PASTA)
+        .args(["serve", "--nats-url", &format!("nats://127.0.0.1:{port}")])
+        .args(["--http-addr", &format!("127.0.0.1:{}", free_port())])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("does not answer"), "{stderr}");
+}
+
+fn worker(nats: &NatsServer, prefix: &str) -> Process {
+    Process(
+        Command::new(PASTA)
+            .args(["worker", "--nats-url", &nats.url(), "--prefix", prefix])
+            .args(["--ack-wait-secs", "1", "--concurrency", "1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_killed_mid_job_has_its_job_redelivered_and_finished_once() {
+    let nats = NatsServer::start();
+    let options = Options {
+        workers: false,
+        http: false,
+        ..Options::default()
+    };
+    let pasta = harness::start(&nats, options).await;
+    let prefix = pasta.names.prefix().to_string();
+    let mut events = pasta
+        .client
+        .subscribe(format!("{prefix}.events.nonbod_pasta.*"))
+        .await
+        .unwrap();
+    let mut first = worker(&nats, &prefix);
+    let mut body = support::body("seed-example/request.json");
+    body["sr_policy"]["id"] = json!("__sleep_2500__");
+    let answer = pasta.submit(JobType::NonbodPasta, &body, None).await;
+    let id = answer["data"]["task_id"].as_str().unwrap().to_string();
+    // Wait until the first worker is computing it, then kill it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let doc = pasta.status(&id, "nonbod_pasta").await;
+        if doc["data"]["progress"]["stage"] == "running" {
+            assert_eq!(doc["data"]["info"], "running, attempt 1");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the job never started: {doc}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let _ = first.0.kill();
+    let _ = first.0.wait();
+    let _second = worker(&nats, &prefix);
+    let doc = pasta.wait_final(&id, "nonbod_pasta").await;
+    assert_eq!(doc["data"]["task_state"], "SUCCESS", "{doc}");
+    // One result, one success event (the started event comes once per attempt).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut success = 0;
+    let mut attempts = Vec::new();
+    while let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(100), events.next()).await {
+        let e: Value = serde_json::from_slice(&m.payload).unwrap();
+        if e["task_id"] == json!(id) {
+            if e["task_state"] == "SUCCESS" {
+                success += 1;
+                attempts.push(e["attempt"].clone());
+            }
+        }
+    }
+    assert_eq!(success, 1);
+    assert_eq!(attempts, [json!(2)], "the second delivery finished it");
+    pasta.stop().await;
+}
