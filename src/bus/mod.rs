@@ -249,12 +249,14 @@ impl Bus {
     }
 }
 
-/// Connects to NATS with the credentials of the environment (see `crate::config`).
+/// Connects to NATS with the credentials of the environment (see `crate::config`). The first
+/// connection must succeed (a refused password or a server that does not answer is an error);
+/// after that, the client reconnects by itself.
 pub async fn connect(url: &str, auth: &crate::config::Auth) -> anyhow::Result<async_nats::Client> {
     let mut options = async_nats::ConnectOptions::new()
         .name("pasta")
-        .retry_on_initial_connect()
-        .connection_timeout(Duration::from_secs(5));
+        .connection_timeout(Duration::from_secs(5))
+        .max_reconnects(None);
     if let (Some(user), Some(pass)) = (&auth.user, &auth.password) {
         options = options.user_and_password(user.clone(), pass.clone());
     }
@@ -264,15 +266,12 @@ pub async fn connect(url: &str, auth: &crate::config::Auth) -> anyhow::Result<as
     if let Some(creds) = &auth.creds_file {
         options = options.credentials_file(creds).await?;
     }
-    let client = tokio::time::timeout(Duration::from_secs(10), async {
-        // retry_on_initial_connect returns at once; wait for the first connection.
-        let client = options.connect(url).await?;
-        while client.connection_state() != async_nats::connection::State::Connected {
-            tokio::time::sleep(Duration::from_millis(20)).await;
+    match tokio::time::timeout(Duration::from_secs(10), options.connect(url)).await {
+        Ok(Ok(client)) => Ok(client),
+        Ok(Err(e)) if e.kind() == async_nats::ConnectErrorKind::AuthorizationViolation => {
+            anyhow::bail!("NATS at {url} refused the credentials: {e}")
         }
-        anyhow::Ok(client)
-    })
-    .await
-    .map_err(|_| anyhow::anyhow!("NATS at {url} does not answer"))??;
-    Ok(client)
+        Ok(Err(e)) => anyhow::bail!("NATS at {url} does not answer: {e}"),
+        Err(_) => anyhow::bail!("NATS at {url} does not answer"),
+    }
 }

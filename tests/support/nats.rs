@@ -34,6 +34,8 @@ pub struct NatsServer {
     pub dir: tempfile::TempDir,
     /// Extra configuration appended to the generated file.
     extra: String,
+    /// Environment of the server process (passwords the configuration refers to).
+    envs: Vec<(String, String)>,
 }
 
 impl NatsServer {
@@ -44,11 +46,20 @@ impl NatsServer {
 
     /// Starts a JetStream server with extra configuration lines.
     pub fn with_config(extra: &str) -> NatsServer {
+        NatsServer::with_config_env(extra, &[])
+    }
+
+    /// Starts a JetStream server with extra configuration and environment variables.
+    pub fn with_config_env(extra: &str, envs: &[(&str, &str)]) -> NatsServer {
         let mut server = NatsServer {
             child: None,
             port: free_port(),
             dir: tempfile::tempdir().expect("a temporary directory"),
             extra: extra.to_string(),
+            envs: envs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         };
         server.launch();
         server
@@ -73,6 +84,7 @@ impl NatsServer {
         let child = Command::new(binary())
             .arg("-c")
             .arg(&conf)
+            .envs(self.envs.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -31,6 +31,8 @@ pub struct Options {
     pub token: Option<String>,
     /// Prefix (default: unique per start).
     pub prefix: Option<String>,
+    /// Credentials of the service's connection and of the test's client.
+    pub auth: pasta::config::Auth,
 }
 
 impl Default for Options {
@@ -47,6 +49,7 @@ impl Default for Options {
             job_timeout: Duration::from_secs(20),
             token: None,
             prefix: None,
+            auth: Default::default(),
         }
     }
 }
@@ -76,7 +79,12 @@ pub fn unique_prefix() -> String {
 
 /// Connects a client to a server.
 pub async fn connect(nats: &NatsServer) -> async_nats::Client {
-    pasta::bus::connect(&nats.url(), &Default::default())
+    connect_as(nats, &Default::default()).await
+}
+
+/// Connects a client with credentials.
+pub async fn connect_as(nats: &NatsServer, auth: &pasta::config::Auth) -> async_nats::Client {
+    pasta::bus::connect(&nats.url(), auth)
         .await
         .expect("connected")
 }
@@ -106,14 +114,14 @@ pub async fn start(nats: &NatsServer, options: Options) -> Pasta {
         responder: options.responder,
         http: listener.map(|l| (l, options.token.clone())),
     };
-    let service_client = connect(nats).await;
+    let service_client = connect_as(nats, &options.auth).await;
     // Provision before anyone submits: the same call app::run makes first.
     app::service(service_client.clone(), &settings)
         .await
         .expect("provisioned");
     let (stop, shutdown) = watch::channel(false);
     let handle = tokio::spawn(app::run(service_client, settings, parts, shutdown));
-    let client = connect(nats).await;
+    let client = connect_as(nats, &options.auth).await;
     if options.responder {
         wait_for_service(&client, &names).await;
     }
@@ -194,4 +202,20 @@ impl Pasta {
         }
         panic!("task {task_id} did not finish");
     }
+}
+
+/// The service layer against `nats` under a fresh prefix, its resources provisioned, with no
+/// worker, responder or bridge running: what the HTTP router is given (tests change its pub
+/// fields, e.g. `max_body`, before building a router).
+pub async fn service(nats: &NatsServer) -> pasta::service::Service {
+    let settings = Settings {
+        names: Names::new(&unique_prefix()).unwrap(),
+        bus: Options::default().bus,
+        limits: Limits::default(),
+        max_body: 64 << 20,
+        job_timeout: Duration::from_secs(20),
+    };
+    app::service(connect(nats).await, &settings)
+        .await
+        .expect("provisioned")
 }

@@ -1,0 +1,186 @@
+//! Least privilege (deploy/auth): users per role with passwords from the environment. A client
+//! submits, asks the status and receives events, but cannot read or write the task bucket nor
+//! publish a job that bypasses validation; a wrong password is refused.
+
+mod support;
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use pasta::config::Auth;
+use pasta::model::JobType;
+use serde_json::json;
+use support::nats::NatsServer;
+use support::pasta::{self as harness, Options};
+
+const CLIENT: &str = "client-secret-for-tests";
+const SERVICE: &str = "service-secret-for-tests";
+const ADMIN: &str = "admin-secret-for-tests";
+
+fn auth(user: &str, password: &str) -> Auth {
+    Auth {
+        user: Some(user.into()),
+        password: Some(password.into()),
+        ..Auth::default()
+    }
+}
+
+/// A server with the shipped authorization block and the passwords in its environment.
+fn server() -> NatsServer {
+    let shipped = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/auth/authorization.conf"),
+    )
+    .unwrap();
+    NatsServer::with_config_env(
+        &shipped,
+        &[
+            ("PASTA_CLIENT_PASSWORD", CLIENT),
+            ("PASTA_SERVICE_PASSWORD", SERVICE),
+            ("PASTA_ADMIN_PASSWORD", ADMIN),
+        ],
+    )
+}
+
+async fn service(nats: &NatsServer) -> harness::Pasta {
+    let options = Options {
+        prefix: Some("pasta".into()),
+        auth: auth("pasta_service", SERVICE),
+        ..Options::default()
+    };
+    harness::start(nats, options).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_submits_asks_the_status_and_receives_events_with_its_own_role() {
+    let nats = server();
+    let pasta = service(&nats).await;
+    let client = harness::connect_as(&nats, &auth("pasta_client", CLIENT)).await;
+    let mut events = client
+        .subscribe("pasta.events.nonbod_pasta.*")
+        .await
+        .unwrap();
+    let body = serde_json::to_vec(&support::body("seed-example/request.json")).unwrap();
+    let answer = client
+        .request("pasta.submit.nonbod_pasta", body.into())
+        .await
+        .unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&answer.payload).unwrap();
+    let id = answer["data"]["task_id"].as_str().unwrap().to_string();
+    let mut done = false;
+    while !done {
+        let m = tokio::time::timeout(Duration::from_secs(10), events.next())
+            .await
+            .unwrap()
+            .unwrap();
+        let e: serde_json::Value = serde_json::from_slice(&m.payload).unwrap();
+        done = e["task_id"] == json!(id) && e["task_state"] == "SUCCESS";
+    }
+    let q = serde_json::to_vec(&json!({"task_id": id, "type": "nonbod_pasta"})).unwrap();
+    let status = client
+        .request("pasta.job.check_status", q.into())
+        .await
+        .unwrap();
+    let status: serde_json::Value = serde_json::from_slice(&status.payload).unwrap();
+    assert_eq!(status["data"]["task_state"], "SUCCESS");
+    pasta.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_can_neither_read_nor_write_the_task_bucket() {
+    let nats = server();
+    let pasta = service(&nats).await;
+    let answer = pasta
+        .submit(
+            JobType::NonbodPasta,
+            &support::body("seed-example/request.json"),
+            None,
+        )
+        .await;
+    let id = answer["data"]["task_id"].as_str().unwrap().to_string();
+    pasta.wait_final(&id, "nonbod_pasta").await;
+    let client = harness::connect_as(&nats, &auth("pasta_client", CLIENT)).await;
+    let js = async_nats::jetstream::new(client.clone());
+    let read = tokio::time::timeout(Duration::from_secs(5), async {
+        js.get_key_value("pasta_tasks")
+            .await?
+            .get(&id)
+            .await
+            .map_err(async_nats::Error::from)
+    })
+    .await;
+    assert!(
+        !matches!(read, Ok(Ok(Some(_)))),
+        "a client read a task record"
+    );
+    let direct = tokio::time::timeout(
+        Duration::from_secs(2),
+        client.request(
+            format!("$JS.API.DIRECT.GET.KV_pasta_tasks.$KV.pasta_tasks.{id}"),
+            "".into(),
+        ),
+    )
+    .await;
+    assert!(!matches!(direct, Ok(Ok(_))), "direct get answered a client");
+    // Watching the bucket yields nothing, even while records change.
+    let mut watch = client.subscribe("$KV.pasta_tasks.>").await.unwrap();
+    let other = pasta
+        .submit(
+            JobType::NonbodPasta,
+            &support::body("seed-example/request.json"),
+            None,
+        )
+        .await;
+    pasta
+        .wait_final(other["data"]["task_id"].as_str().unwrap(), "nonbod_pasta")
+        .await;
+    let seen = tokio::time::timeout(Duration::from_millis(500), watch.next()).await;
+    assert!(seen.is_err(), "a client saw a task record change");
+    // Writing a forged record changes nothing.
+    client
+        .publish(format!("$KV.pasta_tasks.{id}"), "forged".into())
+        .await
+        .unwrap();
+    client.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let doc = pasta.status(&id, "nonbod_pasta").await;
+    assert_eq!(doc["data"]["task_state"], "SUCCESS");
+    pasta.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_cannot_publish_a_job_that_bypasses_validation() {
+    let nats = server();
+    let pasta = service(&nats).await;
+    let client = harness::connect_as(&nats, &auth("pasta_client", CLIENT)).await;
+    let id = "3c3c3c3c-0000-4000-8000-000000000001";
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("Nats-Msg-Id", id);
+    client
+        .publish_with_headers("pasta.jobs.nonbod_pasta", headers, "{}".into())
+        .await
+        .unwrap();
+    client.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let admin = harness::connect_as(&nats, &auth("pasta_admin", ADMIN)).await;
+    let js = async_nats::jetstream::new(admin);
+    let mut stream = js.get_stream("PASTA_JOBS").await.unwrap();
+    let info = stream.info().await.unwrap();
+    assert_eq!(info.state.messages, 0);
+    assert_eq!(
+        info.state.last_sequence, 0,
+        "nothing ever reached the job stream"
+    );
+    let doc = pasta.status(id, "nonbod_pasta").await;
+    assert_eq!(doc["info"]["code"], "NOT_FOUND");
+    pasta.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_is_refused() {
+    let nats = server();
+    let refused = pasta::bus::connect(&nats.url(), &auth("pasta_client", "wrong")).await;
+    let message = refused.err().expect("refused").to_string();
+    assert!(message.contains("refused the credentials"), "{message}");
+    let anonymous = pasta::bus::connect(&nats.url(), &Auth::default()).await;
+    assert!(anonymous.is_err(), "no anonymous access");
+}
