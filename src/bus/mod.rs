@@ -266,7 +266,13 @@ pub async fn connect(url: &str, auth: &crate::config::Auth) -> anyhow::Result<as
     if let Some(creds) = &auth.creds_file {
         options = options.credentials_file(creds).await?;
     }
-    match tokio::time::timeout(Duration::from_secs(10), options.connect(url)).await {
+    // A comma-separated list names several servers of a cluster.
+    let servers: Vec<&str> = url
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    match tokio::time::timeout(Duration::from_secs(10), options.connect(servers)).await {
         Ok(Ok(client)) => Ok(client),
         Ok(Err(e)) if e.kind() == async_nats::ConnectErrorKind::AuthorizationViolation => {
             anyhow::bail!("NATS at {url} refused the credentials: {e}")

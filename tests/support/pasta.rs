@@ -33,6 +33,8 @@ pub struct Options {
     pub prefix: Option<String>,
     /// Credentials of the service's connection and of the test's client.
     pub auth: pasta::config::Auth,
+    /// Server URL(s) instead of the server's own (a cluster's list).
+    pub url: Option<String>,
 }
 
 impl Default for Options {
@@ -50,6 +52,7 @@ impl Default for Options {
             token: None,
             prefix: None,
             auth: Default::default(),
+            url: None,
         }
     }
 }
@@ -114,14 +117,19 @@ pub async fn start(nats: &NatsServer, options: Options) -> Pasta {
         responder: options.responder,
         http: listener.map(|l| (l, options.token.clone())),
     };
-    let service_client = connect_as(nats, &options.auth).await;
+    let url = options.url.clone().unwrap_or_else(|| nats.url());
+    let service_client = pasta::bus::connect(&url, &options.auth)
+        .await
+        .expect("connected");
     // Provision before anyone submits: the same call app::run makes first.
     app::service(service_client.clone(), &settings)
         .await
         .expect("provisioned");
     let (stop, shutdown) = watch::channel(false);
     let handle = tokio::spawn(app::run(service_client, settings, parts, shutdown));
-    let client = connect_as(nats, &options.auth).await;
+    let client = pasta::bus::connect(&url, &options.auth)
+        .await
+        .expect("connected");
     if options.responder {
         wait_for_service(&client, &names).await;
     }
