@@ -256,3 +256,46 @@ pub fn parse_body(
     let job = Job::parse(job_type, &value, limits).map_err(ApiError::InvalidBody)?;
     Ok((job, digest))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn any_task_id_text_is_a_uuid_or_a_bad_request_naming_it(raw in ".{0,300}") {
+            match task_id(&raw) {
+                Ok(id) => prop_assert!(uuid::Uuid::parse_str(&id).is_ok()),
+                Err(ApiError::BadRequest(m)) => prop_assert!(m.contains("task_id") && m.len() < 1024),
+                Err(other) => prop_assert!(false, "unexpected {other:?}"),
+            }
+        }
+
+        #[test]
+        fn kv_unsafe_and_oversized_task_ids_are_refused(
+            raw in prop::sample::select(vec!["*", ">", "..", "a.b", "$KV", " ", ""]),
+            pad in 0usize..5000,
+        ) {
+            let text = format!("{raw}{}", "x".repeat(pad));
+            prop_assert!(matches!(task_id(&text), Err(ApiError::BadRequest(_))));
+        }
+
+        #[test]
+        fn any_type_text_is_a_job_type_or_a_bad_request(raw in ".{0,100}") {
+            match job_type(&raw) {
+                Ok(t) => prop_assert_eq!(t.as_str(), raw.as_str()),
+                Err(ApiError::BadRequest(m)) => prop_assert!(m.contains("type")),
+                Err(other) => prop_assert!(false, "unexpected {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_uuid_in_upper_case_or_with_spaces_is_normalised() {
+        let id = task_id(" 6F1C2A9E-8D4B-4C1A-9E2F-0A1B2C3D4E5F ").unwrap();
+        assert_eq!(id, "6f1c2a9e-8d4b-4c1a-9e2f-0a1b2c3d4e5f");
+    }
+}
