@@ -8,7 +8,7 @@
 use super::encode::{Encoder, SegmentList};
 use super::igp::IgpModel;
 use super::search::{key_cost, Search};
-use super::stream::{Candidate, PathStream, PolicyGraph};
+use super::stream::{least_cost, Candidate, PathStream, PolicyGraph};
 use super::yen::LegSpec;
 use crate::model::{AlgorithmEntry, Metric, Sorter};
 
@@ -49,7 +49,6 @@ pub fn candidates(
     igp: &mut IgpModel,
     search: &mut Search,
 ) -> Result<Vec<Ranked>, NoCandidate> {
-    let mut stream = PathStream::new(graph, specs, search).map_err(NoCandidate::Unreachable)?;
     let cap = if entry.top == 0 {
         POOL_CAP
     } else {
@@ -57,7 +56,18 @@ pub fn candidates(
     };
     let mut pool: Vec<Ranked> = Vec::new();
     let mut examined = 0;
-    while let Some(cand) = stream.next(graph, search) {
+    // The least-cost set straight from the cost-tight DAGs when it is small and no msd filters it.
+    let direct = (!entry.loose && msd.is_none())
+        .then(|| least_cost(graph, &specs))
+        .flatten();
+    let mut stream = match direct {
+        Some(all) => {
+            pool = all.into_iter().take(cap).map(|c| (c, None)).collect();
+            None
+        }
+        None => Some(PathStream::new(graph, specs, search).map_err(NoCandidate::Unreachable)?),
+    };
+    while let Some(cand) = stream.as_mut().and_then(|s| s.next(graph, search)) {
         if !entry.loose {
             if let Some((first, _)) = pool.first() {
                 if key_cost(cand.key) > key_cost(first.key) {

@@ -12,7 +12,7 @@ use std::collections::BinaryHeap;
 
 use super::feasible::Feasible;
 use super::search::{Key, LegGraph, Search};
-use super::topology::{Path, Topology};
+use super::topology::{LinkIx, NodeIx, Path, Topology};
 use super::yen::{LegPaths, LegSpec};
 
 /// Where a waypoint sits on a candidate path.
@@ -143,5 +143,114 @@ impl PathStream {
             key,
             waypoints,
         })
+    }
+}
+
+/// Most least-cost paths listed by [`least_cost`] before it leaves the work to Yen.
+const LEAST_COST_CAP: usize = 4096;
+
+/// Every least-cost candidate in order, found directly on the cost-tight DAG of each leg (no
+/// Yen): `None` when a leg has no path, zero-cost links make the DAG cyclic, or there are more
+/// than [`LEAST_COST_CAP`] such candidates; the caller then reads the [`PathStream`].
+pub fn least_cost(graph: &PolicyGraph, specs: &[LegSpec]) -> Option<Vec<Candidate>> {
+    let topo = graph.topo;
+    let mut per_leg: Vec<Vec<Path>> = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let lg = graph.leg(spec);
+        if spec.link.is_some_and(|l| !graph.feas.link_ok(l)) {
+            return None;
+        }
+        let h = lg.distances_to(spec.to);
+        if h[spec.from as usize] == super::search::UNREACHABLE {
+            return None;
+        }
+        let cost = |n: NodeIx| super::search::key_cost(h[n as usize]);
+        let ok = |l: LinkIx| {
+            let (a, b) = (topo.lo[l as usize], topo.re[l as usize]);
+            lg.feas.link_ok(l)
+                && Some(b) != lg.banned
+                && h[b as usize] != super::search::UNREACHABLE
+                && graph.metric[l as usize].checked_add(cost(b)) == Some(cost(a))
+        };
+        // A zero-cost tight link could close a cycle: leave such legs to Yen.
+        let mut paths = Vec::new();
+        let mut stack: Vec<(Path, usize)> = vec![(Path::single(spec.from), 0)];
+        while let Some((path, _)) = stack.pop() {
+            let u = path.last();
+            if u == spec.to {
+                paths.push(path);
+                if paths.len() > LEAST_COST_CAP {
+                    return None;
+                }
+                continue;
+            }
+            for &l in topo.out_links(u).iter().rev() {
+                if ok(l) {
+                    if graph.metric[l as usize] == 0 {
+                        return None;
+                    }
+                    let mut next = path.clone();
+                    next.links.push(l);
+                    next.nodes.push(topo.re[l as usize]);
+                    stack.push((next, 0));
+                }
+            }
+        }
+        if let Some(l) = spec.link {
+            for p in &mut paths {
+                p.links.push(l);
+                p.nodes.push(topo.re[l as usize]);
+            }
+        }
+        per_leg.push(paths);
+    }
+    let total = per_leg
+        .iter()
+        .try_fold(1usize, |acc, p| acc.checked_mul(p.len()))
+        .filter(|&n| n <= LEAST_COST_CAP)?;
+    let mut out: Vec<(Key, Vec<u32>, Candidate)> = Vec::with_capacity(total);
+    let mut ix = vec![0usize; per_leg.len()];
+    loop {
+        let mut path = per_leg[0][ix[0]].clone();
+        let mut waypoints = Vec::with_capacity(per_leg.len() - 1);
+        for m in 0..per_leg.len() {
+            if m > 0 {
+                path.extend(&per_leg[m][ix[m]]);
+            }
+            if m + 1 < per_leg.len() {
+                waypoints.push(match specs[m].link {
+                    Some(_) => WaypointAt::Link(path.hops() - 1),
+                    None => WaypointAt::Node(path.hops()),
+                });
+            }
+        }
+        let key = path
+            .links
+            .iter()
+            .map(|&l| super::search::link_key(graph.metric[l as usize]))
+            .sum();
+        let seq = topo.rank_seq(&path);
+        out.push((
+            key,
+            seq,
+            Candidate {
+                path,
+                key,
+                waypoints,
+            },
+        ));
+        let mut d = per_leg.len();
+        loop {
+            if d == 0 {
+                out.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+                return Some(out.into_iter().map(|(_, _, c)| c).collect());
+            }
+            d -= 1;
+            ix[d] += 1;
+            if ix[d] < per_leg[d].len() {
+                break;
+            }
+            ix[d] = 0;
+        }
     }
 }

@@ -20,8 +20,14 @@ const CASES: u32 = 3000;
 /// Cases of the check that the generator stays within what the parser accepts.
 const PARSER_CASES: u32 = 500;
 
-/// Shrunk failures are kept next to this file, in `props.proptest-regressions`.
+/// `cases` cases, or `PROPTEST_CASES` when set (`PROPTEST_CASES=100000 cargo test --release
+/// engine::tests::props` for a long hunt). Shrunk failures are kept next to this file, in
+/// `props.proptest-regressions`.
 fn config(cases: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(cases);
     ProptestConfig {
         failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
             "proptest-regressions",
