@@ -214,11 +214,9 @@ async fn a_worker_killed_mid_job_has_its_job_redelivered_and_finished_once() {
     let mut attempts = Vec::new();
     while let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(100), events.next()).await {
         let e: Value = serde_json::from_slice(&m.payload).unwrap();
-        if e["task_id"] == json!(id) {
-            if e["task_state"] == "SUCCESS" {
-                success += 1;
-                attempts.push(e["attempt"].clone());
-            }
+        if e["task_id"] == json!(id) && e["task_state"] == "SUCCESS" {
+            success += 1;
+            attempts.push(e["attempt"].clone());
         }
     }
     assert_eq!(success, 1);

@@ -179,7 +179,7 @@ async fn a_client_cannot_publish_a_job_that_bypasses_validation() {
 async fn a_wrong_password_is_refused() {
     let nats = server();
     let refused = pasta::bus::connect(&nats.url(), &auth("pasta_client", "wrong")).await;
-    let message = refused.err().expect("refused").to_string();
+    let message = refused.expect_err("refused").to_string();
     assert!(message.contains("refused the credentials"), "{message}");
     let anonymous = pasta::bus::connect(&nats.url(), &Auth::default()).await;
     assert!(anonymous.is_err(), "no anonymous access");
