@@ -71,7 +71,7 @@ pub struct ServiceArgs {
     #[arg(long, env = "PASTA_ACK_WAIT_SECS", default_value_t = 30)]
     pub ack_wait_secs: u64,
     /// Deliveries of one job (the last only records GAVE_UP).
-    #[arg(long, env = "PASTA_MAX_DELIVER", default_value_t = 5)]
+    #[arg(long, env = "PASTA_MAX_DELIVER", default_value_t = 10)]
     pub max_deliver: i64,
     /// Most jobs queued.
     #[arg(long, env = "PASTA_QUEUE_MAX", default_value_t = 100_000)]

@@ -1,6 +1,6 @@
 //! The `pasta` command: parse the command line, start tracing, connect, run the chosen part.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -305,7 +305,12 @@ async fn serve(
     };
     let (stop, shutdown) = watch::channel(false);
     tokio::spawn(async move {
-        let _ = tokio::signal::ctrl_c().await;
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("a SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
         eprintln!("pasta: stopping (finishing the jobs in progress)");
         let _ = stop.send(true);
     });
@@ -397,7 +402,12 @@ fn compute(job_type: &str, file: &str, pretty: bool) -> ExitCode {
     } else {
         serde_json::to_string(&document)
     };
-    println!("{}", out.expect("a result document always serialises"));
+    let mut stdout = std::io::stdout().lock();
+    let written = writeln!(stdout, "{}", out.expect("a result document always serialises"));
+    if written.is_err() {
+        // A closed pipe (`| head`) is not an error of the computation.
+        return ExitCode::SUCCESS;
+    }
     ExitCode::SUCCESS
 }
 

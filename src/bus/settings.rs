@@ -31,7 +31,7 @@ impl Default for BusSettings {
             job_max_age: Duration::from_secs(12 * 3600),
             queue_max_msgs: 100_000,
             ack_wait: Duration::from_secs(30),
-            max_deliver: 5,
+            max_deliver: 10,
             inline_limit: 1 << 20,
             request_timeout: Duration::from_secs(5),
         }

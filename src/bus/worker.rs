@@ -1,8 +1,10 @@
 //! The compute workers: one durable pull consumer per job type, a shared pool of slots.
 //!
-//! A worker pulls only as many messages as it has free slots (a buffered message would outlive
-//! its ack wait and run twice), computes each on the blocking pool while sending in-progress
-//! acks, and moves the task record by compare-and-set: PENDING → STARTED → SUCCESS | FAILURE.
+//! A worker pulls only as many messages as it has free in-flight slots (a buffered message would
+//! outlive its ack wait and run twice); a job holds one of `concurrency` compute slots only while
+//! it computes (on the blocking pool, with in-progress acks), and waits for one with in-progress
+//! acks too, so its JetStream round trips overlap other jobs' computations. The task record moves
+//! by compare-and-set: PENDING → STARTED → SUCCESS | FAILURE.
 //! A record found final means an earlier delivery finished: its event is published again
 //! (deduplicated) and the message acknowledged. The last allowed delivery only records GAVE_UP,
 //! so a job that keeps crashing workers still ends FAILURE rather than PENDING forever.
@@ -16,7 +18,7 @@ use futures::StreamExt;
 use serde_json::{json, Value};
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
-use tracing::{info, warn, Instrument};
+use tracing::{debug, warn, Instrument};
 
 use super::{Bus, Created};
 use crate::model::JobType;
@@ -33,13 +35,19 @@ pub struct WorkerSettings {
     pub concurrency: usize,
 }
 
+/// Jobs in flight per compute slot.
+const IO_FACTOR: usize = 16;
+
 /// Runs workers until `shutdown` turns true; in-flight jobs finish first.
 pub async fn run(
     service: Service,
     settings: WorkerSettings,
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let slots = Arc::new(Semaphore::new(settings.concurrency.max(1)));
+    // Jobs in flight (waiting on JetStream round trips) may outnumber the computations: only
+    // the computation itself holds one of `concurrency` compute slots.
+    let slots = Arc::new(Semaphore::new(settings.concurrency.max(1) * IO_FACTOR));
+    let compute = Arc::new(Semaphore::new(settings.concurrency.max(1)));
     let stream = service
         .bus
         .js
@@ -52,7 +60,7 @@ pub async fn run(
             .await
             .map_err(|e| anyhow::anyhow!("consumer {}: {e}", service.bus.names.consumer(t)))?;
         let (service, slots, shutdown) = (service.clone(), slots.clone(), shutdown.clone());
-        loops.spawn(pull_loop(service, consumer, slots, shutdown));
+        loops.spawn(pull_loop(service, consumer, slots, compute.clone(), shutdown));
     }
     let _ = shutdown.wait_for(|s| *s).await;
     while loops.join_next().await.is_some() {}
@@ -63,6 +71,7 @@ async fn pull_loop(
     service: Service,
     consumer: PullConsumer,
     slots: Arc<Semaphore>,
+    compute: Arc<Semaphore>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut jobs = JoinSet::new();
@@ -95,12 +104,12 @@ async fn pull_loop(
                 m = batch.next() => m,
             };
             let Some(Ok(msg)) = next else { break };
-            let (service, slots) = (service.clone(), slots.clone());
+            let (service, slots, compute) = (service.clone(), slots.clone(), compute.clone());
             jobs.spawn(async move {
                 let Some(permit) = slot(&slots, &msg, service.bus.settings.ack_wait).await else {
                     return;
                 };
-                handle(&service, msg).await;
+                handle(&service, msg, &compute).await;
                 drop(permit);
             });
             while jobs.try_join_next().is_some() {}
@@ -131,7 +140,7 @@ async fn slot(
     }
 }
 
-async fn handle(service: &Service, msg: jetstream::Message) {
+async fn handle(service: &Service, msg: jetstream::Message, compute: &Arc<Semaphore>) {
     let delivered = msg.info().map(|i| i.delivered.max(1) as u64).unwrap_or(1);
     let max = service.bus.settings.max_deliver.max(1) as u64;
     let id = msg
@@ -143,7 +152,7 @@ async fn handle(service: &Service, msg: jetstream::Message) {
     let outcome = match (id.as_deref().map(service::task_id), job_type) {
         (Some(Ok(id)), Some(t)) => {
             let span = tracing::info_span!("job", task_id = %id, r#type = %t, attempt = delivered);
-            process(service, &msg, &id, t, delivered, max)
+            process(service, &msg, compute, &id, t, delivered, max)
                 .instrument(span)
                 .await
         }
@@ -166,12 +175,13 @@ async fn handle(service: &Service, msg: jetstream::Message) {
 async fn process(
     service: &Service,
     msg: &jetstream::Message,
+    compute: &Arc<Semaphore>,
     id: &str,
     t: JobType,
     delivered: u64,
     max: u64,
 ) -> Outcome {
-    match process_inner(service, msg, id, t, delivered, max).await {
+    match process_inner(service, msg, compute, id, t, delivered, max).await {
         Ok(outcome) => outcome,
         Err(e) => {
             warn!(error = %e, "transient failure; will retry");
@@ -183,6 +193,7 @@ async fn process(
 async fn process_inner(
     service: &Service,
     msg: &jetstream::Message,
+    compute: &Arc<Semaphore>,
     id: &str,
     t: JobType,
     delivered: u64,
@@ -218,17 +229,24 @@ async fn process_inner(
         None => return Ok(Outcome::Transient),
     }
     let event = json!({"task_id": id, "type": t.as_str(), "task_state": "STARTED", "at": now(), "attempt": delivered});
-    if let Err(e) = bus.publish_event(t, id, "started", &event).await {
-        warn!(error = %e, "started event not published");
-    }
+    let (events, task) = (bus.clone(), id.to_string());
+    tokio::spawn(async move {
+        if let Err(e) = events.publish_event(t, &task, "started", &event).await {
+            warn!(error = %e, "started event not published");
+        }
+    });
+    let Some(permit) = slot(compute, msg, bus.settings.ack_wait).await else {
+        return Ok(Outcome::Transient);
+    };
     let limits = service.limits.clone();
     let started_at = Instant::now();
     let work = tokio::task::spawn_blocking(move || {
-        let (job, _) = parse_body(t, &body, &limits)?;
+        let job = service::parse_job(t, &body, &limits)?;
         service::run::compute(&job)
             .map_err(|e| ApiError::Internal(format!("{}: {}", e.code, e.message)))
     });
     let outcome = with_progress(msg, bus.settings.ack_wait, service.job_timeout, work).await;
+    drop(permit);
     let time_ms = started_at.elapsed().as_secs_f64() * 1000.0;
     let next = match outcome {
         Computed::Done(Ok(result)) => {
@@ -275,7 +293,7 @@ async fn finish(
 ) -> Result<Outcome, ApiError> {
     match bus.update_record(&record, rev).await? {
         Some(_) => {
-            info!(state = ?record.state, "task finished");
+            debug!(state = ?record.state, "task finished");
             let state = if record.state == TaskState::Success {
                 "success"
             } else {

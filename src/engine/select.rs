@@ -58,7 +58,7 @@ pub fn candidates(
     let mut examined = 0;
     // The least-cost set straight from the cost-tight DAGs when it is small and no msd filters it.
     let direct = (!entry.loose && msd.is_none())
-        .then(|| least_cost(graph, &specs))
+        .then(|| least_cost(graph, &specs, cap))
         .flatten();
     let mut stream = match direct {
         Some(all) => {

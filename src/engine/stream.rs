@@ -152,7 +152,7 @@ const LEAST_COST_CAP: usize = 4096;
 /// Every least-cost candidate in order, found directly on the cost-tight DAG of each leg (no
 /// Yen): `None` when a leg has no path, zero-cost links make the DAG cyclic, or there are more
 /// than [`LEAST_COST_CAP`] such candidates; the caller then reads the [`PathStream`].
-pub fn least_cost(graph: &PolicyGraph, specs: &[LegSpec]) -> Option<Vec<Candidate>> {
+pub fn least_cost(graph: &PolicyGraph, specs: &[LegSpec], want: usize) -> Option<Vec<Candidate>> {
     let topo = graph.topo;
     let mut per_leg: Vec<Vec<Path>> = Vec::with_capacity(specs.len());
     for spec in specs {
@@ -172,27 +172,50 @@ pub fn least_cost(graph: &PolicyGraph, specs: &[LegSpec]) -> Option<Vec<Candidat
                 && h[b as usize] != super::search::UNREACHABLE
                 && graph.metric[l as usize].checked_add(cost(b)) == Some(cost(a))
         };
-        // A zero-cost tight link could close a cycle: leave such legs to Yen.
+        // Count first (a zero-cost tight link could close a cycle: such legs go to Yen), so that
+        // large sets are never listed.
+        if count_tight(topo, spec.from, spec.to, &ok, graph.metric)? > LEAST_COST_CAP as u128 {
+            if specs.len() > 1 {
+                return None;
+            }
+            // One leg with a huge least-cost set: its first `want` paths by (hops, ids) directly.
+            let mut paths = first_by_hops(topo, spec.from, spec.to, &ok, want);
+            if let Some(l) = spec.link {
+                for p in &mut paths {
+                    p.links.push(l);
+                    p.nodes.push(topo.re[l as usize]);
+                }
+            }
+            per_leg.push(paths);
+            break;
+        }
         let mut paths = Vec::new();
-        let mut stack: Vec<(Path, usize)> = vec![(Path::single(spec.from), 0)];
-        while let Some((path, _)) = stack.pop() {
+        let mut path = Path::single(spec.from);
+        let mut next: Vec<usize> = vec![0];
+        while let Some(&i) = next.last() {
             let u = path.last();
             if u == spec.to {
-                paths.push(path);
-                if paths.len() > LEAST_COST_CAP {
-                    return None;
+                paths.push(path.clone());
+                next.pop();
+                if path.links.pop().is_some() {
+                    path.nodes.pop();
                 }
                 continue;
             }
-            for &l in topo.out_links(u).iter().rev() {
-                if ok(l) {
-                    if graph.metric[l as usize] == 0 {
-                        return None;
+            let links = topo.out_links(u);
+            match links[i..].iter().position(|&l| ok(l)) {
+                Some(off) => {
+                    let l = links[i + off];
+                    *next.last_mut().expect("a frame") = i + off + 1;
+                    path.links.push(l);
+                    path.nodes.push(topo.re[l as usize]);
+                    next.push(0);
+                }
+                None => {
+                    next.pop();
+                    if path.links.pop().is_some() {
+                        path.nodes.pop();
                     }
-                    let mut next = path.clone();
-                    next.links.push(l);
-                    next.nodes.push(topo.re[l as usize]);
-                    stack.push((next, 0));
                 }
             }
         }
@@ -207,7 +230,7 @@ pub fn least_cost(graph: &PolicyGraph, specs: &[LegSpec]) -> Option<Vec<Candidat
     let total = per_leg
         .iter()
         .try_fold(1usize, |acc, p| acc.checked_mul(p.len()))
-        .filter(|&n| n <= LEAST_COST_CAP)?;
+        .filter(|&n| n <= LEAST_COST_CAP.max(want))?;
     let mut out: Vec<(Key, Vec<u32>, Candidate)> = Vec::with_capacity(total);
     let mut ix = vec![0usize; per_leg.len()];
     loop {
@@ -253,4 +276,140 @@ pub fn least_cost(graph: &PolicyGraph, specs: &[LegSpec]) -> Option<Vec<Candidat
             ix[d] = 0;
         }
     }
+}
+
+/// The number of paths `from → to` along links passing `ok` (a DAG when every such link costs
+/// more than zero); `None` when a zero-cost link is met.
+fn count_tight(
+    topo: &Topology,
+    from: NodeIx,
+    to: NodeIx,
+    ok: &dyn Fn(LinkIx) -> bool,
+    metric: &[u64],
+) -> Option<u128> {
+    let mut memo: std::collections::HashMap<NodeIx, u128> = std::collections::HashMap::new();
+    memo.insert(to, 1);
+    // Post-order over the DAG, iteratively.
+    let mut stack: Vec<(NodeIx, bool)> = vec![(from, false)];
+    while let Some((u, expanded)) = stack.pop() {
+        if memo.contains_key(&u) {
+            continue;
+        }
+        let links = topo.out_links(u).iter().copied().filter(|&l| ok(l));
+        if expanded {
+            let mut c: u128 = 0;
+            for l in links {
+                c = c.saturating_add(memo.get(&topo.re[l as usize]).copied().unwrap_or(0));
+            }
+            memo.insert(u, c);
+        } else {
+            stack.push((u, true));
+            for l in links {
+                if metric[l as usize] == 0 {
+                    return None;
+                }
+                let v = topo.re[l as usize];
+                if !memo.contains_key(&v) {
+                    stack.push((v, false));
+                }
+            }
+        }
+    }
+    memo.get(&from).copied()
+}
+
+/// The first `want` paths `from → to` along links passing `ok` (an acyclic set) in order of hops,
+/// then ids: for each node the set of hop counts that still reach `to` is known, so a depth-first
+/// walk in link id order with an exact hop budget never enters a dead end.
+fn first_by_hops(
+    topo: &Topology,
+    from: NodeIx,
+    to: NodeIx,
+    ok: &dyn Fn(LinkIx) -> bool,
+    want: usize,
+) -> Vec<Path> {
+    let words = topo.node_count() / 64 + 1;
+    let mut hops: std::collections::HashMap<NodeIx, Vec<u64>> = std::collections::HashMap::new();
+    let mut at_to = vec![0u64; words];
+    at_to[0] = 1;
+    hops.insert(to, at_to);
+    let mut stack: Vec<(NodeIx, bool)> = vec![(from, false)];
+    while let Some((u, expanded)) = stack.pop() {
+        if hops.contains_key(&u) {
+            continue;
+        }
+        let links: Vec<LinkIx> = topo.out_links(u).iter().copied().filter(|&l| ok(l)).collect();
+        if expanded {
+            let mut set = vec![0u64; words];
+            for l in links {
+                if let Some(next) = hops.get(&topo.re[l as usize]) {
+                    // set |= next << 1
+                    let mut carry = 0u64;
+                    for (w, &x) in set.iter_mut().zip(next.iter()) {
+                        *w |= (x << 1) | carry;
+                        carry = x >> 63;
+                    }
+                }
+            }
+            hops.insert(u, set);
+        } else {
+            stack.push((u, true));
+            for l in links {
+                let v = topo.re[l as usize];
+                if !hops.contains_key(&v) {
+                    stack.push((v, false));
+                }
+            }
+        }
+    }
+    let has = |n: NodeIx, h: usize| {
+        hops.get(&n)
+            .is_some_and(|set| set.get(h / 64).is_some_and(|w| w >> (h % 64) & 1 == 1))
+    };
+    let mut out = Vec::new();
+    for total in 0..words * 64 {
+        if out.len() >= want {
+            break;
+        }
+        if !has(from, total) {
+            continue;
+        }
+        let mut path = Path::single(from);
+        let mut next: Vec<usize> = vec![0];
+        while let Some(&i) = next.last() {
+            let u = path.last();
+            let left = total - path.hops();
+            if left == 0 {
+                out.push(path.clone());
+                if out.len() >= want {
+                    break;
+                }
+                next.pop();
+                if path.links.pop().is_some() {
+                    path.nodes.pop();
+                }
+                continue;
+            }
+            let links = topo.out_links(u);
+            let step = links[i..]
+                .iter()
+                .position(|&l| ok(l) && has(topo.re[l as usize], left - 1));
+            match step {
+                Some(off) => {
+                    let l = links[i + off];
+                    *next.last_mut().expect("a frame") = i + off + 1;
+                    path.links.push(l);
+                    path.nodes.push(topo.re[l as usize]);
+                    next.push(0);
+                }
+                None => {
+                    next.pop();
+                    if path.links.pop().is_some() {
+                        path.nodes.pop();
+                    }
+                }
+            }
+        }
+    }
+    out
 }

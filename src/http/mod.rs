@@ -91,6 +91,8 @@ pub fn router(state: AppState) -> Router {
             authorize,
         ))
         .route("/healthz", get(healthz))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
 }
 
@@ -220,6 +222,16 @@ fixed_routes! {
     submit_nonbod, compute_nonbod => |_: &Bytes| JobType::NonbodPasta;
     submit_bod_reopt, compute_bod_reopt => reopt_type;
     submit_nonbod_reopt, compute_nonbod_reopt => |_: &Bytes| JobType::NonbodReopt;
+}
+
+async fn not_found(uri: axum::http::Uri) -> Response {
+    let doc = json!({"status": false, "info": {"code": "NOT_FOUND", "message": format!("no route {}", uri.path())}, "data": {}});
+    (StatusCode::NOT_FOUND, Json(doc)).into_response()
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    let doc = json!({"status": false, "info": {"code": "BAD_REQUEST", "message": format!("{method} is not allowed on {}", uri.path())}, "data": {}});
+    (StatusCode::METHOD_NOT_ALLOWED, Json(doc)).into_response()
 }
 
 async fn healthz(State(s): State<AppState>) -> Response {

@@ -84,8 +84,8 @@ pub struct Job {
 impl Job {
     /// Parses and validates a wire body for a job type, collecting every problem.
     pub fn parse(job_type: JobType, body: &Value, limits: &Limits) -> Result<Job, Problems> {
+        // Parsing validates too (references, uniqueness, sizes), on the request it made.
         let request = super::parse::request(job_type, body, limits)?;
-        super::validate::request(job_type, &request, limits)?;
         Ok(Job { job_type, request })
     }
 }

@@ -20,13 +20,16 @@
 //! - flex-algo numbers (`algorithm` of a policy, `prefix_algorithm`): 0 ..= 255; `msd`: 1 ..= 255;
 //!   `algo`: 0 or 1.
 //!
-//! Cross-references and sizes are [`super::validate`]'s. When parsing found a problem, or the body
-//! used a long alias, the validation runs here too, on the partial request: it skips every value
-//! that failed to parse (so one mistake is reported once) and names keys as the body wrote them.
+//! Cross-references and sizes are [`super::validate`]'s. The validation runs here, once, on the
+//! request; when parsing found a problem the request is partial, and the validation skips every
+//! value that failed to parse (so one mistake is reported once). Its problems name keys as the
+//! body wrote them.
 
 mod policy;
 pub(crate) mod reader;
 mod topology;
+
+use std::collections::HashMap;
 
 use serde_json::Value;
 
@@ -144,6 +147,29 @@ pub(crate) const GLOBAL_KEYS: &[Key] = &[
     Key::new("traffic_prefer"),
 ];
 
+// Every key table fits a reader.
+const _: () = {
+    let tables = [
+        BODY_KEYS,
+        NODE_KEYS,
+        PREFIX_KEYS,
+        LINK_KEYS,
+        QOS_KEYS,
+        POLICY_KEYS,
+        FORMER_KEYS,
+        ALGORITHM_KEYS,
+        GLOBAL_KEYS,
+    ];
+    let mut i = 0;
+    while i < tables.len() {
+        assert!(
+            tables[i].len() <= reader::MAX_KEYS,
+            "a key table is too long"
+        );
+        i += 1;
+    }
+};
+
 /// Parses a wire body for a job type: the request with every default applied, or every problem
 /// found (type, range and cross-reference problems alike), paths as the body wrote them.
 pub(super) fn request(
@@ -153,15 +179,15 @@ pub(super) fn request(
 ) -> Result<Request, Problems> {
     let mut c = Collector::default();
     let request = body_of(&mut c, job_type, body);
-    if c.problems.is_empty() && c.renames.is_empty() {
-        return Ok(request);
-    }
     let mut found = Problems::default();
     super::validate::check(job_type, &request, limits, &c.failed, &mut found);
-    for mut problem in found.0 {
-        problem.path = renamed(&problem.path, &c);
-        c.problems.0.push(problem);
+    if !found.is_empty() && !c.renames.is_empty() {
+        let renames = c.renames.index();
+        for problem in &mut found.0 {
+            problem.path = renamed(&problem.path, &renames);
+        }
     }
+    c.problems.0.append(&mut found.0);
     if c.problems.is_empty() {
         Ok(request)
     } else {
@@ -170,7 +196,7 @@ pub(super) fn request(
 }
 
 /// `path` with its longest prefix read by an alias written as the body wrote it.
-fn renamed(path: &str, c: &Collector) -> String {
+fn renamed(path: &str, renames: &HashMap<&str, &str>) -> String {
     let boundaries = path
         .char_indices()
         .filter(|(_, ch)| matches!(ch, '.' | '['))
@@ -178,7 +204,7 @@ fn renamed(path: &str, c: &Collector) -> String {
         .chain([path.len()]);
     let longest = boundaries
         .rev()
-        .find_map(|end| c.renames.get(&path[..end]).map(|w| (end, w)));
+        .find_map(|end| renames.get(&path[..end]).map(|w| (end, w)));
     match longest {
         Some((end, written)) => format!("{written}{}", &path[end..]),
         None => path.to_owned(),
@@ -216,7 +242,7 @@ fn body_of(c: &mut Collector, job_type: JobType, body: &Value) -> Request {
 }
 
 /// `global`, defaults applied.
-fn global(c: &mut Collector, v: &Value, loc: Loc) -> Global {
+fn global(c: &mut Collector, v: &Value, loc: Loc<'_>) -> Global {
     let mut g = Global::default();
     let Some(r) = Reader::new(c, v, loc, GLOBAL_KEYS) else {
         return g;
@@ -226,12 +252,13 @@ fn global(c: &mut Collector, v: &Value, loc: Loc) -> Global {
             g.algorithm = entries;
         }
     }
-    let positive =
-        |c: &mut Collector, v: &Value, loc: &Loc| number(c, v, loc, Floor::AboveZero, MAX_FACTOR);
+    let positive = |c: &mut Collector, v: &Value, loc: &Loc<'_>| {
+        number(c, v, loc, Floor::AboveZero, MAX_FACTOR)
+    };
     let weight =
-        |c: &mut Collector, v: &Value, loc: &Loc| number(c, v, loc, Floor::Zero, MAX_FACTOR);
+        |c: &mut Collector, v: &Value, loc: &Loc<'_>| number(c, v, loc, Floor::Zero, MAX_FACTOR);
     let fraction =
-        |c: &mut Collector, v: &Value, loc: &Loc| number(c, v, loc, Floor::AboveZero, 1.0);
+        |c: &mut Collector, v: &Value, loc: &Loc<'_>| number(c, v, loc, Floor::AboveZero, 1.0);
     g.flow_factor = r.with(c, "flow_factor", positive).unwrap_or(g.flow_factor);
     g.real_traffic = r.with(c, "real_traffic", boolean).unwrap_or(g.real_traffic);
     g.traffic_ratio = r
@@ -269,7 +296,7 @@ fn global(c: &mut Collector, v: &Value, loc: Loc) -> Global {
 }
 
 /// An entry of `global.algorithm`: its `algo`'s preset, overridden by the fields given.
-fn algorithm_entry(c: &mut Collector, v: &Value, loc: Loc) -> AlgorithmEntry {
+fn algorithm_entry(c: &mut Collector, v: &Value, loc: Loc<'_>) -> AlgorithmEntry {
     let Some(r) = Reader::new(c, v, loc, ALGORITHM_KEYS) else {
         return AlgorithmEntry::preset(0);
     };
@@ -291,7 +318,7 @@ fn algorithm_entry(c: &mut Collector, v: &Value, loc: Loc) -> AlgorithmEntry {
 }
 
 /// `algo`: 0 or 1 (`1.0` is 1).
-fn algo(c: &mut Collector, v: &Value, loc: &Loc) -> Option<u8> {
+fn algo(c: &mut Collector, v: &Value, loc: &Loc<'_>) -> Option<u8> {
     let f = v.as_f64();
     if f == Some(0.0) {
         Some(0)
@@ -304,7 +331,7 @@ fn algo(c: &mut Collector, v: &Value, loc: &Loc) -> Option<u8> {
 }
 
 /// `prioriry_prefer` / `traffic_prefer`: `HIGH` or `LOW`, any case.
-fn preference(c: &mut Collector, v: &Value, loc: &Loc) -> Option<()> {
+fn preference(c: &mut Collector, v: &Value, loc: &Loc<'_>) -> Option<()> {
     match v.as_str() {
         Some(s) if s.eq_ignore_ascii_case("high") || s.eq_ignore_ascii_case("low") => Some(()),
         Some(s) => {
@@ -335,3 +362,93 @@ const SORTERS: &[(&str, Sorter)] = &[
     ("min_hop", Sorter::MinHop),
     ("max_min_band", Sorter::MaxMinBand),
 ];
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    /// A reader files each member under one key only: within a table, no name or alias is
+    /// another key's name or alias.
+    #[test]
+    fn names_and_aliases_are_distinct_within_a_table() {
+        for keys in [
+            BODY_KEYS,
+            NODE_KEYS,
+            PREFIX_KEYS,
+            LINK_KEYS,
+            QOS_KEYS,
+            POLICY_KEYS,
+            FORMER_KEYS,
+            ALGORITHM_KEYS,
+            GLOBAL_KEYS,
+        ] {
+            let mut seen = HashSet::new();
+            for name in keys.iter().flat_map(|k| [Some(k.name), k.alias]).flatten() {
+                assert!(seen.insert(name), "{name:?} twice in a key table");
+            }
+        }
+    }
+
+    /// Keys read out of table order, members written out of table order, aliases, nulls and
+    /// unknown members: every read finds what a lookup by name would.
+    #[test]
+    fn a_reader_finds_members_in_any_order() {
+        let body = serde_json::json!({
+            "qos_class": [], "zzz": 1, "remote": "b", "lo": "a", "re": null, "bandwidth": 5,
+            "bd": null, "id": "L", "affinity": 3, "affi": 4, "igp": null
+        });
+        let mut c = Collector::default();
+        let r = Reader::new(&mut c, &body, Loc::root(), LINK_KEYS).expect("an object");
+        let got = |c: &mut Collector, name| r.get(c, name).map(|(v, loc)| (v.clone(), loc.shown()));
+        assert_eq!(got(&mut c, "te"), None);
+        assert_eq!(got(&mut c, "igp"), None);
+        assert_eq!(got(&mut c, "affi"), Some((4.into(), "affi".to_owned())));
+        assert_eq!(got(&mut c, "id"), Some(("L".into(), "id".to_owned())));
+        assert_eq!(got(&mut c, "re"), Some(("b".into(), "remote".to_owned())));
+        assert_eq!(got(&mut c, "bd"), Some((5.into(), "bandwidth".to_owned())));
+        assert_eq!(got(&mut c, "lo"), Some(("a".into(), "lo".to_owned())));
+        assert_eq!(
+            got(&mut c, "qos_class").map(|(_, at)| at),
+            Some("qos_class".to_owned())
+        );
+        assert_eq!(got(&mut c, "ip"), None);
+        assert!(c.problems.is_empty());
+        let renames: HashSet<_> = c.renames.index().into_iter().collect();
+        let expected = [("re", "remote"), ("bd", "bandwidth")]
+            .into_iter()
+            .collect();
+        assert_eq!(renames, expected);
+        // Paths recorded after others are whole paths too.
+        let root = Loc::root();
+        let links = root.key("links", "links");
+        let link = links.index(2);
+        let r = Reader::new(&mut c, &body, link, LINK_KEYS).expect("an object");
+        r.get(&mut c, "lo");
+        r.get(&mut c, "re");
+        let renames: HashSet<_> = c.renames.index().into_iter().collect();
+        let expected = [
+            ("re", "remote"),
+            ("bd", "bandwidth"),
+            ("links[2].re", "links[2].remote"),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(renames, expected);
+    }
+
+    /// Paths are built only for problems, and name keys both ways.
+    #[test]
+    fn locations_format_both_paths() {
+        let root = Loc::root();
+        assert_eq!(root.shown(), "$");
+        assert_eq!(root.canon(), "");
+        let links = root.key("links", "links");
+        let link = links.index(3);
+        let qos = link.key("bd", "bandwidth");
+        assert_eq!(qos.shown(), "links[3].bandwidth");
+        assert_eq!(qos.canon(), "links[3].bd");
+        assert_eq!(root.index(0).shown(), "[0]");
+    }
+}

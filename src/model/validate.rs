@@ -12,21 +12,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{JobType, Limits, Problems, Request};
+use super::{JobType, Limits, Link, Problems, Request};
 
 /// Most problems reported for one body; the rest are counted in a last problem at `$`.
 pub(crate) const MAX_PROBLEMS: usize = 1000;
-
-/// Checks a parsed request: `Ok` or every problem, paths with the short key names.
-pub(super) fn request(
-    job_type: JobType,
-    request: &Request,
-    limits: &Limits,
-) -> Result<(), Problems> {
-    let mut out = Problems::default();
-    check(job_type, request, limits, &HashSet::new(), &mut out);
-    capped(out).into_result()
-}
 
 /// Appends the problems of `request` to `out`, skipping values under the `failed` paths.
 pub(super) fn check(
@@ -58,6 +47,63 @@ pub(super) fn capped(mut problems: Problems) -> Problems {
     problems
 }
 
+/// The first node and the first link of an id (among those whose id parsed).
+#[derive(Debug, Clone, Copy, Default)]
+struct Owners {
+    node: Option<usize>,
+    link: Option<usize>,
+}
+
+/// What [`Check::new`] learnt of a link's id while indexing it.
+#[derive(Debug, Clone, Copy)]
+enum LinkNote {
+    /// An earlier link has the same id.
+    Duplicate(usize),
+    /// A node has the same id.
+    AlsoNode,
+}
+
+/// Which elements of a list (`nodes`, `links`, `sr_policy`) may hold a failed path: a cheap
+/// filter before [`under_failed`], which builds the path. Never wrong the other way: when a path
+/// under element `i` (or an ancestor of it) failed, [`FailedItems::may`] is true for `i`.
+#[derive(Debug, Default)]
+struct FailedItems {
+    /// The list itself, the whole body, or a path not understood, failed: every element may.
+    all: bool,
+    /// Elements with a failed path under them.
+    items: HashSet<usize>,
+}
+
+impl FailedItems {
+    fn of(failed: &HashSet<String>, list: &str) -> FailedItems {
+        let mut f = FailedItems::default();
+        for path in failed {
+            let Some(rest) = path.strip_prefix(list) else {
+                // Not under `list`, but maybe an ancestor of it (only the body is).
+                f.all |= path.is_empty();
+                continue;
+            };
+            if let Some(index) = rest.strip_prefix('[') {
+                match index.split_once(']').map(|(i, _)| i.parse::<usize>()) {
+                    Some(Ok(i)) => {
+                        f.items.insert(i);
+                    }
+                    _ => f.all = true,
+                }
+            } else if rest.is_empty() || rest.starts_with('.') {
+                // The list itself, or the single policy of a body.
+                f.all = true;
+            }
+        }
+        f
+    }
+
+    /// Whether a path under element `i` may have failed.
+    fn may(&self, i: usize) -> bool {
+        self.all || self.items.contains(&i)
+    }
+}
+
 /// The state of one check: the request, the id indexes and the problems found.
 struct Check<'a> {
     job_type: JobType,
@@ -65,10 +111,18 @@ struct Check<'a> {
     limits: &'a Limits,
     failed: &'a HashSet<String>,
     out: &'a mut Problems,
-    /// Node id → index of its first node.
-    nodes: HashMap<&'a str, usize>,
-    /// Link id → index of its first link.
-    links: HashMap<&'a str, usize>,
+    /// Id → its first node and its first link.
+    ids: HashMap<&'a str, Owners>,
+    /// Nodes whose id parsed and is an earlier node's: (index, the earlier one), in order.
+    node_duplicates: Vec<(usize, usize)>,
+    /// Links whose id parsed and is an earlier link's or a node's, in order.
+    link_notes: Vec<(usize, LinkNote)>,
+    /// Nodes that may have failed paths.
+    failed_nodes: FailedItems,
+    /// Links that may have failed paths.
+    failed_links: FailedItems,
+    /// Policies that may have failed paths.
+    failed_policies: FailedItems,
     /// Whether every node id parsed (so an unknown id is truly unknown).
     nodes_complete: bool,
     /// Whether every link id parsed.
@@ -89,19 +143,38 @@ impl<'a> Check<'a> {
             limits,
             failed,
             out,
-            nodes: HashMap::new(),
-            links: HashMap::new(),
+            ids: HashMap::with_capacity(req.nodes.len() + req.links.len()),
+            node_duplicates: Vec::new(),
+            link_notes: Vec::new(),
+            failed_nodes: FailedItems::of(failed, "nodes"),
+            failed_links: FailedItems::of(failed, "links"),
+            failed_policies: FailedItems::of(failed, "sr_policy"),
             nodes_complete: !failed.iter().any(|p| names_an_id(p, "nodes")),
             links_complete: !failed.iter().any(|p| names_an_id(p, "links")),
         };
         for (i, n) in req.nodes.iter().enumerate() {
-            if !c.gone(|| format!("nodes[{i}].id")) {
-                c.nodes.entry(&n.id).or_insert(i);
+            if c.node_gone(i, || format!("nodes[{i}].id")) {
+                continue;
+            }
+            let owners = c.ids.entry(&n.id).or_default();
+            match owners.node {
+                Some(first) => c.node_duplicates.push((i, first)),
+                None => owners.node = Some(i),
             }
         }
         for (i, l) in req.links.iter().enumerate() {
-            if !c.gone(|| format!("links[{i}].id")) {
-                c.links.entry(&l.id).or_insert(i);
+            if c.link_gone(i, || format!("links[{i}].id")) {
+                continue;
+            }
+            let owners = c.ids.entry(&l.id).or_default();
+            match owners.link {
+                Some(first) => c.link_notes.push((i, LinkNote::Duplicate(first))),
+                None => {
+                    owners.link = Some(i);
+                    if owners.node.is_some() {
+                        c.link_notes.push((i, LinkNote::AlsoNode));
+                    }
+                }
             }
         }
         c
@@ -112,16 +185,28 @@ impl<'a> Check<'a> {
         !self.failed.is_empty() && under_failed(self.failed, &path())
     }
 
-    fn push(&mut self, path: String, message: String) {
-        self.out.push(path, message);
+    /// [`Check::gone`] for a path under node `i`.
+    fn node_gone(&self, i: usize, path: impl FnOnce() -> String) -> bool {
+        self.failed_nodes.may(i) && self.gone(path)
     }
 
-    fn policy_path(&self, i: usize) -> String {
-        if self.job_type.is_list() {
-            format!("sr_policy[{i}]")
-        } else {
-            "sr_policy".to_owned()
-        }
+    /// [`Check::gone`] for a path under link `i`.
+    fn link_gone(&self, i: usize, path: impl FnOnce() -> String) -> bool {
+        self.failed_links.may(i) && self.gone(path)
+    }
+
+    /// [`Check::gone`] for a path under policy `i`.
+    fn policy_gone(&self, i: usize, path: impl FnOnce() -> String) -> bool {
+        self.failed_policies.may(i) && self.gone(path)
+    }
+
+    /// The first node and link of `id`.
+    fn owners(&self, id: &str) -> Owners {
+        self.ids.get(id).copied().unwrap_or_default()
+    }
+
+    fn push(&mut self, path: String, message: String) {
+        self.out.push(path, message);
     }
 
     fn sizes(&mut self) {
@@ -147,16 +232,24 @@ impl<'a> Check<'a> {
     }
 
     fn nodes(&mut self) {
-        let mut sids: HashMap<u64, usize> = HashMap::new();
+        let mut sids: HashMap<u64, usize> = HashMap::with_capacity(self.req.nodes.len());
         let mut prefix_sids: HashMap<(u32, u64), usize> = HashMap::new();
+        let mut duplicates = std::mem::take(&mut self.node_duplicates)
+            .into_iter()
+            .peekable();
         for (i, n) in self.req.nodes.iter().enumerate() {
-            if let Some(&first) = self.nodes.get(n.id.as_str()) {
-                if first != i {
-                    let msg = format!("duplicate id {:?} (first at nodes[{first}])", n.id);
-                    self.push(format!("nodes[{i}].id"), msg);
-                }
+            let first = if self.node_gone(i, || format!("nodes[{i}].id")) {
+                // Not indexed: any node of its id is an earlier one.
+                self.owners(&n.id).node.filter(|&first| first != i)
+            } else {
+                duplicates.next_if(|&(j, _)| j == i).map(|(_, first)| first)
+            };
+            if let Some(first) = first {
+                let msg = format!("duplicate id {:?} (first at nodes[{first}])", n.id);
+                self.push(format!("nodes[{i}].id"), msg);
             }
-            if let Some(sid) = n.sid.filter(|_| !self.gone(|| format!("nodes[{i}].sid"))) {
+            let sid_parsed = |c: &Self| !c.node_gone(i, || format!("nodes[{i}].sid"));
+            if let Some(sid) = n.sid.filter(|_| sid_parsed(self)) {
                 if let Some(&first) = sids.get(&sid) {
                     let msg = format!("SID {sid} is already node {:?}'s", self.req.nodes[first].id);
                     self.push(format!("nodes[{i}].sid"), msg);
@@ -164,134 +257,183 @@ impl<'a> Check<'a> {
                     sids.insert(sid, i);
                 }
             }
-            let mut algorithms: HashMap<u32, usize> = HashMap::new();
-            for (j, p) in n.prefix.iter().enumerate() {
-                let at = format!("nodes[{i}].prefix[{j}]");
-                if self.gone(|| format!("{at}.prefix_algorithm")) {
-                    continue;
-                }
-                if let Some(&k) = algorithms.get(&p.algorithm) {
-                    let msg = format!("algorithm {} is also at prefix[{k}]", p.algorithm);
-                    self.push(format!("{at}.prefix_algorithm"), msg);
-                    continue;
-                }
+            self.prefixes(i, &mut prefix_sids);
+        }
+    }
+
+    /// The flex-algo prefixes of node `i`: one per algorithm, prefix SIDs unique across nodes.
+    fn prefixes(&mut self, i: usize, prefix_sids: &mut HashMap<(u32, u64), usize>) {
+        let prefixes = &self.req.nodes[i].prefix;
+        let at = |j: usize, key: &str| format!("nodes[{i}].prefix[{j}].{key}");
+        // The first prefix of each algorithm that parsed: indexed when many, found by a scan
+        // of the earlier ones when few.
+        let mut algorithms: HashMap<u32, usize> = HashMap::new();
+        for (j, p) in prefixes.iter().enumerate() {
+            if self.node_gone(i, || at(j, "prefix_algorithm")) {
+                continue;
+            }
+            let earlier = if prefixes.len() <= FEW {
+                prefixes[..j].iter().enumerate().position(|(k, q)| {
+                    q.algorithm == p.algorithm && !self.node_gone(i, || at(k, "prefix_algorithm"))
+                })
+            } else {
+                algorithms.get(&p.algorithm).copied()
+            };
+            if let Some(k) = earlier {
+                let msg = format!("algorithm {} is also at prefix[{k}]", p.algorithm);
+                self.push(at(j, "prefix_algorithm"), msg);
+                continue;
+            }
+            if prefixes.len() > FEW {
                 algorithms.insert(p.algorithm, j);
-                let Some(sid) = p.sid.filter(|_| !self.gone(|| format!("{at}.prefix_sid"))) else {
-                    continue;
-                };
-                if let Some(&first) = prefix_sids.get(&(p.algorithm, sid)) {
-                    let owner = &self.req.nodes[first].id;
-                    let msg = format!(
-                        "prefix SID {sid} of algorithm {} is already node {owner:?}'s",
-                        p.algorithm
-                    );
-                    self.push(format!("{at}.prefix_sid"), msg);
-                } else {
-                    prefix_sids.insert((p.algorithm, sid), i);
-                }
+            }
+            let Some(sid) = p.sid.filter(|_| !self.node_gone(i, || at(j, "prefix_sid"))) else {
+                continue;
+            };
+            if let Some(&first) = prefix_sids.get(&(p.algorithm, sid)) {
+                let owner = &self.req.nodes[first].id;
+                let msg = format!(
+                    "prefix SID {sid} of algorithm {} is already node {owner:?}'s",
+                    p.algorithm
+                );
+                self.push(at(j, "prefix_sid"), msg);
+            } else {
+                prefix_sids.insert((p.algorithm, sid), i);
             }
         }
     }
 
     fn links(&mut self) {
+        let mut notes = std::mem::take(&mut self.link_notes).into_iter().peekable();
         for (i, l) in self.req.links.iter().enumerate() {
-            if let Some(&first) = self.links.get(l.id.as_str()) {
-                if first != i {
+            let note = if self.link_gone(i, || format!("links[{i}].id")) {
+                // Not indexed: any link of its id is an earlier one.
+                self.owners(&l.id)
+                    .link
+                    .filter(|&first| first != i)
+                    .map(LinkNote::Duplicate)
+            } else {
+                notes.next_if(|&(j, _)| j == i).map(|(_, note)| note)
+            };
+            match note {
+                Some(LinkNote::Duplicate(first)) => {
                     let msg = format!("duplicate id {:?} (first at links[{first}])", l.id);
                     self.push(format!("links[{i}].id"), msg);
-                } else if self.nodes.contains_key(l.id.as_str()) {
+                }
+                Some(LinkNote::AlsoNode) => {
                     let msg = format!("{:?} is also a node id", l.id);
                     self.push(format!("links[{i}].id"), msg);
                 }
+                None => {}
             }
+            let may_fail = self.failed_links.may(i);
             for (end, id) in [("lo", &l.lo), ("re", &l.re)] {
-                self.node_ref(format!("links[{i}].{end}"), id);
+                self.node_ref(may_fail, || format!("links[{i}].{end}"), id);
             }
-            let mut classes: HashMap<&str, usize> = HashMap::new();
-            for (j, q) in l.qos_class.iter().enumerate() {
-                let at = || format!("links[{i}].qos_class[{j}].class");
-                if self.gone(at) {
-                    continue;
-                }
-                if let Some(&first) = classes.get(q.class.as_str()) {
-                    let msg = format!(
-                        "duplicate class {:?} (first at qos_class[{first}])",
-                        q.class
-                    );
-                    self.push(at(), msg);
-                } else {
+            self.qos_classes(i, l);
+        }
+    }
+
+    /// The classes of link `i` must be unique. A few classes are compared pairwise, many through
+    /// an index.
+    fn qos_classes(&mut self, i: usize, l: &Link) {
+        let mut classes: HashMap<&str, usize> = HashMap::new();
+        let at = |j: usize| format!("links[{i}].qos_class[{j}].class");
+        for (j, q) in l.qos_class.iter().enumerate() {
+            if self.link_gone(i, || at(j)) {
+                continue;
+            }
+            let first = if l.qos_class.len() <= FEW {
+                // The first earlier class of that name that parsed.
+                l.qos_class[..j]
+                    .iter()
+                    .enumerate()
+                    .position(|(k, earlier)| {
+                        earlier.class == q.class && !self.link_gone(i, || at(k))
+                    })
+            } else {
+                let first = classes.get(q.class.as_str()).copied();
+                if first.is_none() {
                     classes.insert(&q.class, j);
                 }
+                first
+            };
+            if let Some(first) = first {
+                let msg = format!(
+                    "duplicate class {:?} (first at qos_class[{first}])",
+                    q.class
+                );
+                self.push(at(j), msg);
             }
         }
     }
 
-    /// `id`, at `path`, must name a node.
-    fn node_ref(&mut self, path: String, id: &str) {
-        if self.nodes.contains_key(id) || under_failed(self.failed, &path) {
+    /// `id`, at `path`, must name a node. `may_fail`: whether `path` may be under a failed one.
+    /// Builds the path only for a problem.
+    fn node_ref(&mut self, may_fail: bool, path: impl Fn() -> String, id: &str) {
+        let owners = self.owners(id);
+        if owners.node.is_some() || (may_fail && self.gone(&path)) {
             return;
         }
-        if self.links.contains_key(id) {
-            self.push(path, format!("{id:?} is a link, not a node"));
+        if owners.link.is_some() {
+            self.push(path(), format!("{id:?} is a link, not a node"));
         } else if self.nodes_complete {
-            self.push(path, format!("node {id:?} does not exist"));
+            self.push(path(), format!("node {id:?} does not exist"));
         }
     }
 
-    /// `id`, at `path`, must name a node or a link.
-    fn element_ref(&mut self, path: String, id: &str) {
-        let known = self.nodes.contains_key(id) || self.links.contains_key(id);
-        if known || !self.nodes_complete || !self.links_complete || under_failed(self.failed, &path)
-        {
+    /// `id`, at `path`, must name a node or a link. `may_fail`: whether `path` may be under a
+    /// failed one. Builds the path only for a problem.
+    fn element_ref(&mut self, may_fail: bool, path: impl Fn() -> String, id: &str) {
+        let known = self.ids.contains_key(id);
+        if known || !self.nodes_complete || !self.links_complete || (may_fail && self.gone(&path)) {
             return;
         }
-        self.push(path, format!("no node or link {id:?} exists"));
+        self.push(path(), format!("no node or link {id:?} exists"));
     }
 
     fn policies(&mut self) {
-        let mut ids: HashMap<&str, usize> = HashMap::new();
+        let list = self.job_type.is_list();
+        let mut ids: HashMap<&str, usize> = if list {
+            HashMap::with_capacity(self.req.policies.len())
+        } else {
+            HashMap::new()
+        };
         for (i, p) in self.req.policies.iter().enumerate() {
-            let at = self.policy_path(i);
-            if self.job_type.is_list() && !self.gone(|| format!("{at}.id")) {
+            // The path of a key of this policy, built only when needed.
+            let at = |key: &str| policy_path(list, i, key);
+            if list && !self.policy_gone(i, || at("id")) {
                 if let Some(&first) = ids.get(p.id.as_str()) {
                     let msg = format!("duplicate id {:?} (first at sr_policy[{first}])", p.id);
-                    self.push(format!("{at}.id"), msg);
+                    self.push(at("id"), msg);
                 } else {
                     ids.insert(&p.id, i);
                 }
             }
-            self.node_ref(format!("{at}.he"), &p.he);
-            self.node_ref(format!("{at}.te"), &p.te);
+            let may_fail = self.failed_policies.may(i);
+            self.node_ref(may_fail, || at("he"), &p.he);
+            self.node_ref(may_fail, || at("te"), &p.te);
             let ends_parsed =
-                !self.gone(|| format!("{at}.he")) && !self.gone(|| format!("{at}.te"));
+                !self.policy_gone(i, || at("he")) && !self.policy_gone(i, || at("te"));
             if ends_parsed && p.he == p.te {
-                self.push(
-                    format!("{at}.te"),
-                    format!("{:?} is also the headend", p.te),
-                );
+                self.push(at("te"), format!("{:?} is also the headend", p.te));
             }
-            for (key, list) in [("inc", &p.inc), ("exc", &p.exc)] {
-                for (j, id) in list.iter().enumerate() {
-                    self.element_ref(format!("{at}.{key}[{j}]"), id);
+            for (key, ids) in [("inc", &p.inc), ("exc", &p.exc)] {
+                for (j, id) in ids.iter().enumerate() {
+                    self.element_ref(may_fail, || format!("{}[{j}]", at(key)), id);
                 }
             }
             if p.inc.len() > self.limits.max_waypoints {
                 let (n, max) = (p.inc.len(), self.limits.max_waypoints);
                 let msg = format!("{n} waypoints, more than the limit of {max}");
-                self.push(format!("{at}.inc"), msg);
+                self.push(at("inc"), msg);
             }
-            if self.job_type.is_bod() && p.class.is_none() && !self.gone(|| format!("{at}.class")) {
-                self.push(
-                    format!("{at}.class"),
-                    format!("required by {}", self.job_type),
-                );
+            if self.job_type.is_bod() && p.class.is_none() && !self.policy_gone(i, || at("class")) {
+                self.push(at("class"), format!("required by {}", self.job_type));
             }
-            let former_missing = p.former.is_none() && !self.gone(|| format!("{at}.former"));
+            let former_missing = p.former.is_none() && !self.policy_gone(i, || at("former"));
             if self.job_type == JobType::BodModified && former_missing {
-                self.push(
-                    format!("{at}.former"),
-                    format!("required by {}", self.job_type),
-                );
+                self.push(at("former"), format!("required by {}", self.job_type));
             }
         }
     }
@@ -337,21 +479,22 @@ impl<'a> Check<'a> {
         let threshold = req.global.congest_threshold;
         let threshold_parsed = !self.gone(|| "global.congest_threshold".to_owned());
         for (j, id) in req.congested_link.iter().enumerate() {
-            let at = format!("congested_link[{j}]");
-            if self.gone(|| at.clone()) {
+            let at = || format!("congested_link[{j}]");
+            if self.gone(at) {
                 continue;
             }
-            let Some(&k) = self.links.get(id.as_str()) else {
-                if self.nodes.contains_key(id.as_str()) {
-                    self.push(at, format!("{id:?} is a node, not a link"));
+            let owners = self.owners(id);
+            let Some(k) = owners.link else {
+                if owners.node.is_some() {
+                    self.push(at(), format!("{id:?} is a node, not a link"));
                 } else if self.links_complete {
-                    self.push(at, format!("link {id:?} does not exist"));
+                    self.push(at(), format!("link {id:?} does not exist"));
                 }
                 continue;
             };
             let link = &req.links[k];
-            let bd_parsed = !self.gone(|| format!("links[{k}].bd"));
-            let flow_parsed = !self.gone(|| format!("links[{k}].traffic_flow"));
+            let bd_parsed = !self.link_gone(k, || format!("links[{k}].bd"));
+            let flow_parsed = !self.link_gone(k, || format!("links[{k}].traffic_flow"));
             if !(bd_parsed && flow_parsed && threshold_parsed) {
                 continue;
             }
@@ -371,8 +514,21 @@ impl<'a> Check<'a> {
             } else {
                 format!("link {id:?} is not congested: it has no traffic_flow")
             };
-            self.push(at, msg);
+            self.push(at(), msg);
         }
+    }
+}
+
+/// Most elements of a short list checked for repeats by comparing each with the earlier ones
+/// (no index to build); longer lists get an index.
+const FEW: usize = 16;
+
+/// The path of `key` of policy `i`: `sr_policy[i].key` in list bodies, `sr_policy.key` otherwise.
+fn policy_path(list: bool, i: usize, key: &str) -> String {
+    if list {
+        format!("sr_policy[{i}].{key}")
+    } else {
+        format!("sr_policy.{key}")
     }
 }
 

@@ -36,7 +36,7 @@ pub fn decide(outcome: Outcome, delivered: u64, max_deliver: u64) -> AckKind {
         Outcome::Unusable => AckKind::Term,
         Outcome::Transient if delivered >= max_deliver => AckKind::Term,
         Outcome::Transient => {
-            let secs = 1u64 << delivered.min(5).saturating_sub(1);
+            let secs = (1u64 << delivered.clamp(1, 6).saturating_sub(1)).min(30);
             AckKind::Retry(Duration::from_secs(secs))
         }
     }

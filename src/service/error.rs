@@ -12,9 +12,9 @@ pub enum ApiError {
     #[error("invalid body: {0}")]
     InvalidBody(Problems),
     /// The body is larger than accepted.
-    #[error("body of {size} bytes exceeds the limit of {limit} bytes")]
+    #[error("body of {size}{} bytes exceeds the limit of {limit} bytes", if *size > *limit && *size == *limit + 1 { " or more" } else { "" })]
     TooLarge {
-        /// Its size.
+        /// Its size (`limit + 1` when only that much was read).
         size: usize,
         /// The limit.
         limit: usize,

@@ -240,6 +240,17 @@ impl Service {
     }
 }
 
+/// Parses and validates a wire body (a worker's view: no digest).
+pub fn parse_job(job_type: JobType, body: &[u8], limits: &Limits) -> Result<Job, ApiError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::InvalidBody(crate::model::Problems(vec![crate::model::Problem {
+            path: "$".into(),
+            message: format!("not JSON: {e}"),
+        }]))
+    })?;
+    Job::parse(job_type, &value, limits).map_err(ApiError::InvalidBody)
+}
+
 /// Parses and validates a wire body: the job and the digest resubmissions compare.
 pub fn parse_body(
     job_type: JobType,

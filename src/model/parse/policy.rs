@@ -10,7 +10,7 @@ use crate::model::{Former, JobType, Metric, Policy};
 
 /// The policies of the body: one for single-policy job types, one or more for list types. A
 /// missing or misshapen `sr_policy` gives none (and a problem).
-pub(super) fn policies(c: &mut Collector, body: &Reader<'_>, job_type: JobType) -> Vec<Policy> {
+pub(super) fn policies(c: &mut Collector, body: &Reader<'_, '_>, job_type: JobType) -> Vec<Policy> {
     let Some((v, loc)) = body.require(c, "sr_policy") else {
         return Vec::new();
     };
@@ -43,7 +43,7 @@ pub(super) fn policies(c: &mut Collector, body: &Reader<'_>, job_type: JobType) 
 }
 
 /// One policy. Its `id` is required in list bodies and defaults to the headend otherwise.
-fn policy(c: &mut Collector, v: &Value, loc: Loc, job_type: JobType) -> Policy {
+fn policy(c: &mut Collector, v: &Value, loc: Loc<'_>, job_type: JobType) -> Policy {
     let mut p = Policy {
         id: String::new(),
         he: String::new(),
@@ -105,7 +105,7 @@ fn policy(c: &mut Collector, v: &Value, loc: Loc, job_type: JobType) -> Policy {
         let class_failed = c.has_failed(&r.loc("class"));
         let class = p.class.clone();
         if let Some((v, loc)) = r.get(c, "former") {
-            p.former = former(c, v, loc.clone(), class, class_failed);
+            p.former = former(c, v, loc, class, class_failed);
             if p.former.is_none() {
                 c.taint(&loc);
             }
@@ -122,7 +122,7 @@ fn policy(c: &mut Collector, v: &Value, loc: Loc, job_type: JobType) -> Policy {
 fn former(
     c: &mut Collector,
     v: &Value,
-    loc: Loc,
+    loc: Loc<'_>,
     policy_class: Option<String>,
     policy_class_failed: bool,
 ) -> Option<Former> {

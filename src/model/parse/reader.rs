@@ -5,6 +5,7 @@
 //! fails gives `None` (the caller uses a placeholder) and its path is remembered as failed, so
 //! that validation does not report it a second time.
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
@@ -43,116 +44,276 @@ pub(crate) struct Collector {
     pub(crate) problems: Problems,
     /// Canonical paths (short names) of values that failed to parse or are missing but required.
     pub(crate) failed: HashSet<String>,
-    /// Canonical path → path as written, for every key that was read by its alias.
-    pub(crate) renames: HashMap<String, String>,
+    /// Every key that was read by its alias.
+    pub(crate) renames: Renames,
+}
+
+/// The keys read by their alias: canonical path → path as written. Recorded in one buffer, so
+/// that a body using aliases throughout costs no allocation per key; indexed only when needed.
+#[derive(Debug, Default)]
+pub(crate) struct Renames {
+    /// The paths, one after the other.
+    text: String,
+    /// For each key, in the order read: where its canonical path starts, where its path as
+    /// written starts (and the canonical one ends), and where that ends.
+    spans: Vec<(usize, usize, usize)>,
+}
+
+impl Renames {
+    /// Records that the key at `loc` was read by its alias.
+    fn record(&mut self, loc: &Loc<'_>) {
+        let start = self.text.len();
+        loc.write(&mut self.text, false);
+        let middle = self.text.len();
+        loc.write(&mut self.text, true);
+        self.spans.push((start, middle, self.text.len()));
+    }
+
+    /// Whether no key was read by its alias.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Canonical path → path as written.
+    pub(crate) fn index(&self) -> HashMap<&str, &str> {
+        self.spans
+            .iter()
+            .map(|&(start, middle, end)| (&self.text[start..middle], &self.text[middle..end]))
+            .collect()
+    }
 }
 
 impl Collector {
     /// Records a problem at `loc` and marks it failed.
-    pub(crate) fn fail(&mut self, loc: &Loc, message: impl Into<String>) {
+    pub(crate) fn fail(&mut self, loc: &Loc<'_>, message: impl Into<String>) {
         self.problems.push(loc.shown(), message);
-        self.failed.insert(loc.canon.clone());
+        self.failed.insert(loc.canon());
     }
 
     /// Marks `loc` failed without a problem of its own (its cause was reported elsewhere).
-    pub(crate) fn taint(&mut self, loc: &Loc) {
-        self.failed.insert(loc.canon.clone());
+    pub(crate) fn taint(&mut self, loc: &Loc<'_>) {
+        self.failed.insert(loc.canon());
     }
 
     /// Whether `loc` failed.
-    pub(crate) fn has_failed(&self, loc: &Loc) -> bool {
-        self.failed.contains(&loc.canon)
+    pub(crate) fn has_failed(&self, loc: &Loc<'_>) -> bool {
+        !self.failed.is_empty() && self.failed.contains(&loc.canon())
     }
 }
 
-/// Where a value is: its canonical path (short names) and its path as written in the body.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Loc {
-    canon: String,
-    written: String,
+/// The last step of a [`Loc`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step<'a> {
+    /// A member of an object: its short name and its name as written.
+    Key { name: &'a str, written: &'a str },
+    /// An element of an array.
+    Index(usize),
 }
 
-impl Loc {
+/// Where a value is: a chain of steps from the whole body, borrowed from the enclosing
+/// locations. Its canonical path (short names) and its path as written in the body are only
+/// formatted when asked for (when a problem is recorded), so that reading a value that has no
+/// problem allocates nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Loc<'a> {
+    /// The enclosing location and the step from it; `None` for the whole body.
+    last: Option<(&'a Loc<'a>, Step<'a>)>,
+}
+
+impl<'a> Loc<'a> {
     /// The whole body.
-    pub(crate) fn root() -> Loc {
-        Loc::default()
+    pub(crate) fn root() -> Loc<'static> {
+        Loc { last: None }
     }
 
     /// The member `name` of this object, written as `written`.
-    pub(crate) fn key(&self, name: &str, written: &str) -> Loc {
-        fn join(base: &str, key: &str) -> String {
-            if base.is_empty() {
-                key.to_owned()
-            } else {
-                format!("{base}.{key}")
-            }
-        }
+    pub(crate) fn key<'b>(&'b self, name: &'b str, written: &'b str) -> Loc<'b> {
         Loc {
-            canon: join(&self.canon, name),
-            written: join(&self.written, written),
+            last: Some((self, Step::Key { name, written })),
         }
     }
 
     /// The element `i` of this array.
-    pub(crate) fn index(&self, i: usize) -> Loc {
+    pub(crate) fn index(&self, i: usize) -> Loc<'_> {
         Loc {
-            canon: format!("{}[{i}]", self.canon),
-            written: format!("{}[{i}]", self.written),
+            last: Some((self, Step::Index(i))),
         }
+    }
+
+    /// Appends the path to `out`: as written, or canonical.
+    fn write(&self, out: &mut String, as_written: bool) {
+        self.write_after(out, out.len(), as_written);
+    }
+
+    /// [`Loc::write`], the path starting at `start` in `out`.
+    fn write_after(&self, out: &mut String, start: usize, as_written: bool) {
+        let Some((parent, step)) = self.last else {
+            return;
+        };
+        parent.write_after(out, start, as_written);
+        match step {
+            Step::Key { name, written } => {
+                if out.len() > start {
+                    out.push('.');
+                }
+                out.push_str(if as_written { written } else { name });
+            }
+            Step::Index(i) => {
+                use std::fmt::Write;
+                // Writing to a String cannot fail.
+                let _ = write!(out, "[{i}]");
+            }
+        }
+    }
+
+    /// The canonical path (short names), empty for the whole body.
+    pub(crate) fn canon(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out, false);
+        out
     }
 
     /// The path as written, `$` for the whole body.
     pub(crate) fn shown(&self) -> String {
-        if self.written.is_empty() {
+        let mut written = String::new();
+        self.write(&mut written, true);
+        if written.is_empty() {
             "$".to_owned()
         } else {
-            self.written.clone()
+            written
+        }
+    }
+}
+
+/// Most keys in a key table (each table is checked against it at compile time).
+pub(crate) const MAX_KEYS: usize = 20;
+
+/// How a member's name matches a key of a table.
+#[derive(Clone, Copy)]
+enum Match {
+    /// Its short name.
+    Name,
+    /// Its alias.
+    Alias,
+}
+
+impl Key {
+    /// Whether `member` names this key, and how.
+    fn matches(&self, member: &str) -> Option<Match> {
+        if self.name == member {
+            Some(Match::Name)
+        } else if self.alias == Some(member) {
+            Some(Match::Alias)
+        } else {
+            None
         }
     }
 }
 
 /// An object being read, with the table of its accepted keys.
-pub(crate) struct Reader<'v> {
-    obj: &'v Map<String, Value>,
-    loc: Loc,
+///
+/// The object's members are matched against the table once, when the reader is made, so that
+/// reading a key costs no hashing and no walk of the object.
+pub(crate) struct Reader<'v, 'l> {
+    loc: Loc<'l>,
     keys: &'static [Key],
+    /// The non-null value of each key of the table under its short name, by position in the table.
+    by_name: [Option<&'v Value>; MAX_KEYS],
+    /// The non-null value of each key of the table under its alias, by position in the table.
+    by_alias: [Option<&'v Value>; MAX_KEYS],
+    /// Where in the table the next key read probably is (keys are mostly read in table order).
+    next: Cell<usize>,
 }
 
-impl<'v> Reader<'v> {
+impl<'v, 'l> Reader<'v, 'l> {
     /// Reads `value` as an object with these keys, or records `must be an object`.
     pub(crate) fn new(
         c: &mut Collector,
         value: &'v Value,
-        loc: Loc,
+        loc: Loc<'l>,
         keys: &'static [Key],
-    ) -> Option<Reader<'v>> {
-        match value {
-            Value::Object(obj) => Some(Reader { obj, loc, keys }),
-            _ => {
-                c.fail(&loc, "must be an object");
-                None
+    ) -> Option<Reader<'v, 'l>> {
+        let Value::Object(obj) = value else {
+            c.fail(&loc, "must be an object");
+            return None;
+        };
+        let mut r = Reader {
+            loc,
+            keys,
+            by_name: [None; MAX_KEYS],
+            by_alias: [None; MAX_KEYS],
+            next: Cell::new(0),
+        };
+        r.file_members(obj);
+        Some(r)
+    }
+
+    /// Files each non-null member of `obj` under its key in the table; ignores unknown members.
+    /// Members are mostly written in table order, so each is first tried against the key after
+    /// the previous member's.
+    fn file_members(&mut self, obj: &'v Map<String, Value>) {
+        let keys = self.keys;
+        let mut guess = 0;
+        for (member, v) in obj {
+            if v.is_null() {
+                continue;
             }
+            let found = keys
+                .get(guess)
+                .and_then(|k| k.matches(member))
+                .map(|m| (guess, m))
+                .or_else(|| {
+                    keys.iter()
+                        .enumerate()
+                        .find_map(|(i, k)| k.matches(member).map(|m| (i, m)))
+                });
+            let Some((i, how)) = found else {
+                continue;
+            };
+            match how {
+                Match::Name => self.by_name[i] = Some(v),
+                Match::Alias => self.by_alias[i] = Some(v),
+            }
+            guess = i + 1;
         }
     }
 
+    /// The position of `name` in the key table.
+    fn position(&self, name: &str) -> Option<usize> {
+        let guess = self.next.get();
+        let i = if self.keys.get(guess).is_some_and(|k| k.name == name) {
+            guess
+        } else {
+            self.keys.iter().position(|k| k.name == name)?
+        };
+        self.next.set(i + 1);
+        Some(i)
+    }
+
     /// The location of key `name`, as if written with its short name.
-    pub(crate) fn loc(&self, name: &'static str) -> Loc {
+    pub(crate) fn loc(&self, name: &'static str) -> Loc<'_> {
         self.loc.key(name, name)
     }
 
     /// The value of key `name` (short name first, then its alias) and where it is; `null` counts as
     /// absent. `name` must be in the object's key table.
-    pub(crate) fn get(&self, c: &mut Collector, name: &'static str) -> Option<(&'v Value, Loc)> {
-        let key = self.keys.iter().find(|k| k.name == name);
-        debug_assert!(key.is_some(), "{name:?} is not in the key table");
-        let present = |n: &str| self.obj.get(n).filter(|v| !v.is_null());
-        if let Some(v) = present(name) {
+    pub(crate) fn get(
+        &self,
+        c: &mut Collector,
+        name: &'static str,
+    ) -> Option<(&'v Value, Loc<'_>)> {
+        debug_assert!(
+            self.keys.iter().any(|k| k.name == name),
+            "{name:?} is not in the key table"
+        );
+        let i = self.position(name)?;
+        if let Some(v) = self.by_name[i] {
             return Some((v, self.loc(name)));
         }
-        let alias = key.and_then(|k| k.alias)?;
-        let v = present(alias)?;
+        let v = self.by_alias[i]?;
+        let alias = self.keys[i].alias?;
         let loc = self.loc.key(name, alias);
-        c.renames.insert(loc.canon.clone(), loc.written.clone());
+        c.renames.record(&loc);
         Some((v, loc))
     }
 
@@ -161,7 +322,7 @@ impl<'v> Reader<'v> {
         &self,
         c: &mut Collector,
         name: &'static str,
-    ) -> Option<(&'v Value, Loc)> {
+    ) -> Option<(&'v Value, Loc<'_>)> {
         let found = self.get(c, name);
         if found.is_none() {
             c.fail(&self.loc(name), "required");
@@ -174,7 +335,7 @@ impl<'v> Reader<'v> {
         &self,
         c: &mut Collector,
         name: &'static str,
-        read: impl FnOnce(&mut Collector, &'v Value, &Loc) -> Option<T>,
+        read: impl FnOnce(&mut Collector, &'v Value, &Loc<'_>) -> Option<T>,
     ) -> Option<T> {
         let (v, loc) = self.get(c, name)?;
         read(c, v, &loc)
@@ -193,7 +354,7 @@ impl<'v> Reader<'v> {
         &self,
         c: &mut Collector,
         name: &'static str,
-        item: impl FnMut(&mut Collector, &'v Value, Loc) -> T,
+        item: impl FnMut(&mut Collector, &'v Value, Loc<'_>) -> T,
     ) -> Option<Vec<T>> {
         let (v, loc) = self.get(c, name)?;
         list(c, v, &loc, item)
@@ -204,8 +365,8 @@ impl<'v> Reader<'v> {
 pub(crate) fn list<'v, T>(
     c: &mut Collector,
     v: &'v Value,
-    loc: &Loc,
-    mut item: impl FnMut(&mut Collector, &'v Value, Loc) -> T,
+    loc: &Loc<'_>,
+    mut item: impl FnMut(&mut Collector, &'v Value, Loc<'_>) -> T,
 ) -> Option<Vec<T>> {
     match v {
         Value::Array(items) => Some(
@@ -223,7 +384,7 @@ pub(crate) fn list<'v, T>(
 }
 
 /// A string.
-pub(crate) fn string(c: &mut Collector, v: &Value, loc: &Loc) -> Option<String> {
+pub(crate) fn string(c: &mut Collector, v: &Value, loc: &Loc<'_>) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
         _ => {
@@ -234,7 +395,7 @@ pub(crate) fn string(c: &mut Collector, v: &Value, loc: &Loc) -> Option<String> 
 }
 
 /// An id or name: a non-empty string.
-pub(crate) fn id(c: &mut Collector, v: &Value, loc: &Loc) -> Option<String> {
+pub(crate) fn id(c: &mut Collector, v: &Value, loc: &Loc<'_>) -> Option<String> {
     match v {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         _ => {
@@ -245,12 +406,12 @@ pub(crate) fn id(c: &mut Collector, v: &Value, loc: &Loc) -> Option<String> {
 }
 
 /// A list of ids; a wrong element becomes the empty placeholder.
-pub(crate) fn ids(c: &mut Collector, v: &Value, loc: &Loc) -> Option<Vec<String>> {
+pub(crate) fn ids(c: &mut Collector, v: &Value, loc: &Loc<'_>) -> Option<Vec<String>> {
     list(c, v, loc, |c, v, loc| id(c, v, &loc).unwrap_or_default())
 }
 
 /// A boolean.
-pub(crate) fn boolean(c: &mut Collector, v: &Value, loc: &Loc) -> Option<bool> {
+pub(crate) fn boolean(c: &mut Collector, v: &Value, loc: &Loc<'_>) -> Option<bool> {
     match v {
         Value::Bool(b) => Some(*b),
         _ => {
@@ -291,7 +452,7 @@ fn integral(v: &Value) -> Result<u64, NotU64> {
 }
 
 /// An integer in `min..=max`.
-pub(crate) fn uint(c: &mut Collector, v: &Value, loc: &Loc, min: u64, max: u64) -> Option<u64> {
+pub(crate) fn uint(c: &mut Collector, v: &Value, loc: &Loc<'_>, min: u64, max: u64) -> Option<u64> {
     match integral(v) {
         Ok(u) if (min..=max).contains(&u) => return Some(u),
         Ok(u) if u < min => c.fail(loc, format!("must be at least {min}")),
@@ -303,7 +464,13 @@ pub(crate) fn uint(c: &mut Collector, v: &Value, loc: &Loc, min: u64, max: u64) 
 }
 
 /// [`uint`] for a `u32` field.
-pub(crate) fn uint32(c: &mut Collector, v: &Value, loc: &Loc, min: u32, max: u32) -> Option<u32> {
+pub(crate) fn uint32(
+    c: &mut Collector,
+    v: &Value,
+    loc: &Loc<'_>,
+    min: u32,
+    max: u32,
+) -> Option<u32> {
     uint(c, v, loc, min.into(), max.into()).and_then(|u| u32::try_from(u).ok())
 }
 
@@ -320,7 +487,7 @@ pub(crate) enum Floor {
 pub(crate) fn number(
     c: &mut Collector,
     v: &Value,
-    loc: &Loc,
+    loc: &Loc<'_>,
     floor: Floor,
     max: f64,
 ) -> Option<f64> {
@@ -341,7 +508,7 @@ pub(crate) fn number(
 pub(crate) fn bandwidth_or_unknown(
     c: &mut Collector,
     v: &Value,
-    loc: &Loc,
+    loc: &Loc<'_>,
     max: f64,
 ) -> Option<f64> {
     let f = v.as_f64();
@@ -356,7 +523,7 @@ pub(crate) fn bandwidth_or_unknown(
 }
 
 /// Affinity bits: a non-negative integer, or a hex string with optional `0x`, at most 64 bits.
-pub(crate) fn affinity(c: &mut Collector, v: &Value, loc: &Loc) -> Option<u64> {
+pub(crate) fn affinity(c: &mut Collector, v: &Value, loc: &Loc<'_>) -> Option<u64> {
     match v {
         Value::Number(_) => match integral(v) {
             Ok(u) => return Some(u),
@@ -389,7 +556,7 @@ pub(crate) fn affinity(c: &mut Collector, v: &Value, loc: &Loc) -> Option<u64> {
 pub(crate) fn choice<T: Copy + PartialEq>(
     c: &mut Collector,
     v: &Value,
-    loc: &Loc,
+    loc: &Loc<'_>,
     what: &str,
     options: &[(&str, T)],
 ) -> Option<T> {
@@ -420,13 +587,13 @@ pub(crate) fn choice<T: Copy + PartialEq>(
 pub(crate) fn one_of<T: Copy + PartialEq>(
     what: &'static str,
     options: &'static [(&'static str, T)],
-) -> impl FnOnce(&mut Collector, &Value, &Loc) -> Option<T> {
+) -> impl FnOnce(&mut Collector, &Value, &Loc<'_>) -> Option<T> {
     move |c, v, loc| choice(c, v, loc, what, options)
 }
 
 /// A placement shaped like a result's `segs`: an array (segments) of arrays (alternatives) of
 /// arrays of id strings. Ids are not checked against the topology.
-pub(crate) fn seg_path(c: &mut Collector, v: &Value, loc: &Loc) -> Option<SegPath> {
+pub(crate) fn seg_path(c: &mut Collector, v: &Value, loc: &Loc<'_>) -> Option<SegPath> {
     let before = c.problems.0.len();
     let path = list(c, v, loc, |c, v, loc| {
         list(c, v, &loc, |c, v, loc| ids(c, v, &loc).unwrap_or_default()).unwrap_or_default()

@@ -1,0 +1,115 @@
+"""A pasta client for controllers, in Python with nats-py: submit a job, wait for its completion
+event, read its status document.
+
+This is the README's client example. It needs only nats-py:
+
+    pip install nats-py==2.16.0
+    python examples/python/client.py --url nats://127.0.0.1:4222 --prefix pasta
+
+It shows the whole exchange of contract §4-§5, in the order a controller should follow:
+
+1. subscribe to the completion events of the job type *before* submitting, so the event of a fast
+   job cannot slip past (a controller that was down catches up from the PASTA_EVENTS stream
+   instead);
+2. submit with a client-chosen task id (header ``Pasta-Task-Id``, a UUID), which makes a retried
+   submission idempotent: the same id with the same body answers the same task;
+3. wait for this task's ``success`` or ``failure`` event;
+4. ask ``<prefix>.job.check_status`` for the status document, which holds the result.
+
+The status document is printed on standard output (progress goes to standard error). The exit
+status is 0 when the task ended SUCCESS, 1 otherwise.
+"""
+
+import argparse
+import asyncio
+import json
+import pathlib
+import sys
+import uuid
+
+import nats
+from nats.errors import TimeoutError as NatsTimeoutError
+
+JOB_TYPE = "nonbod_pasta"
+
+# The seed example lives in the fixtures beside the repository: <repo>/../shared/fixtures/...
+REPO = pathlib.Path(__file__).resolve().parents[2]
+DEFAULT_BODY = REPO / ".." / "shared" / "fixtures" / "seed-example" / "request.json"
+
+
+def log(text):
+    """Progress for people, on standard error (standard output holds only the document)."""
+    print(text, file=sys.stderr, flush=True)
+
+
+async def run(url, prefix, body_path, timeout):
+    """Submits the body as a nonbod_pasta job and returns its final status document."""
+    body = pathlib.Path(body_path).read_bytes()
+    nc = await nats.connect(url, name="pasta-python-example")
+    try:
+        # 1. Completion events of this job type: <prefix>.events.<type>.<started|success|failure>.
+        events = await nc.subscribe(f"{prefix}.events.{JOB_TYPE}.*")
+
+        # 2. Submission: request-reply on <prefix>.submit.<type>. The answer is
+        #    {"status": true, "info": [], "data": {"task_id": ...}} or an error document
+        #    {"status": false, "info": {"code", "message", "problems"?}, "data": {}}.
+        task_id = str(uuid.uuid4())
+        reply = await nc.request(
+            f"{prefix}.submit.{JOB_TYPE}",
+            body,
+            timeout=10,
+            headers={"Pasta-Task-Id": task_id},
+        )
+        answer = json.loads(reply.data)
+        if answer.get("status") is not True:
+            log(f"submission refused: {json.dumps(answer['info'])}")
+            return answer
+        assert answer["data"]["task_id"] == task_id
+        log(f"submitted {JOB_TYPE} task {task_id}")
+
+        # 3. Wait for this task's final event. Events of other tasks (other controllers) are
+        #    skipped; `started` events only report progress.
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                log(f"no final event within {timeout} s; asking the status anyway")
+                break
+            try:
+                msg = await events.next_msg(timeout=left)
+            except NatsTimeoutError:
+                continue
+            event = json.loads(msg.data)
+            if event.get("task_id") != task_id:
+                continue
+            log(f"event {msg.subject}: {event['task_state']} (attempt {event['attempt']})")
+            if event["task_state"] in ("SUCCESS", "FAILURE"):
+                break
+        await events.unsubscribe()
+
+        # 4. The status document: request-reply on <prefix>.job.check_status with the task id
+        #    and its type (HTTP: GET /api/job/check_status?task_id=...&type=...).
+        query = json.dumps({"task_id": task_id, "type": JOB_TYPE}).encode()
+        reply = await nc.request(f"{prefix}.job.check_status", query, timeout=10)
+        return json.loads(reply.data)
+    finally:
+        await nc.drain()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="nats://127.0.0.1:4222", help="NATS server URL")
+    parser.add_argument("--prefix", default="pasta", help="pasta's subject prefix")
+    parser.add_argument("--body", default=str(DEFAULT_BODY), help="request body (JSON file)")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the job")
+    args = parser.parse_args()
+    document = asyncio.run(run(args.url, args.prefix, args.body, args.timeout))
+    print(json.dumps(document, indent=2))
+    # SUCCESS means the job ran; each algorithm item's own `status` says whether a path was found.
+    state = document.get("data", {}).get("task_state") if document.get("status") else None
+    log(f"task state: {state}")
+    return 0 if state == "SUCCESS" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+//! The README's Python client example (`examples/python/client.py`, nats-py) run against a real
+//! nats-server and pasta: it must submit, see its completion event and print a SUCCESS status
+//! document. The interpreter is `$PASTA_PYTHON` (set by scripts/test) or the project's `.venv`;
+//! when it or nats-py is missing the test fails and says to run scripts/setup.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use pasta::model::JobType;
+use serde_json::Value;
+use support::nats::NatsServer;
+use support::pasta::{self as harness, Options};
+use support::{body, timeless};
+use tokio::process::Command;
+
+/// The interpreter: `$PASTA_PYTHON`, else `<repo>/.venv/bin/python`.
+fn python() -> PathBuf {
+    std::env::var_os("PASTA_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"))
+}
+
+/// Fails, never skips, when the example cannot run here.
+async fn require_nats_py(python: &Path) {
+    let probe = Command::new(python)
+        .args(["-c", "import nats"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run the Python interpreter {} ({e}): run scripts/setup (or set PASTA_PYTHON)",
+                python.display()
+            )
+        });
+    assert!(
+        probe.status.success(),
+        "nats-py is not importable by {}: run scripts/setup\n{}",
+        python.display(),
+        String::from_utf8_lossy(&probe.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_example_submits_waits_for_its_event_and_prints_a_success_document() {
+    let python = python();
+    require_nats_py(&python).await;
+    let nats = NatsServer::start();
+    let pasta = harness::start(
+        &nats,
+        Options {
+            http: false,
+            ..Options::default()
+        },
+    )
+    .await;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/python/client.py");
+    let run = Command::new(&python)
+        .arg(&script)
+        .args(["--url", &nats.url(), "--prefix", pasta.names.prefix()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .expect("the example finished in time")
+        .expect("the example ran");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "exit {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        output.status
+    );
+    let doc: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("stdout is the status document ({e}):\n{stdout}"));
+    assert_eq!(doc["status"], true, "{doc}");
+    assert_eq!(doc["data"]["task_state"], "SUCCESS", "{doc}");
+    let id = doc["data"]["task_id"].as_str().expect("a task id");
+    assert!(
+        uuid::Uuid::parse_str(id).is_ok(),
+        "the client chose a UUID: {id}"
+    );
+    // It waited for its own completion event, not by polling.
+    assert!(
+        stderr.contains(".events.nonbod_pasta.success: SUCCESS"),
+        "{stderr}"
+    );
+    let expected =
+        pasta::compute_value(JobType::NonbodPasta, &body("seed-example/request.json")).unwrap();
+    assert_eq!(timeless(&doc["data"]["data"]), timeless(&expected));
+    // The task is the service's own: the same document over NATS from Rust.
+    let again = pasta.status(id, "nonbod_pasta").await;
+    assert_eq!(again["data"]["task_state"], "SUCCESS");
+    pasta.stop().await;
+}
