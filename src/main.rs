@@ -403,7 +403,11 @@ fn compute(job_type: &str, file: &str, pretty: bool) -> ExitCode {
         serde_json::to_string(&document)
     };
     let mut stdout = std::io::stdout().lock();
-    let written = writeln!(stdout, "{}", out.expect("a result document always serialises"));
+    let written = writeln!(
+        stdout,
+        "{}",
+        out.expect("a result document always serialises")
+    );
     if written.is_err() {
         // A closed pipe (`| head`) is not an error of the computation.
         return ExitCode::SUCCESS;

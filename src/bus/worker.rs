@@ -60,7 +60,13 @@ pub async fn run(
             .await
             .map_err(|e| anyhow::anyhow!("consumer {}: {e}", service.bus.names.consumer(t)))?;
         let (service, slots, shutdown) = (service.clone(), slots.clone(), shutdown.clone());
-        loops.spawn(pull_loop(service, consumer, slots, compute.clone(), shutdown));
+        loops.spawn(pull_loop(
+            service,
+            consumer,
+            slots,
+            compute.clone(),
+            shutdown,
+        ));
     }
     let _ = shutdown.wait_for(|s| *s).await;
     while loops.join_next().await.is_some() {}

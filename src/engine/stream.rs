@@ -147,7 +147,7 @@ impl PathStream {
 }
 
 /// Most least-cost paths listed by [`least_cost`] before it leaves the work to Yen.
-const LEAST_COST_CAP: usize = 4096;
+pub const LEAST_COST_CAP: usize = 4096;
 
 /// Every least-cost candidate in order, found directly on the cost-tight DAG of each leg (no
 /// Yen): `None` when a leg has no path, zero-cost links make the DAG cyclic, or there are more
@@ -338,7 +338,12 @@ fn first_by_hops(
         if hops.contains_key(&u) {
             continue;
         }
-        let links: Vec<LinkIx> = topo.out_links(u).iter().copied().filter(|&l| ok(l)).collect();
+        let links: Vec<LinkIx> = topo
+            .out_links(u)
+            .iter()
+            .copied()
+            .filter(|&l| ok(l))
+            .collect();
         if expanded {
             let mut set = vec![0u64; words];
             for l in links {

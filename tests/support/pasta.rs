@@ -198,10 +198,22 @@ impl Pasta {
         serde_json::from_slice(&answer.payload).expect("JSON answer")
     }
 
-    /// Polls the status until the task is final; the status document.
+    /// Polls the status until the task is final; the status document. A query that gets no
+    /// answer (a reconnecting responder, a server being restarted) is asked again.
     pub async fn wait_final(&self, task_id: &str, t: &str) -> Value {
+        let q = serde_json::to_vec(&json!({"task_id": task_id, "type": t})).unwrap();
         for _ in 0..1500 {
-            let doc = self.status(task_id, t).await;
+            let answer = tokio::time::timeout(
+                Duration::from_secs(2),
+                self.client
+                    .request(self.names.status_subject(), q.clone().into()),
+            )
+            .await;
+            let Ok(Ok(answer)) = answer else {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            };
+            let doc: Value = serde_json::from_slice(&answer.payload).expect("JSON answer");
             let state = doc["data"]["task_state"].as_str().unwrap_or("");
             if state == "SUCCESS" || state == "FAILURE" {
                 return doc;
