@@ -88,6 +88,10 @@ struct Args {
     /// Start a nats-server and pasta in-process instead of using a running one.
     #[arg(long)]
     embedded: bool,
+    /// The embedded nats-server syncs every write before acknowledging it (the durable
+    /// profile, deploy/durable/nats.conf).
+    #[arg(long)]
+    sync_always: bool,
     /// Worker concurrency of the embedded pasta (default: one per core, as `pasta serve`).
     #[arg(long)]
     workers: Option<usize>,
@@ -769,8 +773,9 @@ impl Embedded {
         std::fs::write(
             &conf,
             format!(
-                "listen: 127.0.0.1:{port}\nmax_payload: 8MB\njetstream {{\n  store_dir: {:?}\n}}\n",
-                dir.path().join("store")
+                "listen: 127.0.0.1:{port}\nmax_payload: 8MB\njetstream {{\n  store_dir: {:?}\n{}}}\n",
+                dir.path().join("store"),
+                if args.sync_always { "  sync_interval: always\n" } else { "" }
             ),
         )?;
         let bin = nats_server();

@@ -295,6 +295,18 @@ mod tests {
         }
 
         #[test]
+        fn arbitrary_bytes_as_a_body_give_a_job_or_an_invalid_body_never_a_panic(
+            bytes in prop::collection::vec(any::<u8>(), 0..2048),
+            t in prop::sample::select(JobType::ALL.to_vec()),
+        ) {
+            match parse_body(t, &bytes, &Limits::default()) {
+                Ok(_) => {}
+                Err(ApiError::InvalidBody(problems)) => prop_assert!(!problems.0.is_empty()),
+                Err(other) => prop_assert!(false, "unexpected {other:?}"),
+            }
+        }
+
+        #[test]
         fn any_type_text_is_a_job_type_or_a_bad_request(raw in ".{0,100}") {
             match job_type(&raw) {
                 Ok(t) => prop_assert_eq!(t.as_str(), raw.as_str()),
