@@ -202,7 +202,9 @@ impl Pasta {
     /// answer (a reconnecting responder, a server being restarted) is asked again.
     pub async fn wait_final(&self, task_id: &str, t: &str) -> Value {
         let q = serde_json::to_vec(&json!({"task_id": task_id, "type": t})).unwrap();
-        for _ in 0..1500 {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        let mut last = Value::Null;
+        while std::time::Instant::now() < deadline {
             let answer = tokio::time::timeout(
                 Duration::from_secs(2),
                 self.client
@@ -210,6 +212,7 @@ impl Pasta {
             )
             .await;
             let Ok(Ok(answer)) = answer else {
+                last = json!(format!("no answer: {answer:?}"));
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             };
@@ -218,9 +221,10 @@ impl Pasta {
             if state == "SUCCESS" || state == "FAILURE" {
                 return doc;
             }
+            last = doc;
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        panic!("task {task_id} did not finish");
+        panic!("task {task_id} did not finish in 60 s; last status: {last}");
     }
 }
 
