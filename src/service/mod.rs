@@ -82,7 +82,15 @@ impl Service {
         body: Bytes,
         chosen_id: Option<&str>,
     ) -> Result<String, ApiError> {
-        let outcome = self.submit_inner(job_type, body, chosen_id).await;
+        let bound =
+            self.bus.settings.request_timeout * 3 + self.job_timeout.min(Duration::from_secs(30));
+        let outcome = tokio::time::timeout(bound, self.submit_inner(job_type, body, chosen_id))
+            .await
+            .unwrap_or_else(|_| {
+                Err(ApiError::Unavailable(format!(
+                    "JetStream did not answer within {bound:?}"
+                )))
+            });
         match &outcome {
             Ok(_) => self.metrics.submitted(job_type),
             Err(e) => self.metrics.rejected(e.code()),
