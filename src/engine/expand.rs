@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use super::encode::{SegKind, SegmentList};
 use super::feasible::Feasible;
 use super::igp::{IgpModel, Spt};
-use super::topology::{LinkIx, NodeIx, Path, Topology};
+use super::topology::{walk, LinkIx, NodeIx, Path, Topology};
 
 /// Most paths listed per segment and per result.
 pub const LIST_CAP: usize = 1024;
@@ -279,43 +279,7 @@ fn node_segment(topo: &Topology, feas: &Feasible, spt: &Spt, v: NodeIx) -> SegEx
 
 /// The first [`LIST_CAP`] shortest paths source → `v` in id order.
 fn list_paths(topo: &Topology, spt: &Spt, in_dag: &HashMap<NodeIx, usize>, v: NodeIx) -> Vec<Path> {
-    let mut out = Vec::new();
-    let mut path = Path::single(spt.source);
-    // Per depth: the index of the next out-link to try.
-    let mut next: Vec<usize> = vec![0];
-    while let Some(&ix) = next.last() {
-        let u = path.last();
-        if u == v {
-            out.push(path.clone());
-            if out.len() == LIST_CAP {
-                break;
-            }
-            next.pop();
-            if path.links.pop().is_some() {
-                path.nodes.pop();
-            }
-            continue;
-        }
-        let links = topo.out_links(u);
-        let step = links[ix..].iter().position(|&l| {
-            let b = topo.re[l as usize];
-            in_dag.contains_key(&b) && spt.tight(topo, l)
-        });
-        match step {
-            Some(off) => {
-                let l = links[ix + off];
-                *next.last_mut().unwrap() = ix + off + 1;
-                path.links.push(l);
-                path.nodes.push(topo.re[l as usize]);
-                next.push(0);
-            }
-            None => {
-                next.pop();
-                if path.links.pop().is_some() {
-                    path.nodes.pop();
-                }
-            }
-        }
-    }
-    out
+    let accept =
+        |_: &Path, l: LinkIx| in_dag.contains_key(&topo.re[l as usize]) && spt.tight(topo, l);
+    walk(topo, spt.source, LIST_CAP, accept, |p: &Path| p.last() == v)
 }

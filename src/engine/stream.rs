@@ -12,7 +12,7 @@ use std::collections::BinaryHeap;
 
 use super::feasible::Feasible;
 use super::search::{Key, LegGraph, Search};
-use super::topology::{LinkIx, NodeIx, Path, Topology};
+use super::topology::{walk, LinkIx, NodeIx, Path, Topology};
 use super::yen::{LegPaths, LegSpec};
 
 /// Where a waypoint sits on a candidate path.
@@ -189,36 +189,14 @@ pub fn least_cost(graph: &PolicyGraph, specs: &[LegSpec], want: usize) -> Option
             per_leg.push(paths);
             break;
         }
-        let mut paths = Vec::new();
-        let mut path = Path::single(spec.from);
-        let mut next: Vec<usize> = vec![0];
-        while let Some(&i) = next.last() {
-            let u = path.last();
-            if u == spec.to {
-                paths.push(path.clone());
-                next.pop();
-                if path.links.pop().is_some() {
-                    path.nodes.pop();
-                }
-                continue;
-            }
-            let links = topo.out_links(u);
-            match links[i..].iter().position(|&l| ok(l)) {
-                Some(off) => {
-                    let l = links[i + off];
-                    *next.last_mut().expect("a frame") = i + off + 1;
-                    path.links.push(l);
-                    path.nodes.push(topo.re[l as usize]);
-                    next.push(0);
-                }
-                None => {
-                    next.pop();
-                    if path.links.pop().is_some() {
-                        path.nodes.pop();
-                    }
-                }
-            }
-        }
+        let to = spec.to;
+        let mut paths = walk(
+            topo,
+            spec.from,
+            usize::MAX,
+            |_, l| ok(l),
+            |p| p.last() == to,
+        );
         if let Some(l) = spec.link {
             for p in &mut paths {
                 p.links.push(l);
@@ -379,42 +357,9 @@ fn first_by_hops(
         if !has(from, total) {
             continue;
         }
-        let mut path = Path::single(from);
-        let mut next: Vec<usize> = vec![0];
-        while let Some(&i) = next.last() {
-            let u = path.last();
-            let left = total - path.hops();
-            if left == 0 {
-                out.push(path.clone());
-                if out.len() >= want {
-                    break;
-                }
-                next.pop();
-                if path.links.pop().is_some() {
-                    path.nodes.pop();
-                }
-                continue;
-            }
-            let links = topo.out_links(u);
-            let step = links[i..]
-                .iter()
-                .position(|&l| ok(l) && has(topo.re[l as usize], left - 1));
-            match step {
-                Some(off) => {
-                    let l = links[i + off];
-                    *next.last_mut().expect("a frame") = i + off + 1;
-                    path.links.push(l);
-                    path.nodes.push(topo.re[l as usize]);
-                    next.push(0);
-                }
-                None => {
-                    next.pop();
-                    if path.links.pop().is_some() {
-                        path.nodes.pop();
-                    }
-                }
-            }
-        }
+        let accept = |p: &Path, l: LinkIx| ok(l) && has(topo.re[l as usize], total - p.hops() - 1);
+        let found = walk(topo, from, want - out.len(), accept, |p| p.hops() == total);
+        out.extend(found);
     }
     out
 }

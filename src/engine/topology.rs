@@ -203,6 +203,53 @@ impl Topology {
     }
 }
 
+/// The first `want` paths from `from`, depth first with links in id order (so in id-sequence
+/// order): a link is followed when `accept(path so far, link)` holds, and a path is complete when
+/// `done(path)` holds. `accept` must only admit links that can still complete (e.g. links of a DAG
+/// towards the target), or the walk explores dead ends.
+pub fn walk(
+    topo: &Topology,
+    from: NodeIx,
+    want: usize,
+    accept: impl Fn(&Path, LinkIx) -> bool,
+    done: impl Fn(&Path) -> bool,
+) -> Vec<Path> {
+    let mut out = Vec::new();
+    let mut path = Path::single(from);
+    // Per depth: the index of the next out-link to try.
+    let mut next: Vec<usize> = vec![0];
+    while let Some(&ix) = next.last() {
+        if out.len() >= want {
+            break;
+        }
+        let step = if done(&path) {
+            out.push(path.clone());
+            None
+        } else {
+            let links = topo.out_links(path.last());
+            links[ix..]
+                .iter()
+                .position(|&l| accept(&path, l))
+                .map(|off| (links[ix + off], ix + off + 1))
+        };
+        match step {
+            Some((l, resume)) => {
+                *next.last_mut().expect("a frame per depth") = resume;
+                path.links.push(l);
+                path.nodes.push(topo.re[l as usize]);
+                next.push(0);
+            }
+            None => {
+                next.pop();
+                if path.links.pop().is_some() {
+                    path.nodes.pop();
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The SID a policy pushes for a node: `(sid, ip)`. With a flex-algo number, the node's prefix
 /// SID of that algorithm (for algorithm 0 the plain node SID stands in when no prefix is given).
 pub fn node_sid(node: &Node, algorithm: Option<u32>) -> Option<(u64, Option<String>)> {
