@@ -54,6 +54,10 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
+/// The allocator of `pasta` itself (src/main.rs), so that `--embedded` measures what `pasta serve` does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The job type every mode submits.
 const TYPE: JobType = JobType::NonbodPasta;
 

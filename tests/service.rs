@@ -255,6 +255,37 @@ async fn a_job_published_straight_to_its_subject_is_validated_and_processed() {
     pasta.stop().await;
 }
 
+/// A job message's headers describe its PENDING record so that a worker can skip reading it; a
+/// message whose description is wrong (here: no such record at all) is still validated, recorded
+/// and computed, by the redelivery that reads the record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_whose_headers_describe_a_record_that_is_not_there_still_completes() {
+    let nats = NatsServer::start();
+    let pasta = harness::start(&nats, Options::default()).await;
+    let js = async_nats::jetstream::new(pasta.client.clone());
+    let id = "1a2b3c4d-0000-4000-8000-00000000000c";
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("Nats-Msg-Id", id);
+    headers.insert(pasta::bus::REVISION_HEADER, "77");
+    headers.insert(pasta::bus::DIGEST_HEADER, "not-the-digest");
+    headers.insert(pasta::bus::SUBMITTED_HEADER, "2026-01-01T00:00:00.000Z");
+    let seed = body("seed-example/request.json");
+    js.publish_with_headers(
+        pasta.names.job_subject(JobType::NonbodPasta),
+        headers,
+        serde_json::to_vec(&seed).unwrap().into(),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
+    let doc = pasta.wait_final(id, "nonbod_pasta").await;
+    assert_eq!(doc["data"]["task_state"], "SUCCESS");
+    let expected = pasta::compute_value(JobType::NonbodPasta, &seed).unwrap();
+    assert_eq!(timeless(&doc["data"]["data"]), timeless(&expected));
+    pasta.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bodies_and_results_larger_than_one_message_travel_through_the_object_store() {
     let nats = NatsServer::start();

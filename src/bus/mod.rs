@@ -34,6 +34,15 @@ pub const TASK_ID_HEADER: &str = "Pasta-Task-Id";
 pub const FORMAT_HEADER: &str = "Pasta-Format";
 /// The job message format this version writes.
 pub const JOB_FORMAT: &str = "1";
+/// Headers of a job message describing the PENDING record submission created (its revision,
+/// digest and submission time), so that the first delivery can start the task by
+/// compare-and-set without reading the record first. A stale or missing hint only costs that
+/// read.
+pub const REVISION_HEADER: &str = "Pasta-Revision";
+/// See [`REVISION_HEADER`].
+pub const DIGEST_HEADER: &str = "Pasta-Digest";
+/// See [`REVISION_HEADER`].
+pub const SUBMITTED_HEADER: &str = "Pasta-Submitted-At";
 /// Most publish acks awaited at once (async-nats stalls past a few thousand).
 const PUBLISH_WINDOW: usize = 512;
 
@@ -173,17 +182,24 @@ impl Bus {
         }
     }
 
-    /// Publishes a job with `Nats-Msg-Id` = task id and waits for JetStream's ack.
+    /// Publishes a job with `Nats-Msg-Id` = task id and waits for JetStream's ack. `pending` is
+    /// the task's PENDING record and its revision, announced in the headers (see
+    /// [`REVISION_HEADER`]).
     pub async fn publish_job(
         &self,
         job_type: JobType,
-        task_id: &str,
+        pending: (&TaskRecord, u64),
         payload: Bytes,
     ) -> Result<(), BusError> {
+        let (record, revision) = pending;
+        let task_id = record.task_id.as_str();
         let mut headers = HeaderMap::new();
         headers.insert("Nats-Msg-Id", task_id);
         headers.insert(TASK_ID_HEADER, task_id);
         headers.insert(FORMAT_HEADER, JOB_FORMAT);
+        headers.insert(REVISION_HEADER, revision.to_string().as_str());
+        headers.insert(DIGEST_HEADER, record.digest.as_str());
+        headers.insert(SUBMITTED_HEADER, record.submitted_at.as_str());
         self.publish(self.names.job_subject(job_type), headers, payload)
             .await
     }

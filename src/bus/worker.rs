@@ -24,7 +24,7 @@ use super::{Bus, Created};
 use crate::model::JobType;
 use crate::service::ack::{decide, is_last_chance, AckKind, Outcome};
 use crate::service::record::{TaskRecord, TaskState};
-use crate::service::{self, now, parse_body, ApiError, Service};
+use crate::service::{self, now, parse_body_off_thread, ApiError, Service};
 
 /// Worker tunables.
 #[derive(Debug, Clone)]
@@ -207,9 +207,16 @@ async fn process_inner(
 ) -> Result<Outcome, ApiError> {
     let bus = &service.bus;
     let body = body_of(bus, &msg.payload).await?;
-    let (mut record, mut rev) = match bus.get_record(id).await? {
+    // A first delivery trusts the PENDING record its headers describe; a redelivery reads it.
+    let hinted = if delivered == 1 {
+        hinted_record(msg, id, t)
+    } else {
+        None
+    };
+    let was_hinted = hinted.is_some();
+    let (record, rev) = match hinted {
         Some(found) => found,
-        None => match adopt(service, id, t, &body).await? {
+        None => match current(service, id, t, &body).await? {
             Some(found) => found,
             None => return Ok(Outcome::Final),
         },
@@ -226,24 +233,11 @@ async fn process_inner(
         );
         return finish(&service.metrics, bus, t, id, gave_up, rev).await;
     }
-    let started = record.started(delivered as u32, &now());
-    match bus.update_record(&started, rev).await? {
-        Some(r) => {
-            record = started;
-            rev = r;
-        }
-        None => return Ok(Outcome::Transient),
-    }
-    let event = json!({"task_id": id, "type": t.as_str(), "task_state": "STARTED", "at": now(), "attempt": delivered});
-    let (events, task) = (bus.clone(), id.to_string());
-    tokio::spawn(async move {
-        if let Err(e) = events.publish_event(t, &task, "started", &event).await {
-            warn!(error = %e, "started event not published");
-        }
-    });
     let Some(permit) = slot(compute, msg, bus.settings.ack_wait).await else {
         return Ok(Outcome::Transient);
     };
+    // The computation starts at once; STARTED is written meanwhile, and the result is kept only
+    // if that compare-and-set won (the final record is written on STARTED's revision).
     let limits = service.limits.clone();
     let started_at = Instant::now();
     let work = tokio::task::spawn_blocking(move || {
@@ -251,9 +245,41 @@ async fn process_inner(
         service::run::compute(&job)
             .map_err(|e| ApiError::Internal(format!("{}: {}", e.code, e.message)))
     });
-    let outcome = with_progress(msg, bus.settings.ack_wait, service.job_timeout, work).await;
+    let started = record.started(delivered as u32, &now());
+    let mark_started = async {
+        let marked = bus.update_record(&started, rev).await;
+        if let Ok(Some(_)) = marked {
+            let event = json!({"task_id": id, "type": t.as_str(), "task_state": "STARTED", "at": started.started_at, "attempt": delivered});
+            let (events, task) = (bus.clone(), id.to_string());
+            tokio::spawn(async move {
+                if let Err(e) = events.publish_event(t, &task, "started", &event).await {
+                    warn!(error = %e, "started event not published");
+                }
+            });
+        }
+        marked
+    };
+    let (marked, outcome) = tokio::join!(
+        mark_started,
+        with_progress(msg, bus.settings.ack_wait, service.job_timeout, work)
+    );
     drop(permit);
     let time_ms = started_at.elapsed().as_secs_f64() * 1000.0;
+    let (record, rev) = match marked? {
+        Some(rev) => (started, rev),
+        None if was_hinted => {
+            // The hint was stale: a final record stands; otherwise the redelivery reads (or
+            // adopts) the record as it is.
+            return match bus.get_record(id).await? {
+                Some((found, _)) if found.state.is_final() => {
+                    announce(bus, t, &found).await?;
+                    Ok(Outcome::Final)
+                }
+                _ => Ok(Outcome::Transient),
+            };
+        }
+        None => return Ok(Outcome::Transient),
+    };
     let next = match outcome {
         Computed::Done(Ok(result)) => {
             let bytes = serde_json::to_vec(&result).expect("documents serialise");
@@ -285,6 +311,31 @@ async fn process_inner(
         Computed::Crashed(m) => record.failed("PANIC", m, &now()),
     };
     finish(&service.metrics, bus, t, id, next, rev).await
+}
+
+/// The PENDING record a job message's headers describe (see [`super::REVISION_HEADER`]), when
+/// they all are there and name this task and type.
+fn hinted_record(msg: &jetstream::Message, id: &str, t: JobType) -> Option<(TaskRecord, u64)> {
+    let headers = msg.headers.as_ref()?;
+    let revision = headers.get(super::REVISION_HEADER)?.as_str().parse().ok()?;
+    let digest = headers.get(super::DIGEST_HEADER)?.as_str();
+    let submitted = headers.get(super::SUBMITTED_HEADER)?.as_str();
+    let record = TaskRecord::pending(id, t.as_str(), digest, submitted);
+    Some((record, revision))
+}
+
+/// The task's record as stored, or the one a job published straight to its subject gets
+/// (`None`: the job is already final, nothing left to do).
+async fn current(
+    service: &Service,
+    id: &str,
+    t: JobType,
+    body: &Bytes,
+) -> Result<Option<(TaskRecord, u64)>, ApiError> {
+    match service.bus.get_record(id).await? {
+        Some(found) => Ok(Some(found)),
+        None => adopt(service, id, t, body).await,
+    }
 }
 
 /// Writes a final record by compare-and-set and announces it. A lost race means another
@@ -327,10 +378,23 @@ async fn announce(bus: &Bus, t: JobType, record: &TaskRecord) -> Result<(), ApiE
         TaskState::Success => "success",
         _ => "failure",
     };
+    let event = final_event(t, record);
+    bus.publish_event(t, &record.task_id, state, &event).await?;
+    Ok(())
+}
+
+/// The `started` event of a delivery (contract §4; `schemas/event.schema.json`).
+pub fn started_event(task_id: &str, t: JobType, attempt: u64, at: &str) -> Value {
+    json!({"task_id": task_id, "type": t.as_str(), "task_state": "STARTED", "at": at, "attempt": attempt})
+}
+
+/// The `success` or `failure` event of a final record (contract §4; `schemas/event.schema.json`).
+pub fn final_event(t: JobType, record: &TaskRecord) -> Value {
+    let success = record.state == TaskState::Success;
     let mut event = json!({
         "task_id": record.task_id,
         "type": t.as_str(),
-        "task_state": if state == "success" { "SUCCESS" } else { "FAILURE" },
+        "task_state": if success { "SUCCESS" } else { "FAILURE" },
         "at": record.finished_at.clone().unwrap_or_else(now),
         "attempt": record.attempt,
         "time_ms": record.time_ms.unwrap_or(0.0),
@@ -338,8 +402,7 @@ async fn announce(bus: &Bus, t: JobType, record: &TaskRecord) -> Result<(), ApiE
     if let Some(e) = &record.error {
         event["error"] = json!(e);
     }
-    bus.publish_event(t, &record.task_id, state, &event).await?;
-    Ok(())
+    event
 }
 
 /// A job published straight to its subject, without a record: validated here. An invalid body
@@ -350,15 +413,11 @@ async fn adopt(
     t: JobType,
     body: &Bytes,
 ) -> Result<Option<(TaskRecord, u64)>, ApiError> {
-    let limits = service.limits.clone();
-    let parsed = {
-        let body = body.clone();
-        tokio::task::spawn_blocking(move || parse_body(t, &body, &limits))
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?
+    let parsed = parse_body_off_thread(t, body, &service.limits).await;
+    let digest = match &parsed {
+        Ok((_, digest)) => digest.clone(),
+        Err(_) => service::digest(t, body),
     };
-    let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-    let digest = crate::service::canonical::digest(t.as_str(), &value);
     let pending = TaskRecord::pending(id, t.as_str(), &digest, &now());
     let record = match parsed {
         Ok(_) => pending,

@@ -2,6 +2,8 @@
 
 use serde_json::Value;
 
+use super::json::Json;
+
 use super::{Limits, Problems, Request};
 
 /// The six job types of the contract (§1).
@@ -84,6 +86,15 @@ pub struct Job {
 impl Job {
     /// Parses and validates a wire body for a job type, collecting every problem.
     pub fn parse(job_type: JobType, body: &Value, limits: &Limits) -> Result<Job, Problems> {
+        Job::parse_json(job_type, &Json::from_value(body), limits)
+    }
+
+    /// [`Job::parse`] of a body read in place (what the service does with the bytes it gets).
+    pub fn parse_json(
+        job_type: JobType,
+        body: &Json<'_>,
+        limits: &Limits,
+    ) -> Result<Job, Problems> {
         // Parsing validates too (references, uniqueness, sizes), on the request it made.
         let request = super::parse::request(job_type, body, limits)?;
         Ok(Job { job_type, request })

@@ -6,6 +6,7 @@
 //! re-checks a field. This module does no I/O and knows nothing of NATS or HTTP.
 
 mod job;
+pub mod json;
 mod limits;
 mod parse;
 mod problems;

@@ -31,7 +31,7 @@ mod topology;
 
 use std::collections::HashMap;
 
-use serde_json::Value;
+use super::json::Json;
 
 use self::reader::{boolean, number, one_of, uint32, Collector, Floor, Key, Loc, Reader};
 use super::{
@@ -174,7 +174,7 @@ const _: () = {
 /// found (type, range and cross-reference problems alike), paths as the body wrote them.
 pub(super) fn request(
     job_type: JobType,
-    body: &Value,
+    body: &Json<'_>,
     limits: &Limits,
 ) -> Result<Request, Problems> {
     let mut c = Collector::default();
@@ -212,7 +212,7 @@ fn renamed(path: &str, renames: &HashMap<&str, &str>) -> String {
 }
 
 /// The whole body.
-fn body_of(c: &mut Collector, job_type: JobType, body: &Value) -> Request {
+fn body_of(c: &mut Collector, job_type: JobType, body: &Json<'_>) -> Request {
     let mut request = Request {
         nodes: Vec::new(),
         links: Vec::new(),
@@ -242,7 +242,7 @@ fn body_of(c: &mut Collector, job_type: JobType, body: &Value) -> Request {
 }
 
 /// `global`, defaults applied.
-fn global(c: &mut Collector, v: &Value, loc: Loc<'_>) -> Global {
+fn global(c: &mut Collector, v: &Json<'_>, loc: Loc<'_>) -> Global {
     let mut g = Global::default();
     let Some(r) = Reader::new(c, v, loc, GLOBAL_KEYS) else {
         return g;
@@ -252,13 +252,13 @@ fn global(c: &mut Collector, v: &Value, loc: Loc<'_>) -> Global {
             g.algorithm = entries;
         }
     }
-    let positive = |c: &mut Collector, v: &Value, loc: &Loc<'_>| {
+    let positive = |c: &mut Collector, v: &Json<'_>, loc: &Loc<'_>| {
         number(c, v, loc, Floor::AboveZero, MAX_FACTOR)
     };
     let weight =
-        |c: &mut Collector, v: &Value, loc: &Loc<'_>| number(c, v, loc, Floor::Zero, MAX_FACTOR);
+        |c: &mut Collector, v: &Json<'_>, loc: &Loc<'_>| number(c, v, loc, Floor::Zero, MAX_FACTOR);
     let fraction =
-        |c: &mut Collector, v: &Value, loc: &Loc<'_>| number(c, v, loc, Floor::AboveZero, 1.0);
+        |c: &mut Collector, v: &Json<'_>, loc: &Loc<'_>| number(c, v, loc, Floor::AboveZero, 1.0);
     g.flow_factor = r.with(c, "flow_factor", positive).unwrap_or(g.flow_factor);
     g.real_traffic = r.with(c, "real_traffic", boolean).unwrap_or(g.real_traffic);
     g.traffic_ratio = r
@@ -296,7 +296,7 @@ fn global(c: &mut Collector, v: &Value, loc: Loc<'_>) -> Global {
 }
 
 /// An entry of `global.algorithm`: its `algo`'s preset, overridden by the fields given.
-fn algorithm_entry(c: &mut Collector, v: &Value, loc: Loc<'_>) -> AlgorithmEntry {
+fn algorithm_entry(c: &mut Collector, v: &Json<'_>, loc: Loc<'_>) -> AlgorithmEntry {
     let Some(r) = Reader::new(c, v, loc, ALGORITHM_KEYS) else {
         return AlgorithmEntry::preset(0);
     };
@@ -318,7 +318,7 @@ fn algorithm_entry(c: &mut Collector, v: &Value, loc: Loc<'_>) -> AlgorithmEntry
 }
 
 /// `algo`: 0 or 1 (`1.0` is 1).
-fn algo(c: &mut Collector, v: &Value, loc: &Loc<'_>) -> Option<u8> {
+fn algo(c: &mut Collector, v: &Json<'_>, loc: &Loc<'_>) -> Option<u8> {
     let f = v.as_f64();
     if f == Some(0.0) {
         Some(0)
@@ -331,7 +331,7 @@ fn algo(c: &mut Collector, v: &Value, loc: &Loc<'_>) -> Option<u8> {
 }
 
 /// `prioriry_prefer` / `traffic_prefer`: `HIGH` or `LOW`, any case.
-fn preference(c: &mut Collector, v: &Value, loc: &Loc<'_>) -> Option<()> {
+fn preference(c: &mut Collector, v: &Json<'_>, loc: &Loc<'_>) -> Option<()> {
     match v.as_str() {
         Some(s) if s.eq_ignore_ascii_case("high") || s.eq_ignore_ascii_case("low") => Some(()),
         Some(s) => {
@@ -391,6 +391,30 @@ mod tests {
         }
     }
 
+    fn as_value(v: &Json<'_>) -> serde_json::Value {
+        match v {
+            Json::Number(n) => serde_json::Value::Number(n.clone()),
+            Json::String(s) => serde_json::Value::String(s.to_string()),
+            Json::Array(items) => items.iter().map(as_value).collect(),
+            other => panic!("a number, string or array expected, got {other:?}"),
+        }
+    }
+
+    /// A repeated member counts once, with its last value (null included): what a
+    /// `serde_json::Value` of the same text holds.
+    #[test]
+    fn a_repeated_member_counts_with_its_last_value() {
+        let text = br#"{"id": "L", "lo": "a", "re": "b", "igp": 1, "igp": 7, "te": 3, "te": null}"#;
+        let body = Json::from_slice(text).unwrap();
+        let mut c = Collector::default();
+        let r = Reader::new(&mut c, &body, Loc::root(), LINK_KEYS).expect("an object");
+        assert_eq!(
+            r.get(&mut c, "igp").map(|(v, _)| as_value(v)),
+            Some(7.into())
+        );
+        assert!(r.get(&mut c, "te").is_none());
+    }
+
     /// Keys read out of table order, members written out of table order, aliases, nulls and
     /// unknown members: every read finds what a lookup by name would.
     #[test]
@@ -399,9 +423,11 @@ mod tests {
             "qos_class": [], "zzz": 1, "remote": "b", "lo": "a", "re": null, "bandwidth": 5,
             "bd": null, "id": "L", "affinity": 3, "affi": 4, "igp": null
         });
+        let body = Json::from_value(&body);
         let mut c = Collector::default();
         let r = Reader::new(&mut c, &body, Loc::root(), LINK_KEYS).expect("an object");
-        let got = |c: &mut Collector, name| r.get(c, name).map(|(v, loc)| (v.clone(), loc.shown()));
+        let got =
+            |c: &mut Collector, name| r.get(c, name).map(|(v, loc)| (as_value(v), loc.shown()));
         assert_eq!(got(&mut c, "te"), None);
         assert_eq!(got(&mut c, "igp"), None);
         assert_eq!(got(&mut c, "affi"), Some((4.into(), "affi".to_owned())));

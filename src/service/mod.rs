@@ -21,6 +21,7 @@ use serde_json::Value;
 pub use error::ApiError;
 
 use crate::bus::{Bus, BusError, Created};
+use crate::model::json::Json;
 use crate::model::{Job, JobType, Limits};
 use record::{TaskRecord, TaskState};
 
@@ -109,30 +110,27 @@ impl Service {
             None => uuid::Uuid::new_v4().hyphenated().to_string(),
         };
         let (body, by_ref) = self.resolve(body).await?;
-        let limits = self.limits.clone();
-        let parsed = {
-            let body = body.clone();
-            tokio::task::spawn_blocking(move || parse_body(job_type, &body, &limits))
-                .await
-                .map_err(|e| ApiError::Internal(e.to_string()))??
-        };
-        let digest = parsed.1;
+        let (_, digest) = parse_body_off_thread(job_type, &body, &self.limits).await?;
         let record = TaskRecord::pending(&task_id, job_type.as_str(), &digest, &now());
         let revision = match self.bus.create_record(&record).await? {
             Created::New(rev) => rev,
-            Created::Exists(existing, _) => {
+            Created::Exists(existing, rev) => {
                 if existing.job_type != job_type.as_str() || existing.digest != digest {
                     return Err(ApiError::Conflict(format!(
                         "task {task_id} exists with another type or body"
                     )));
                 }
                 if existing.state == TaskState::Pending {
-                    self.publish(job_type, &task_id, body, by_ref).await?;
+                    self.publish(job_type, (&existing, rev), body, by_ref)
+                        .await?;
                 }
                 return Ok(task_id);
             }
         };
-        if let Err(e) = self.publish(job_type, &task_id, body, by_ref).await {
+        if let Err(e) = self
+            .publish(job_type, (&record, revision), body, by_ref)
+            .await
+        {
             // Nothing was queued: the record must not read PENDING forever.
             let _ = self.bus.delete_record(&task_id, revision).await;
             return Err(e);
@@ -173,10 +171,11 @@ impl Service {
     async fn publish(
         &self,
         job_type: JobType,
-        task_id: &str,
+        pending: (&TaskRecord, u64),
         body: Bytes,
         by_ref: Option<String>,
     ) -> Result<(), ApiError> {
+        let task_id = pending.0.task_id.as_str();
         let payload = match by_ref {
             Some(name) => {
                 Bytes::from(serde_json::to_vec(&serde_json::json!({"$ref": name})).unwrap())
@@ -188,7 +187,7 @@ impl Service {
             }
             None => body,
         };
-        self.bus.publish_job(job_type, task_id, payload).await?;
+        self.bus.publish_job(job_type, pending, payload).await?;
         Ok(())
     }
 
@@ -235,7 +234,7 @@ impl Service {
         }
         let limits = self.limits.clone();
         let work = tokio::task::spawn_blocking(move || {
-            let (job, _) = parse_body(job_type, &body, &limits)?;
+            let job = parse_job(job_type, &body, &limits)?;
             run::compute(&job).map_err(|e| ApiError::Internal(e.message))
         });
         match tokio::time::timeout(self.job_timeout, work).await {
@@ -248,15 +247,45 @@ impl Service {
     }
 }
 
-/// Parses and validates a wire body (a worker's view: no digest).
-pub fn parse_job(job_type: JobType, body: &[u8], limits: &Limits) -> Result<Job, ApiError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
+/// Reads a wire body as JSON, or says why it is not.
+fn read_json(body: &[u8]) -> Result<Json<'_>, ApiError> {
+    Json::from_slice(body).map_err(|e| {
         ApiError::InvalidBody(crate::model::Problems(vec![crate::model::Problem {
             path: "$".into(),
             message: format!("not JSON: {e}"),
         }]))
-    })?;
-    Job::parse(job_type, &value, limits).map_err(ApiError::InvalidBody)
+    })
+}
+
+/// Parses and validates a wire body into its job.
+pub fn parse_job(job_type: JobType, body: &[u8], limits: &Limits) -> Result<Job, ApiError> {
+    let json = read_json(body)?;
+    Job::parse_json(job_type, &json, limits).map_err(ApiError::InvalidBody)
+}
+
+/// The digest resubmissions compare, of any body (one that is not JSON counts as `null`).
+pub fn digest(job_type: JobType, body: &[u8]) -> String {
+    let json = Json::from_slice(body).unwrap_or(Json::Null);
+    canonical::digest(job_type.as_str(), &json)
+}
+
+/// Bodies up to this size are parsed on the calling task: handing them to the blocking pool
+/// would cost more than parsing them (tens of microseconds).
+const PARSE_INLINE_MAX: usize = 64 * 1024;
+
+/// [`parse_body`], on the blocking pool when the body is large enough to hold up the runtime.
+pub async fn parse_body_off_thread(
+    job_type: JobType,
+    body: &Bytes,
+    limits: &Limits,
+) -> Result<(Job, String), ApiError> {
+    if body.len() <= PARSE_INLINE_MAX {
+        return parse_body(job_type, body, limits);
+    }
+    let (body, limits) = (body.clone(), limits.clone());
+    tokio::task::spawn_blocking(move || parse_body(job_type, &body, &limits))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
 /// Parses and validates a wire body: the job and the digest resubmissions compare.
@@ -265,14 +294,9 @@ pub fn parse_body(
     body: &[u8],
     limits: &Limits,
 ) -> Result<(Job, String), ApiError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::InvalidBody(crate::model::Problems(vec![crate::model::Problem {
-            path: "$".into(),
-            message: format!("not JSON: {e}"),
-        }]))
-    })?;
-    let digest = canonical::digest(job_type.as_str(), &value);
-    let job = Job::parse(job_type, &value, limits).map_err(ApiError::InvalidBody)?;
+    let json = read_json(body)?;
+    let digest = canonical::digest(job_type.as_str(), &json);
+    let job = Job::parse_json(job_type, &json, limits).map_err(ApiError::InvalidBody)?;
     Ok((job, digest))
 }
 

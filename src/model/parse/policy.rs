@@ -1,7 +1,7 @@
 //! Parsing `sr_policy`: one object in single-policy job types, a non-empty array in list types;
 //! and a policy's `former` placement.
 
-use serde_json::Value;
+use crate::model::json::Json;
 
 use super::reader::{affinity, boolean, id, ids, one_of, seg_path, uint32, Collector, Loc, Reader};
 use super::topology::bandwidth;
@@ -15,7 +15,7 @@ pub(super) fn policies(c: &mut Collector, body: &Reader<'_, '_>, job_type: JobTy
         return Vec::new();
     };
     match (job_type.is_list(), v) {
-        (false, Value::Object(_)) => vec![policy(c, v, loc, job_type)],
+        (false, Json::Object(_)) => vec![policy(c, v, loc, job_type)],
         (false, _) => {
             c.fail(
                 &loc,
@@ -23,11 +23,11 @@ pub(super) fn policies(c: &mut Collector, body: &Reader<'_, '_>, job_type: JobTy
             );
             Vec::new()
         }
-        (true, Value::Array(items)) if items.is_empty() => {
+        (true, Json::Array(items)) if items.is_empty() => {
             c.fail(&loc, "must list at least one policy");
             Vec::new()
         }
-        (true, Value::Array(items)) => items
+        (true, Json::Array(items)) => items
             .iter()
             .enumerate()
             .map(|(i, v)| policy(c, v, loc.index(i), job_type))
@@ -43,7 +43,7 @@ pub(super) fn policies(c: &mut Collector, body: &Reader<'_, '_>, job_type: JobTy
 }
 
 /// One policy. Its `id` is required in list bodies and defaults to the headend otherwise.
-fn policy(c: &mut Collector, v: &Value, loc: Loc<'_>, job_type: JobType) -> Policy {
+fn policy(c: &mut Collector, v: &Json<'_>, loc: Loc<'_>, job_type: JobType) -> Policy {
     let mut p = Policy {
         id: String::new(),
         he: String::new(),
@@ -121,7 +121,7 @@ fn policy(c: &mut Collector, v: &Value, loc: Loc<'_>, job_type: JobType) -> Poli
 /// `former`: `path` required, `bd` 0 by default, `class` the policy's by default.
 fn former(
     c: &mut Collector,
-    v: &Value,
+    v: &Json<'_>,
     loc: Loc<'_>,
     policy_class: Option<String>,
     policy_class_failed: bool,

@@ -8,7 +8,9 @@
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+use crate::model::json::Json;
 
 use crate::model::{Problems, SegPath};
 
@@ -218,9 +220,9 @@ pub(crate) struct Reader<'v, 'l> {
     loc: Loc<'l>,
     keys: &'static [Key],
     /// The non-null value of each key of the table under its short name, by position in the table.
-    by_name: [Option<&'v Value>; MAX_KEYS],
+    by_name: [Option<&'v Json<'v>>; MAX_KEYS],
     /// The non-null value of each key of the table under its alias, by position in the table.
-    by_alias: [Option<&'v Value>; MAX_KEYS],
+    by_alias: [Option<&'v Json<'v>>; MAX_KEYS],
     /// Where in the table the next key read probably is (keys are mostly read in table order).
     next: Cell<usize>,
 }
@@ -229,11 +231,11 @@ impl<'v, 'l> Reader<'v, 'l> {
     /// Reads `value` as an object with these keys, or records `must be an object`.
     pub(crate) fn new(
         c: &mut Collector,
-        value: &'v Value,
+        value: &'v Json<'v>,
         loc: Loc<'l>,
         keys: &'static [Key],
     ) -> Option<Reader<'v, 'l>> {
-        let Value::Object(obj) = value else {
+        let Json::Object(obj) = value else {
             c.fail(&loc, "must be an object");
             return None;
         };
@@ -248,16 +250,14 @@ impl<'v, 'l> Reader<'v, 'l> {
         Some(r)
     }
 
-    /// Files each non-null member of `obj` under its key in the table; ignores unknown members.
+    /// Files each non-null member of `obj` under its key in the table (the last one, when a key
+    /// is repeated); ignores unknown members.
     /// Members are mostly written in table order, so each is first tried against the key after
     /// the previous member's.
-    fn file_members(&mut self, obj: &'v Map<String, Value>) {
+    fn file_members(&mut self, obj: &'v [(Cow<'v, str>, Json<'v>)]) {
         let keys = self.keys;
         let mut guess = 0;
         for (member, v) in obj {
-            if v.is_null() {
-                continue;
-            }
             let found = keys
                 .get(guess)
                 .and_then(|k| k.matches(member))
@@ -270,9 +270,11 @@ impl<'v, 'l> Reader<'v, 'l> {
             let Some((i, how)) = found else {
                 continue;
             };
+            // A repeated member replaces the earlier one; a null one leaves the key absent.
+            let v = (!v.is_null()).then_some(v);
             match how {
-                Match::Name => self.by_name[i] = Some(v),
-                Match::Alias => self.by_alias[i] = Some(v),
+                Match::Name => self.by_name[i] = v,
+                Match::Alias => self.by_alias[i] = v,
             }
             guess = i + 1;
         }
@@ -301,7 +303,7 @@ impl<'v, 'l> Reader<'v, 'l> {
         &self,
         c: &mut Collector,
         name: &'static str,
-    ) -> Option<(&'v Value, Loc<'_>)> {
+    ) -> Option<(&'v Json<'v>, Loc<'_>)> {
         debug_assert!(
             self.keys.iter().any(|k| k.name == name),
             "{name:?} is not in the key table"
@@ -322,7 +324,7 @@ impl<'v, 'l> Reader<'v, 'l> {
         &self,
         c: &mut Collector,
         name: &'static str,
-    ) -> Option<(&'v Value, Loc<'_>)> {
+    ) -> Option<(&'v Json<'v>, Loc<'_>)> {
         let found = self.get(c, name);
         if found.is_none() {
             c.fail(&self.loc(name), "required");
@@ -335,7 +337,7 @@ impl<'v, 'l> Reader<'v, 'l> {
         &self,
         c: &mut Collector,
         name: &'static str,
-        read: impl FnOnce(&mut Collector, &'v Value, &Loc<'_>) -> Option<T>,
+        read: impl FnOnce(&mut Collector, &'v Json<'v>, &Loc<'_>) -> Option<T>,
     ) -> Option<T> {
         let (v, loc) = self.get(c, name)?;
         read(c, v, &loc)
@@ -354,7 +356,7 @@ impl<'v, 'l> Reader<'v, 'l> {
         &self,
         c: &mut Collector,
         name: &'static str,
-        item: impl FnMut(&mut Collector, &'v Value, Loc<'_>) -> T,
+        item: impl FnMut(&mut Collector, &'v Json<'v>, Loc<'_>) -> T,
     ) -> Option<Vec<T>> {
         let (v, loc) = self.get(c, name)?;
         list(c, v, &loc, item)
@@ -364,12 +366,12 @@ impl<'v, 'l> Reader<'v, 'l> {
 /// Reads an array, each element by `item`; `None` (and a problem) when `v` is not an array.
 pub(crate) fn list<'v, T>(
     c: &mut Collector,
-    v: &'v Value,
+    v: &'v Json<'v>,
     loc: &Loc<'_>,
-    mut item: impl FnMut(&mut Collector, &'v Value, Loc<'_>) -> T,
+    mut item: impl FnMut(&mut Collector, &'v Json<'v>, Loc<'_>) -> T,
 ) -> Option<Vec<T>> {
     match v {
-        Value::Array(items) => Some(
+        Json::Array(items) => Some(
             items
                 .iter()
                 .enumerate()
@@ -384,9 +386,9 @@ pub(crate) fn list<'v, T>(
 }
 
 /// A string.
-pub(crate) fn string(c: &mut Collector, v: &Value, loc: &Loc<'_>) -> Option<String> {
+pub(crate) fn string(c: &mut Collector, v: &Json<'_>, loc: &Loc<'_>) -> Option<String> {
     match v {
-        Value::String(s) => Some(s.clone()),
+        Json::String(s) => Some(s.to_string()),
         _ => {
             c.fail(loc, "must be a string");
             None
@@ -395,9 +397,9 @@ pub(crate) fn string(c: &mut Collector, v: &Value, loc: &Loc<'_>) -> Option<Stri
 }
 
 /// An id or name: a non-empty string.
-pub(crate) fn id(c: &mut Collector, v: &Value, loc: &Loc<'_>) -> Option<String> {
+pub(crate) fn id(c: &mut Collector, v: &Json<'_>, loc: &Loc<'_>) -> Option<String> {
     match v {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Json::String(s) if !s.is_empty() => Some(s.to_string()),
         _ => {
             c.fail(loc, "must be a non-empty string");
             None
@@ -406,14 +408,14 @@ pub(crate) fn id(c: &mut Collector, v: &Value, loc: &Loc<'_>) -> Option<String> 
 }
 
 /// A list of ids; a wrong element becomes the empty placeholder.
-pub(crate) fn ids(c: &mut Collector, v: &Value, loc: &Loc<'_>) -> Option<Vec<String>> {
+pub(crate) fn ids(c: &mut Collector, v: &Json<'_>, loc: &Loc<'_>) -> Option<Vec<String>> {
     list(c, v, loc, |c, v, loc| id(c, v, &loc).unwrap_or_default())
 }
 
 /// A boolean.
-pub(crate) fn boolean(c: &mut Collector, v: &Value, loc: &Loc<'_>) -> Option<bool> {
+pub(crate) fn boolean(c: &mut Collector, v: &Json<'_>, loc: &Loc<'_>) -> Option<bool> {
     match v {
-        Value::Bool(b) => Some(*b),
+        Json::Bool(b) => Some(*b),
         _ => {
             c.fail(loc, "must be true or false");
             None
@@ -435,8 +437,8 @@ enum NotU64 {
 }
 
 /// The integral value of a JSON number (10.0 is 10), if it is a non-negative integer below 2⁶⁴.
-fn integral(v: &Value) -> Result<u64, NotU64> {
-    let Value::Number(n) = v else {
+fn integral(v: &Json<'_>) -> Result<u64, NotU64> {
+    let Json::Number(n) = v else {
         return Err(NotU64::NotInteger);
     };
     if let Some(u) = n.as_u64() {
@@ -452,7 +454,13 @@ fn integral(v: &Value) -> Result<u64, NotU64> {
 }
 
 /// An integer in `min..=max`.
-pub(crate) fn uint(c: &mut Collector, v: &Value, loc: &Loc<'_>, min: u64, max: u64) -> Option<u64> {
+pub(crate) fn uint(
+    c: &mut Collector,
+    v: &Json<'_>,
+    loc: &Loc<'_>,
+    min: u64,
+    max: u64,
+) -> Option<u64> {
     match integral(v) {
         Ok(u) if (min..=max).contains(&u) => return Some(u),
         Ok(u) if u < min => c.fail(loc, format!("must be at least {min}")),
@@ -466,7 +474,7 @@ pub(crate) fn uint(c: &mut Collector, v: &Value, loc: &Loc<'_>, min: u64, max: u
 /// [`uint`] for a `u32` field.
 pub(crate) fn uint32(
     c: &mut Collector,
-    v: &Value,
+    v: &Json<'_>,
     loc: &Loc<'_>,
     min: u32,
     max: u32,
@@ -486,7 +494,7 @@ pub(crate) enum Floor {
 /// A number (integer or not) above `floor` and at most `max`.
 pub(crate) fn number(
     c: &mut Collector,
-    v: &Value,
+    v: &Json<'_>,
     loc: &Loc<'_>,
     floor: Floor,
     max: f64,
@@ -507,7 +515,7 @@ pub(crate) fn number(
 /// A physical bandwidth: `-1` (unknown, unlimited) or a number in `0..=max`.
 pub(crate) fn bandwidth_or_unknown(
     c: &mut Collector,
-    v: &Value,
+    v: &Json<'_>,
     loc: &Loc<'_>,
     max: f64,
 ) -> Option<f64> {
@@ -523,14 +531,15 @@ pub(crate) fn bandwidth_or_unknown(
 }
 
 /// Affinity bits: a non-negative integer, or a hex string with optional `0x`, at most 64 bits.
-pub(crate) fn affinity(c: &mut Collector, v: &Value, loc: &Loc<'_>) -> Option<u64> {
+pub(crate) fn affinity(c: &mut Collector, v: &Json<'_>, loc: &Loc<'_>) -> Option<u64> {
     match v {
-        Value::Number(_) => match integral(v) {
+        Json::Number(_) => match integral(v) {
             Ok(u) => return Some(u),
             Err(NotU64::TooLarge) => c.fail(loc, "exceeds 64 bits"),
             Err(_) => c.fail(loc, "must be a non-negative integer or a hex string"),
         },
-        Value::String(s) => {
+        Json::String(s) => {
+            let s: &str = s;
             let digits = s
                 .strip_prefix("0x")
                 .or_else(|| s.strip_prefix("0X"))
@@ -555,7 +564,7 @@ pub(crate) fn affinity(c: &mut Collector, v: &Value, loc: &Loc<'_>) -> Option<u6
 /// several names of one value (aliases): the message shows the first of each.
 pub(crate) fn choice<T: Copy + PartialEq>(
     c: &mut Collector,
-    v: &Value,
+    v: &Json<'_>,
     loc: &Loc<'_>,
     what: &str,
     options: &[(&str, T)],
@@ -587,13 +596,13 @@ pub(crate) fn choice<T: Copy + PartialEq>(
 pub(crate) fn one_of<T: Copy + PartialEq>(
     what: &'static str,
     options: &'static [(&'static str, T)],
-) -> impl FnOnce(&mut Collector, &Value, &Loc<'_>) -> Option<T> {
+) -> impl FnOnce(&mut Collector, &Json<'_>, &Loc<'_>) -> Option<T> {
     move |c, v, loc| choice(c, v, loc, what, options)
 }
 
 /// A placement shaped like a result's `segs`: an array (segments) of arrays (alternatives) of
 /// arrays of id strings. Ids are not checked against the topology.
-pub(crate) fn seg_path(c: &mut Collector, v: &Value, loc: &Loc<'_>) -> Option<SegPath> {
+pub(crate) fn seg_path(c: &mut Collector, v: &Json<'_>, loc: &Loc<'_>) -> Option<SegPath> {
     let before = c.problems.0.len();
     let path = list(c, v, loc, |c, v, loc| {
         list(c, v, &loc, |c, v, loc| ids(c, v, &loc).unwrap_or_default()).unwrap_or_default()

@@ -2,7 +2,7 @@
 //! classes). Each element of a list gives one value, a placeholder when it is not an object, so
 //! that indices stay those of the body.
 
-use serde_json::Value;
+use crate::model::json::Json;
 
 use super::reader::{
     affinity, bandwidth_or_unknown, number, string, uint, uint32, Collector, Floor, Loc, Reader,
@@ -14,7 +14,7 @@ use crate::model::{Link, Node, Prefix, QosClass};
 const MAX_U32: u64 = u32::MAX as u64;
 
 /// One node.
-pub(super) fn node(c: &mut Collector, v: &Value, loc: Loc<'_>) -> Node {
+pub(super) fn node(c: &mut Collector, v: &Json<'_>, loc: Loc<'_>) -> Node {
     let mut node = Node {
         id: String::new(),
         ip: None,
@@ -32,7 +32,7 @@ pub(super) fn node(c: &mut Collector, v: &Value, loc: Loc<'_>) -> Node {
 }
 
 /// One flex-algo prefix SID of a node; a `prefix_sid` of 0 counts as none.
-fn prefix(c: &mut Collector, v: &Value, loc: Loc<'_>) -> Prefix {
+fn prefix(c: &mut Collector, v: &Json<'_>, loc: Loc<'_>) -> Prefix {
     let mut prefix = Prefix {
         prefix: None,
         algorithm: 0,
@@ -50,7 +50,7 @@ fn prefix(c: &mut Collector, v: &Value, loc: Loc<'_>) -> Prefix {
 }
 
 /// One directed link.
-pub(super) fn link(c: &mut Collector, v: &Value, loc: Loc<'_>) -> Link {
+pub(super) fn link(c: &mut Collector, v: &Json<'_>, loc: Loc<'_>) -> Link {
     let mut link = Link {
         id: String::new(),
         lo: String::new(),
@@ -70,7 +70,7 @@ pub(super) fn link(c: &mut Collector, v: &Value, loc: Loc<'_>) -> Link {
     let Some(r) = Reader::new(c, v, loc, LINK_KEYS) else {
         return link;
     };
-    let metric = |c: &mut Collector, v: &Value, loc: &Loc<'_>| uint(c, v, loc, 0, MAX_U32);
+    let metric = |c: &mut Collector, v: &Json<'_>, loc: &Loc<'_>| uint(c, v, loc, 0, MAX_U32);
     link.id = r.required_id(c, "id");
     link.lo = r.required_id(c, "lo");
     link.re = r.required_id(c, "re");
@@ -79,7 +79,7 @@ pub(super) fn link(c: &mut Collector, v: &Value, loc: Loc<'_>) -> Link {
     link.igp = r.with(c, "igp", metric).unwrap_or(link.igp);
     link.te = r.with(c, "te", metric).unwrap_or(link.te);
     let delay =
-        |c: &mut Collector, v: &Value, loc: &Loc<'_>| number(c, v, loc, Floor::Zero, MAX_DELAY);
+        |c: &mut Collector, v: &Json<'_>, loc: &Loc<'_>| number(c, v, loc, Floor::Zero, MAX_DELAY);
     link.delay = r.with(c, "delay", delay).unwrap_or(link.delay);
     // At most 1e12, exact in both f64 and u64.
     link.delay_milli = (link.delay * 1000.0).round() as u64;
@@ -98,7 +98,7 @@ pub(super) fn link(c: &mut Collector, v: &Value, loc: Loc<'_>) -> Link {
 }
 
 /// One QoS class of a link; bandwidths default to 0.
-fn qos_class(c: &mut Collector, v: &Value, loc: Loc<'_>) -> QosClass {
+fn qos_class(c: &mut Collector, v: &Json<'_>, loc: Loc<'_>) -> QosClass {
     let mut q = QosClass {
         class: String::new(),
         bandwidth_reserve: 0.0,
@@ -116,11 +116,11 @@ fn qos_class(c: &mut Collector, v: &Value, loc: Loc<'_>) -> QosClass {
 }
 
 /// A SID label.
-fn sid(c: &mut Collector, v: &Value, loc: &Loc<'_>) -> Option<u64> {
+fn sid(c: &mut Collector, v: &Json<'_>, loc: &Loc<'_>) -> Option<u64> {
     uint(c, v, loc, 0, MAX_U32)
 }
 
 /// A bandwidth or traffic value: `0..=MAX_BANDWIDTH`.
-pub(super) fn bandwidth(c: &mut Collector, v: &Value, loc: &Loc<'_>) -> Option<f64> {
+pub(super) fn bandwidth(c: &mut Collector, v: &Json<'_>, loc: &Loc<'_>) -> Option<f64> {
     number(c, v, loc, Floor::Zero, MAX_BANDWIDTH)
 }
