@@ -40,13 +40,14 @@ pub async fn run(service: Service, mut shutdown: watch::Receiver<bool>) -> anyho
                     .as_ref()
                     .and_then(|h| h.get(TASK_ID_HEADER))
                     .map(|v| v.as_str().to_string());
-                match service
+                let doc = match service
                     .submit(t, msg.payload.clone(), chosen.as_deref())
                     .await
                 {
                     Ok(id) => status::submitted(&id),
                     Err(e) => e.document(),
-                }
+                };
+                serde_json::to_vec(&doc).expect("documents serialise")
             }
         }));
     }
@@ -64,8 +65,8 @@ pub async fn run(service: Service, mut shutdown: watch::Receiver<bool>) -> anyho
             let id = query.get("task_id").and_then(Value::as_str);
             let t = query.get("type").and_then(Value::as_str);
             match service.status(id, t).await {
-                Ok(doc) => doc,
-                Err(e) => e.document(),
+                Ok(doc) => doc.get().as_bytes().to_vec(),
+                Err(e) => serde_json::to_vec(&e.document()).expect("documents serialise"),
             }
         }
     }));
@@ -78,14 +79,13 @@ pub async fn run(service: Service, mut shutdown: watch::Receiver<bool>) -> anyho
 async fn serve<F, Fut>(mut endpoint: async_nats::service::endpoint::Endpoint, answer: F)
 where
     F: Fn(async_nats::Message) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Value> + Send + 'static,
+    Fut: std::future::Future<Output = Vec<u8>> + Send + 'static,
 {
     let answer = std::sync::Arc::new(answer);
     while let Some(req) = endpoint.next().await {
         let answer = answer.clone();
         tokio::spawn(async move {
-            let doc = answer(req.message.clone()).await;
-            let bytes = serde_json::to_vec(&doc).expect("documents serialise");
+            let bytes = answer(req.message.clone()).await;
             if let Err(e) = req.respond(Ok(bytes.into())).await {
                 warn!(error = %e, "could not answer a request");
             }

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use async_nats::jetstream::{self, consumer::PullConsumer, AckKind as JsAck};
 use bytes::Bytes;
 use futures::StreamExt;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
@@ -282,10 +283,11 @@ async fn process_inner(
     };
     let next = match outcome {
         Computed::Done(Ok(result)) => {
-            let bytes = serde_json::to_vec(&result).expect("documents serialise");
-            if bytes.len() > bus.settings.inline_limit {
+            if result.get().len() > bus.settings.inline_limit {
                 let name = format!("result/{id}");
-                bus.put_blob(&name, Bytes::from(bytes)).await?;
+                let text: Box<str> = result.into();
+                bus.put_blob(&name, Bytes::from(text.into_boxed_bytes()))
+                    .await?;
                 record.succeeded(None, Some(name), time_ms, &now())
             } else {
                 record.succeeded(Some(result), None, time_ms, &now())
@@ -455,7 +457,7 @@ async fn body_of(bus: &Bus, payload: &Bytes) -> Result<Bytes, ApiError> {
 }
 
 enum Computed {
-    Done(Result<Value, ApiError>),
+    Done(Result<Box<RawValue>, ApiError>),
     TimedOut,
     Crashed(String),
 }
@@ -465,7 +467,7 @@ async fn with_progress(
     msg: &jetstream::Message,
     ack_wait: Duration,
     timeout: Duration,
-    mut work: tokio::task::JoinHandle<Result<Value, ApiError>>,
+    mut work: tokio::task::JoinHandle<Result<Box<RawValue>, ApiError>>,
 ) -> Computed {
     let deadline = tokio::time::sleep(timeout);
     tokio::pin!(deadline);

@@ -17,6 +17,7 @@ use tokio::sync::watch;
 
 use crate::bus::TASK_ID_HEADER;
 use crate::model::JobType;
+use crate::service::status::Envelope;
 use crate::service::{job_type, status, ApiError, Service};
 
 /// What the routes share.
@@ -57,7 +58,7 @@ impl From<ApiError> for Failure {
     }
 }
 
-type Answer = Result<Json<Value>, Failure>;
+type Answer = Result<Response, Failure>;
 
 /// The application: every route of the contract.
 pub fn router(state: AppState) -> Router {
@@ -139,7 +140,7 @@ async fn check_status(
             q.get("type").map(String::as_str),
         )
         .await?;
-    Ok(Json(doc))
+    Ok(Json(doc).into_response())
 }
 
 /// Reads a request body, refusing more than the service accepts with the TOO_LARGE document.
@@ -162,12 +163,12 @@ async fn submit(state: &AppState, t: JobType, headers: &HeaderMap, body: Bytes) 
             })?),
         };
     let id = state.service.submit(t, body, chosen).await?;
-    Ok(Json(status::submitted(&id)))
+    Ok(Json(status::submitted(&id)).into_response())
 }
 
 async fn compute(state: &AppState, t: JobType, body: Bytes) -> Answer {
     let doc = state.service.compute(t, body).await?;
-    Ok(Json(json!({"status": true, "info": [], "data": doc})))
+    Ok(Json(Envelope::ok(doc)).into_response())
 }
 
 async fn submit_typed(

@@ -16,6 +16,7 @@ pub mod status;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 pub use error::ApiError;
@@ -191,12 +192,12 @@ impl Service {
         Ok(())
     }
 
-    /// The status document of a task.
+    /// The status document of a task, as JSON text.
     pub async fn status(
         &self,
         raw_id: Option<&str>,
         raw_type: Option<&str>,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<Box<RawValue>, ApiError> {
         let id = task_id(raw_id.ok_or_else(|| ApiError::BadRequest("task_id is missing".into()))?)?;
         let asked =
             job_type(raw_type.ok_or_else(|| ApiError::BadRequest("type is missing".into()))?)?;
@@ -217,15 +218,22 @@ impl Service {
                 let blob = self.bus.get_blob(name).await?.ok_or_else(|| {
                     ApiError::Internal(format!("result {name} is missing from the blob store"))
                 })?;
-                Some(serde_json::from_slice(&blob).map_err(|e| ApiError::Internal(e.to_string()))?)
+                let text = serde_json::from_slice::<Box<RawValue>>(&blob)
+                    .map_err(|e| ApiError::Internal(format!("result {name}: {e}")))?;
+                Some(text)
             }
             _ => None,
         };
         Ok(status::document(&record, result))
     }
 
-    /// Computes a body at once, without the queue (what-if): the SUCCESS result document.
-    pub async fn compute(&self, job_type: JobType, body: Bytes) -> Result<Value, ApiError> {
+    /// Computes a body at once, without the queue (what-if): the SUCCESS result document, as
+    /// JSON text.
+    pub async fn compute(
+        &self,
+        job_type: JobType,
+        body: Bytes,
+    ) -> Result<Box<RawValue>, ApiError> {
         if body.len() > self.max_body {
             return Err(ApiError::TooLarge {
                 size: body.len(),

@@ -5,7 +5,7 @@
 //! format is versioned (`v`); readers accept any version they know.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// Current record format version.
 pub const RECORD_VERSION: u32 = 1;
@@ -41,7 +41,7 @@ pub struct TaskError {
 }
 
 /// The record of one task.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TaskRecord {
     /// Format version.
     pub v: u32,
@@ -67,9 +67,10 @@ pub struct TaskRecord {
     /// Computation time of the successful attempt, milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_ms: Option<f64>,
-    /// The result document, inline.
+    /// The result document, inline, as the worker wrote it (kept as text: never parsed into a
+    /// tree on its way from the engine to a status answer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub result: Option<Value>,
+    pub result: Option<Box<RawValue>>,
     /// The result document's object name in the blob store, when too large to inline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result_ref: Option<String>,
@@ -124,7 +125,7 @@ impl TaskRecord {
     /// This record succeeded with `result` (inline) or `result_ref` (in the blob store).
     pub fn succeeded(
         &self,
-        result: Option<Value>,
+        result: Option<Box<RawValue>>,
         result_ref: Option<String>,
         time_ms: f64,
         now: &str,

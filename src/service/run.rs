@@ -3,13 +3,13 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::record::TaskError;
 use crate::model::Job;
 
-/// Computes a job's result document; a panic becomes `PANIC` with its message.
-pub fn compute(job: &Job) -> Result<Value, TaskError> {
+/// Computes a job's result document, as JSON text; a panic becomes `PANIC` with its message.
+pub fn compute(job: &Job) -> Result<Box<RawValue>, TaskError> {
     let epoch = Instant::now();
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         #[cfg(any(test, feature = "test-hooks"))]
@@ -18,7 +18,7 @@ pub fn compute(job: &Job) -> Result<Value, TaskError> {
         crate::engine::compute(job, &clock)
     }));
     match outcome {
-        Ok(document) => Ok(serde_json::to_value(&document).expect("documents serialise")),
+        Ok(document) => Ok(serde_json::value::to_raw_value(&document).expect("documents serialise")),
         Err(panic) => {
             let text = panic
                 .downcast_ref::<&str>()

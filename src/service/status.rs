@@ -1,11 +1,43 @@
 //! The status document of a task (contract §5), built from its record.
 
+use serde::Serialize;
+use serde_json::value::{to_raw_value, RawValue};
 use serde_json::{json, Value};
 
 use super::record::{TaskRecord, TaskState};
 
-/// The status document of a record; `result` is the SUCCESS result when stored apart.
-pub fn document(record: &TaskRecord, result: Option<Value>) -> Value {
+/// The outer layer of every answer: `{"status": true, "info": [], "data": …}`.
+#[derive(Serialize)]
+pub struct Envelope<T: Serialize> {
+    status: bool,
+    info: [(); 0],
+    data: T,
+}
+
+impl<T: Serialize> Envelope<T> {
+    /// A successful answer carrying `data`.
+    pub fn ok(data: T) -> Envelope<T> {
+        Envelope {
+            status: true,
+            info: [],
+            data,
+        }
+    }
+}
+
+/// The inner document of a SUCCESS task, its result written as stored.
+#[derive(Serialize)]
+struct Success<'a> {
+    task_id: &'a str,
+    task_state: &'static str,
+    task_status: &'static str,
+    info: [(); 0],
+    data: Option<&'a RawValue>,
+}
+
+/// The status document of a record, as JSON text; `result` is the SUCCESS result when stored
+/// apart. The result is copied as text, never parsed.
+pub fn document(record: &TaskRecord, result: Option<Box<RawValue>>) -> Box<RawValue> {
     let inner = match record.state {
         TaskState::Pending | TaskState::Started => {
             let (stage, info) = if record.state == TaskState::Pending {
@@ -22,13 +54,16 @@ pub fn document(record: &TaskRecord, result: Option<Value>) -> Value {
                 "progress": {"stage": stage, "attempt": record.attempt},
             })
         }
-        TaskState::Success => json!({
-            "task_id": record.task_id,
-            "task_state": "SUCCESS",
-            "task_status": "SUCCESS",
-            "info": [],
-            "data": result.or_else(|| record.result.clone()).unwrap_or(Value::Null),
-        }),
+        TaskState::Success => {
+            let success = Success {
+                task_id: &record.task_id,
+                task_state: "SUCCESS",
+                task_status: "SUCCESS",
+                info: [],
+                data: result.as_deref().or(record.result.as_deref()),
+            };
+            return to_raw_value(&Envelope::ok(success)).expect("documents serialise");
+        }
         TaskState::Failure => {
             let error = record
                 .error
@@ -47,7 +82,7 @@ pub fn document(record: &TaskRecord, result: Option<Value>) -> Value {
             })
         }
     };
-    json!({"status": true, "info": [], "data": inner})
+    to_raw_value(&Envelope::ok(inner)).expect("documents serialise")
 }
 
 /// The submission answer.
@@ -58,6 +93,11 @@ pub fn submitted(task_id: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The document as a tree, to look into.
+    fn tree(doc: Box<RawValue>) -> Value {
+        serde_json::from_str(doc.get()).expect("a status document is JSON")
+    }
 
     fn record() -> TaskRecord {
         TaskRecord::pending(
@@ -70,7 +110,7 @@ mod tests {
 
     #[test]
     fn a_queued_task_reads_pending_with_stage_queued() {
-        let doc = document(&record(), None);
+        let doc = tree(document(&record(), None));
         assert_eq!(doc["data"]["task_state"], "PENDING");
         assert_eq!(doc["data"]["info"], "queued");
         assert_eq!(doc["data"]["progress"]["stage"], "queued");
@@ -79,7 +119,7 @@ mod tests {
 
     #[test]
     fn a_running_task_reads_pending_with_its_attempt() {
-        let doc = document(&record().started(2, "t1"), None);
+        let doc = tree(document(&record().started(2, "t1"), None));
         assert_eq!(doc["data"]["task_state"], "PENDING");
         assert_eq!(doc["data"]["info"], "running, attempt 2");
         assert_eq!(
@@ -91,8 +131,9 @@ mod tests {
     #[test]
     fn a_successful_task_carries_its_result_document() {
         let result = json!({"info": {}, "data": [{"algo_type": 0}]});
-        let r = record().succeeded(Some(result.clone()), None, 1.0, "t2");
-        let doc = document(&r, None);
+        let raw = to_raw_value(&result).unwrap();
+        let r = record().succeeded(Some(raw), None, 1.0, "t2");
+        let doc = tree(document(&r, None));
         assert_eq!(doc["data"]["task_state"], "SUCCESS");
         assert_eq!(doc["data"]["task_status"], "SUCCESS");
         assert_eq!(doc["data"]["info"], json!([]));
@@ -102,7 +143,7 @@ mod tests {
     #[test]
     fn a_failed_task_carries_its_reason_as_text_and_as_an_error() {
         let r = record().failed("PANIC", "the computation panicked", "t2");
-        let doc = document(&r, None);
+        let doc = tree(document(&r, None));
         assert_eq!(doc["data"]["task_state"], "FAILURE");
         assert_eq!(doc["data"]["info"], "the computation panicked");
         assert_eq!(doc["data"]["error"]["code"], "PANIC");
