@@ -177,20 +177,7 @@ async fn every_answered_submission_finishes_after_the_server_is_killed_and_resta
     pasta.stop().await;
 }
 
+/// A GET to the bridge, answered within 15 s.
 fn http_get(port: u16, path: &str) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut text = String::new();
-    s.read_to_string(&mut text).unwrap();
-    let code = text.split_whitespace().nth(1).unwrap().parse().unwrap();
-    (
-        code,
-        text.split("\r\n\r\n").nth(1).unwrap_or("").to_string(),
-    )
+    support::http_get(port, path, Duration::from_secs(15)).expect("the bridge answers")
 }

@@ -7,13 +7,17 @@
 //! (load descending, then id) on a copy of the state, so a failed try leaves nothing behind.
 //!
 //! The choice is exact up to [`EXACT_MAX`] movable policies: every subset carrying enough load
-//! is ordered by (effort, size, sorted ids) and tried in that order, the first valid one wins,
-//! within [`TRY_BUDGET`] tries. Beyond that, a greedy heuristic: policies in increasing order of
-//! effort per unit of load are added while the load is short of the requirement; a policy that
-//! cannot be moved is dropped and the next one taken. It tries at most as many sets as there are
-//! movable policies and never enumerates subsets.
+//! is ordered by (effort, size, sorted ids) and tried in that order, the first valid one wins;
+//! efforts that differ only by rounding are equal. No subset is skipped, but many are decided
+//! without a computation: a set is always moved in one fixed order of the link's policies, so
+//! when a try fails at its k-th policy, every set that starts with the same k policies in that
+//! order fails the same way, and is passed over. Beyond [`EXACT_MAX`], a
+//! greedy heuristic: policies in increasing order of effort per unit of load are added while the
+//! load is short of the requirement; a policy that cannot be moved is dropped and the next one
+//! taken. It tries at most as many sets as there are movable policies and never enumerates
+//! subsets.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use serde_json::{json, Value};
 
@@ -27,9 +31,9 @@ use crate::model::{AlgorithmEntry, Policy, ReoptMode};
 
 /// Most movable policies for which the choice is exact.
 pub const EXACT_MAX: usize = 16;
-/// Most sets tried for one link by the exact search.
-pub const TRY_BUDGET: usize = 4_096;
 const EPS: f64 = 1e-9;
+/// Relative difference under which two efforts are equal.
+const TIE: f64 = 1e-9;
 
 /// Per-link amounts of one policy (sorted by link index).
 type Shares = Vec<(LinkIx, f64)>;
@@ -65,13 +69,26 @@ pub fn compute(ctx: &mut Ctx, now_ms: &dyn Fn() -> f64) -> Document {
         let class = p.class.clone().unwrap_or_default();
         start
             .avail
-            .entry(class)
+            .entry(class.clone())
             .or_insert_with_key(|c| class_bandwidth(request, c, ClassField::Available));
         let at = format!("sr_policy[{i}].path");
         let path = p.path.clone().unwrap_or_default();
         let (load, w) = given_back(ctx.topo, &path, p.traffic_flow * ff, &at);
         warnings.extend(w);
-        let (resv, _) = given_back(ctx.topo, &path, p.bd * ff, &at);
+        let (mut resv, _) = given_back(ctx.topo, &path, p.bd * ff, &at);
+        // A link without the class has no class bandwidth (§3 step 1): nothing to give back
+        // there, as in `bod_modified`.
+        resv.retain(|&(l, _)| {
+            let link = &request.links[l as usize];
+            let has = link.class(&class).is_some();
+            if !has {
+                warnings.push(format!(
+                    "{at}: link {:?} has no class {class:?}; nothing given back",
+                    link.id
+                ));
+            }
+            has
+        });
         start.load.push(load);
         start.resv.push(resv);
     }
@@ -248,14 +265,37 @@ fn relieve(
             v.sort_unstable();
             v
         };
-        sets.sort_by(|(ea, a), (eb, b)| {
-            ea.total_cmp(eb)
-                .then(a.len().cmp(&b.len()))
-                .then_with(|| ids(a).cmp(&ids(b)))
-        });
-        sets.into_iter()
-            .take(TRY_BUDGET)
-            .find_map(|(_, set)| try_set(ctx, entry, state, link, &set, now_ms))
+        sets.sort_by(|(ea, _), (eb, _)| ea.total_cmp(eb));
+        // Efforts equal but for rounding (the same terms summed in another order, such as
+        // 3/r + 5/r and 8/r) are ties: each run of efforts within `TIE` of its first is one
+        // class, ordered by size, then ids. Grouping a sorted list keeps the order total.
+        let mut at = 0;
+        while at < sets.len() {
+            let first = sets[at].0;
+            let end = at
+                + sets[at..]
+                    .iter()
+                    .take_while(|(e, _)| e - first <= TIE * first.abs().max(1.0))
+                    .count();
+            sets[at..end]
+                .sort_by(|(_, a), (_, b)| a.len().cmp(&b.len()).then_with(|| ids(a).cmp(&ids(b))));
+            at = end;
+        }
+        // Sequences (in moving order) known to fail at their last policy.
+        let mut failing: HashSet<Vec<usize>> = HashSet::new();
+        for (_, set) in sets {
+            let order = moving_order(ctx, state, link, &set);
+            if (1..=order.len()).any(|k| failing.contains(&order[..k])) {
+                continue;
+            }
+            match try_set(ctx, entry, state, link, &order, now_ms) {
+                Ok(done) => return Some(done),
+                Err(at) => {
+                    failing.insert(order[..=at].to_vec());
+                }
+            }
+        }
+        None
     } else {
         let mut order = movable.clone();
         order.sort_by(|&a, &b| {
@@ -272,7 +312,8 @@ fn relieve(
             if set.iter().map(|&i| load(i)).sum::<f64>() + EPS < required {
                 continue;
             }
-            if let Some(done) = try_set(ctx, entry, state, link, &set, now_ms) {
+            let order = moving_order(ctx, state, link, &set);
+            if let Ok(done) = try_set(ctx, entry, state, link, &order, now_ms) {
                 return Some(done);
             }
             set.pop();
@@ -281,27 +322,34 @@ fn relieve(
     }
 }
 
-/// Moves the policies of `set` one by one on a copy of the state; `None` if one cannot move.
-fn try_set(
-    ctx: &mut Ctx,
-    entry: &AlgorithmEntry,
-    state: &State,
-    link: LinkIx,
-    set: &[usize],
-    now_ms: &dyn Fn() -> f64,
-) -> Option<(State, Vec<PolicyEntry>)> {
+/// The policies of `set` in the order they move: load on the link descending, then id.
+fn moving_order(ctx: &Ctx, state: &State, link: LinkIx, set: &[usize]) -> Vec<usize> {
     let request = ctx.request;
-    let g = &request.global;
-    let ff = g.flow_factor;
     let mut order = set.to_vec();
     order.sort_by(|&a, &b| {
         load_on(&state.load[b], link)
             .total_cmp(&load_on(&state.load[a], link))
             .then_with(|| request.policies[a].id.cmp(&request.policies[b].id))
     });
+    order
+}
+
+/// Moves the policies of `order` one after the other on a copy of the state; `Err(k)` if the
+/// k-th (from 0) cannot move.
+fn try_set(
+    ctx: &mut Ctx,
+    entry: &AlgorithmEntry,
+    state: &State,
+    link: LinkIx,
+    order: &[usize],
+    now_ms: &dyn Fn() -> f64,
+) -> Result<(State, Vec<PolicyEntry>), usize> {
+    let request = ctx.request;
+    let g = &request.global;
+    let ff = g.flow_factor;
     let mut s = state.clone();
     let mut entries = Vec::with_capacity(order.len());
-    for i in order {
+    for (k, &i) in order.iter().enumerate() {
         let p: &Policy = &request.policies[i];
         let class = p.class.clone().unwrap_or_default();
         for &(l, a) in &s.load[i] {
@@ -323,7 +371,7 @@ fn try_set(
             }
         }
         let start = now_ms();
-        let placed = place(ctx, p, entry, avail, &extra).ok()?;
+        let placed = place(ctx, p, entry, avail, &extra).map_err(|_| k)?;
         let time = round_ms(now_ms() - start);
         let new_load = charges(ctx.topo, &placed.main.exp, flow);
         for &(l, a) in &new_load {
@@ -358,5 +406,5 @@ fn try_set(
             reservations: Some(rows),
         });
     }
-    Some((s, entries))
+    Ok((s, entries))
 }

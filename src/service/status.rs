@@ -95,8 +95,8 @@ mod tests {
     use super::*;
 
     /// The document as a tree, to look into.
-    fn tree(doc: Box<RawValue>) -> Value {
-        serde_json::from_str(doc.get()).expect("a status document is JSON")
+    fn tree(doc: impl AsRef<RawValue>) -> Value {
+        serde_json::from_str(doc.as_ref().get()).expect("a status document is JSON")
     }
 
     fn record() -> TaskRecord {

@@ -31,3 +31,21 @@ pub fn timeless(v: &Value) -> Value {
         other => other.clone(),
     }
 }
+
+/// A plain HTTP/1.1 GET to the loopback port, waiting at most `wait` for the answer: its status
+/// code and body, or `None` when nothing (or no HTTP) answers.
+pub fn http_get(port: u16, path: &str, wait: std::time::Duration) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(wait)).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    let code = text.split_whitespace().nth(1)?.parse().ok()?;
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    Some((code, body))
+}

@@ -1,9 +1,21 @@
 //! Engine tests: the documented examples (`fixtures`), and property tests (`props`) comparing the
 //! engine with a brute-force reference (`reference`) on small random bodies (`strategies`).
 //! Results are compared field by field by `compare`.
+//!
+//! The list job types have their own: `reopt_props` compares `bod_reopt` and
+//! `bod_congest_reopt` with independent oracles (`reopt_reference`) on random instances
+//! (`reopt_strategies`) and checks that traffic and reservations are conserved (`conservation`);
+//! `bugs` has one test per computation bug of the service pasta replaces (its §7, items 16–28),
+//! and `found` the engine bugs the property tests found, minimised.
 
+mod bugs;
 mod compare;
+mod conservation;
 mod fixtures;
+mod found;
 mod props;
 mod reference;
+mod reopt_props;
+mod reopt_reference;
+mod reopt_strategies;
 mod strategies;
