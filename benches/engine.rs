@@ -40,19 +40,20 @@
 //! Under `cargo test --benches` (no `--bench` argument) it runs a quick smoke check instead: the
 //! `germany50` and `1k` groups, five pairs each.
 
+#[path = "support/clock.rs"]
+mod clock;
 #[path = "support/gen.rs"]
 mod gen;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::hint::black_box;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode};
-use rustix::time::{clock_gettime, ClockId};
 use serde_json::{json, Value};
 
+use clock::Clock;
 use pasta::engine::feasible::{physical_bandwidth, Exclusions};
 use pasta::engine::policy::{place, Ctx};
 use pasta::engine::reserve::{class_bandwidth, ClassField};
@@ -310,38 +311,6 @@ fn min_hop_path(out: &[Vec<usize>], a: usize, b: usize) -> Option<Vec<usize>> {
     None
 }
 
-/// What the measurement reads: wall time (default) or, with `PASTA_BENCH_CLOCK=cpu`, the
-/// thread's CPU time, which time slices lost to other processes on a shared machine do not
-/// inflate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Clock {
-    Wall,
-    ThreadCpu,
-}
-
-impl Clock {
-    fn get() -> Clock {
-        static CLOCK: OnceLock<Clock> = OnceLock::new();
-        *CLOCK.get_or_init(|| match std::env::var("PASTA_BENCH_CLOCK").as_deref() {
-            Ok("cpu") => Clock::ThreadCpu,
-            Ok("wall") | Err(_) => Clock::Wall,
-            Ok(other) => panic!("PASTA_BENCH_CLOCK={other:?}: expected wall or cpu"),
-        })
-    }
-
-    /// The current reading, from an arbitrary origin.
-    fn now(self) -> Duration {
-        static EPOCH: OnceLock<Instant> = OnceLock::new();
-        match self {
-            Clock::Wall => EPOCH.get_or_init(Instant::now).elapsed(),
-            Clock::ThreadCpu => {
-                let t = clock_gettime(ClockId::ThreadCPUTime);
-                Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
-            }
-        }
-    }
-}
-
 /// One call: a fresh context, then `place`. Returns the time, and the main path's hops or the
 /// `info.code` of a failure.
 fn one(case: &Case, policy: &Policy) -> (Duration, Result<usize, String>) {
@@ -467,9 +436,7 @@ fn bench_fixture(c: &mut Criterion, fx: &Fixture, pairs: usize, survey_first: bo
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     let survey_first = full && std::env::var("PASTA_BENCH_SURVEY").map_or(true, |v| v != "0");
-    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
-        eprintln!("load average before: {}", load.trim());
-    }
+    Clock::print_load("before");
     eprintln!("clock: {:?}", Clock::get());
     let mut c = Criterion::default().configure_from_args();
     let wanted: Vec<String> = match std::env::var("PASTA_BENCH_GROUPS") {
@@ -490,7 +457,5 @@ fn main() {
         bench_fixture(&mut c, &fx, pairs, survey_first);
     }
     c.final_summary();
-    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
-        eprintln!("load average after: {}", load.trim());
-    }
+    Clock::print_load("after");
 }

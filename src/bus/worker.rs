@@ -250,7 +250,8 @@ async fn process_inner(
     let mark_started = async {
         let marked = bus.update_record(&started, rev).await;
         if let Ok(Some(_)) = marked {
-            let event = json!({"task_id": id, "type": t.as_str(), "task_state": "STARTED", "at": started.started_at, "attempt": delivered});
+            let at = started.started_at.clone().unwrap_or_else(now);
+            let event = started_event(id, t, delivered, &at);
             let (events, task) = (bus.clone(), id.to_string());
             tokio::spawn(async move {
                 if let Err(e) = events.publish_event(t, &task, "started", &event).await {

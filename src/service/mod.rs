@@ -229,11 +229,7 @@ impl Service {
 
     /// Computes a body at once, without the queue (what-if): the SUCCESS result document, as
     /// JSON text.
-    pub async fn compute(
-        &self,
-        job_type: JobType,
-        body: Bytes,
-    ) -> Result<Box<RawValue>, ApiError> {
+    pub async fn compute(&self, job_type: JobType, body: Bytes) -> Result<Box<RawValue>, ApiError> {
         if body.len() > self.max_body {
             return Err(ApiError::TooLarge {
                 size: body.len(),
@@ -310,6 +306,8 @@ pub fn parse_body(
 
 #[cfg(test)]
 mod tests {
+    mod schema;
+
     use super::*;
     use proptest::prelude::*;
 

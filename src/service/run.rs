@@ -18,7 +18,9 @@ pub fn compute(job: &Job) -> Result<Box<RawValue>, TaskError> {
         crate::engine::compute(job, &clock)
     }));
     match outcome {
-        Ok(document) => Ok(serde_json::value::to_raw_value(&document).expect("documents serialise")),
+        Ok(document) => {
+            Ok(serde_json::value::to_raw_value(&document).expect("documents serialise"))
+        }
         Err(panic) => {
             let text = panic
                 .downcast_ref::<&str>()

@@ -18,4 +18,5 @@ mod reference;
 mod reopt_props;
 mod reopt_reference;
 mod reopt_strategies;
+mod schema;
 mod strategies;

@@ -1,0 +1,580 @@
+//! The service's documents against their JSON Schemas in `schemas/`, built by the functions that
+//! build them on the wire: status documents of every state ([`status::document`]), error
+//! documents of every [`ApiError`] ([`ApiError::document`]), completion events
+//! ([`crate::bus::worker::started_event`], [`crate::bus::worker::final_event`]), the submission
+//! reply ([`status::submitted`]); and the status request's schema against what
+//! [`task_id`]/[`job_type`] accept. Each schema is also shown to reject a document that strays
+//! from it, so none is vacuous.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+use super::super::record::TaskRecord;
+use super::super::{job_type, status, task_id, ApiError};
+use crate::bus::worker::{final_event, started_event};
+use crate::model::{JobType, Limits, Problem, Problems};
+
+/// The schemas of the service's documents (the result and request schemas are tested with the
+/// engine and the model).
+const SCHEMAS: [&str; 5] = [
+    "status.schema.json",
+    "error.schema.json",
+    "event.schema.json",
+    "submit-reply.schema.json",
+    "status-request.schema.json",
+];
+
+/// The failure codes of a task (contract §4).
+const FAILURE_CODES: [&str; 5] = ["INVALID_BODY", "PANIC", "TIMEOUT", "GAVE_UP", "INTERNAL"];
+
+const ID: &str = "7d8c4b2e-0000-4000-8000-000000000001";
+const AT: &str = "2025-01-31T12:00:00.123Z";
+
+fn read_schema(name: &str) -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("schemas")
+        .join(name);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A validator for one schema file, every other schema of `schemas/` registered under its `$id`
+/// (they refer to each other by relative references, resolved against their `$id`).
+fn validator(name: &str) -> jsonschema::Validator {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schemas");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("schemas/")
+        .map(|e| {
+            e.expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|f| f.ends_with(".schema.json"))
+        .collect();
+    files.sort();
+    let resources: Vec<(String, Value)> = files
+        .iter()
+        .map(|f| read_schema(f))
+        .filter_map(|s| Some((s["$id"].as_str()?.to_owned(), s)))
+        .collect();
+    let registry = jsonschema::Registry::new()
+        .extend(resources)
+        .expect("schema ids are URIs")
+        .prepare()
+        .expect("the schemas resolve");
+    jsonschema::options()
+        .with_registry(&registry)
+        .build(&read_schema(name))
+        .unwrap_or_else(|e| panic!("{name} does not compile: {e}"))
+}
+
+fn assert_valid(validator: &jsonschema::Validator, what: &str, doc: &Value) {
+    let errors: Vec<String> = validator
+        .iter_errors(doc)
+        .map(|e| format!("  at {}: {e}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what} violates its schema:\n{}\ndocument: {doc}",
+        errors.join("\n")
+    );
+}
+
+/// A document as the record keeps it: JSON text.
+fn raw(v: &Value) -> Box<serde_json::value::RawValue> {
+    serde_json::value::to_raw_value(v).expect("JSON")
+}
+
+/// [`status::document`] as a tree, to look into and edit.
+fn status_tree(record: &TaskRecord, result: Option<Value>) -> Value {
+    let text = status::document(record, result.as_ref().map(raw));
+    serde_json::from_str(text.get()).expect("a status document is JSON")
+}
+
+fn record() -> TaskRecord {
+    TaskRecord::pending(ID, "nonbod_pasta", "digest", AT)
+}
+
+/// The seed example's result document, as a worker computes it.
+fn seed_result() -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures/seed-example/request.json");
+    let body = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let (job, _) =
+        super::super::parse_body(JobType::NonbodPasta, &body, &Limits::default()).expect("valid");
+    let text = super::super::run::compute(&job).expect("computes");
+    serde_json::from_str(text.get()).expect("a result is JSON")
+}
+
+/// One error of every kind; the match makes a new variant a compile error here, so it cannot be
+/// added without its schema code.
+fn every_api_error() -> Vec<ApiError> {
+    let problems = Problems(vec![
+        Problem {
+            path: "sr_policy.he".into(),
+            message: "node \"P9\" does not exist".into(),
+        },
+        Problem {
+            path: "$".into(),
+            message: "x".into(),
+        },
+    ]);
+    let all = vec![
+        ApiError::InvalidBody(problems),
+        ApiError::TooLarge {
+            size: 100,
+            limit: 10,
+        },
+        ApiError::Conflict("task exists with another type or body".into()),
+        ApiError::Unauthorized,
+        ApiError::Unavailable("the job queue is full".into()),
+        ApiError::NotFound(ID.into()),
+        ApiError::BadRequest("type is missing".into()),
+        ApiError::TypeMismatch {
+            task_id: ID.into(),
+            actual: "bod_pasta".into(),
+            asked: "nonbod_pasta".into(),
+        },
+        ApiError::Internal("oops".into()),
+    ];
+    for e in &all {
+        match e {
+            ApiError::InvalidBody(_)
+            | ApiError::TooLarge { .. }
+            | ApiError::Conflict(_)
+            | ApiError::Unauthorized
+            | ApiError::Unavailable(_)
+            | ApiError::NotFound(_)
+            | ApiError::BadRequest(_)
+            | ApiError::TypeMismatch { .. }
+            | ApiError::Internal(_) => {}
+        }
+    }
+    all
+}
+
+#[test]
+fn the_document_schemas_are_valid_draft_2020_12_schemas() {
+    for name in SCHEMAS {
+        let schema = read_schema(name);
+        assert_eq!(
+            schema["$schema"], "https://json-schema.org/draft/2020-12/schema",
+            "{name}"
+        );
+        if let Err(e) = jsonschema::meta::validate(&schema) {
+            panic!("{name} is not a valid JSON Schema: {e}");
+        }
+        validator(name);
+    }
+}
+
+#[test]
+fn status_documents_of_every_state_are_valid_under_the_status_schema() {
+    let v = validator("status.schema.json");
+    let queued = record();
+    let running = queued.started(2, AT);
+    let result = seed_result();
+    let inline = running.succeeded(Some(raw(&result)), None, 1.5, AT);
+    let apart = running.succeeded(None, Some(format!("result/{ID}")), 1.5, AT);
+    assert_valid(&v, "queued", &status_tree(&queued, None));
+    assert_valid(&v, "running", &status_tree(&running, None));
+    assert_valid(&v, "success", &status_tree(&inline, None));
+    assert_valid(
+        &v,
+        "success, result stored apart",
+        &status_tree(&apart, Some(result)),
+    );
+    for code in FAILURE_CODES {
+        let failed = running.failed(code, format!("{code} happened"), AT);
+        assert_valid(&v, code, &status_tree(&failed, None));
+    }
+    let never_started = queued.failed("INVALID_BODY", "the body bypassed submission", AT);
+    assert_valid(
+        &v,
+        "failed before starting",
+        &status_tree(&never_started, None),
+    );
+    for e in [
+        ApiError::NotFound(ID.into()),
+        ApiError::BadRequest("task_id is missing".into()),
+        ApiError::TypeMismatch {
+            task_id: ID.into(),
+            actual: "bod_pasta".into(),
+            asked: "nonbod_pasta".into(),
+        },
+        ApiError::Unavailable("JetStream did not answer".into()),
+    ] {
+        assert_valid(&v, e.code(), &e.document());
+    }
+}
+
+#[test]
+fn the_status_schema_rejects_documents_that_stray_from_it() {
+    let v = validator("status.schema.json");
+    let running = record().started(1, AT);
+    let success = status_tree(
+        &running.succeeded(Some(raw(&seed_result())), None, 1.0, AT),
+        None,
+    );
+    let pending = status_tree(&running, None);
+    let failure = status_tree(&running.failed("PANIC", "boom", AT), None);
+    type Edit = (&'static str, fn(&mut Value));
+    let edits: Vec<(&Value, Edit)> = vec![
+        (&pending, ("an unknown member", |d| d["extra"] = json!(1))),
+        (
+            &pending,
+            ("an unknown member of data", |d| {
+                d["data"]["extra"] = json!(1)
+            }),
+        ),
+        (
+            &pending,
+            ("no progress", |d| {
+                drop(d["data"].as_object_mut().unwrap().remove("progress"))
+            }),
+        ),
+        (
+            &pending,
+            ("an unknown stage", |d| {
+                d["data"]["progress"]["stage"] = json!("waiting")
+            }),
+        ),
+        (
+            &pending,
+            ("task_state STARTED", |d| {
+                d["data"]["task_state"] = json!("STARTED")
+            }),
+        ),
+        (
+            &pending,
+            ("task_status differing from task_state", |d| {
+                d["data"]["task_status"] = json!("SUCCESS")
+            }),
+        ),
+        (
+            &pending,
+            ("a task id that is not a UUID", |d| {
+                d["data"]["task_id"] = json!("42")
+            }),
+        ),
+        (
+            &success,
+            ("no task_status", |d| {
+                drop(d["data"].as_object_mut().unwrap().remove("task_status"))
+            }),
+        ),
+        (
+            &success,
+            ("a null result", |d| d["data"]["data"] = Value::Null),
+        ),
+        (
+            &success,
+            ("a result item without attr_worst", |d| {
+                let item = &mut d["data"]["data"]["data"][0]["data"];
+                drop(item.as_object_mut().unwrap().remove("attr_worst"))
+            }),
+        ),
+        (
+            &success,
+            ("a result with an unknown member", |d| {
+                d["data"]["data"]["data"][0]["data"]["extra"] = json!(1)
+            }),
+        ),
+        (
+            &failure,
+            ("no error", |d| {
+                drop(d["data"].as_object_mut().unwrap().remove("error"))
+            }),
+        ),
+        (
+            &failure,
+            ("an unknown failure code", |d| {
+                d["data"]["error"]["code"] = json!("OOPS")
+            }),
+        ),
+        (
+            &failure,
+            ("a failure with data", |d| d["data"]["data"] = json!({})),
+        ),
+    ];
+    for (doc, (what, edit)) in edits {
+        assert!(v.is_valid(doc));
+        let mut doc = doc.clone();
+        edit(&mut doc);
+        assert!(!v.is_valid(&doc), "the status schema accepts {what}: {doc}");
+    }
+}
+
+#[test]
+fn every_error_document_is_valid_under_the_error_schema_which_knows_every_code() {
+    let v = validator("error.schema.json");
+    let mut codes = BTreeSet::new();
+    for e in every_api_error() {
+        assert_valid(&v, e.code(), &e.document());
+        codes.insert(e.code().to_owned());
+    }
+    let invalid =
+        super::super::parse_body(JobType::BodPasta, br#"{"nodes": 1}"#, &Limits::default())
+            .expect_err("an invalid body");
+    assert_valid(&v, "a parser's INVALID_BODY", &invalid.document());
+    let not_json = super::super::parse_body(JobType::BodPasta, b"{", &Limits::default())
+        .expect_err("not JSON");
+    assert_valid(&v, "not JSON", &not_json.document());
+    let schema = read_schema("error.schema.json");
+    let in_schema: BTreeSet<String> = schema["properties"]["info"]["properties"]["code"]["enum"]
+        .as_array()
+        .expect("an enum of codes")
+        .iter()
+        .map(|c| c.as_str().expect("a code").to_owned())
+        .collect();
+    assert_eq!(
+        in_schema, codes,
+        "error.schema.json codes vs ApiError codes"
+    );
+}
+
+#[test]
+fn the_error_schema_rejects_documents_that_stray_from_it() {
+    let v = validator("error.schema.json");
+    let invalid = every_api_error().remove(0).document();
+    let other = ApiError::NotFound(ID.into()).document();
+    type Edit = (&'static str, fn(&mut Value));
+    let edits: Vec<(&Value, Edit)> = vec![
+        (&other, ("an unknown member", |d| d["extra"] = json!(1))),
+        (&other, ("status true", |d| d["status"] = json!(true))),
+        (
+            &other,
+            ("an unknown code", |d| d["info"]["code"] = json!("GONE")),
+        ),
+        (
+            &other,
+            ("no message", |d| {
+                drop(d["info"].as_object_mut().unwrap().remove("message"))
+            }),
+        ),
+        (
+            &other,
+            ("problems on another code", |d| {
+                d["info"]["problems"] = json!([{"path": "$", "message": "m"}])
+            }),
+        ),
+        (
+            &other,
+            ("data that is not empty", |d| {
+                d["data"] = json!({"task_id": ID})
+            }),
+        ),
+        (
+            &invalid,
+            ("INVALID_BODY without problems", |d| {
+                drop(d["info"].as_object_mut().unwrap().remove("problems"))
+            }),
+        ),
+        (
+            &invalid,
+            ("a problem without path", |d| {
+                drop(
+                    d["info"]["problems"][0]
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("path"),
+                )
+            }),
+        ),
+        (
+            &invalid,
+            ("a problem with an unknown member", |d| {
+                d["info"]["problems"][0]["line"] = json!(1)
+            }),
+        ),
+    ];
+    for (doc, (what, edit)) in edits {
+        assert!(v.is_valid(doc));
+        let mut doc = doc.clone();
+        edit(&mut doc);
+        assert!(!v.is_valid(&doc), "the error schema accepts {what}: {doc}");
+    }
+}
+
+#[test]
+fn completion_events_of_every_state_are_valid_under_the_event_schema() {
+    let v = validator("event.schema.json");
+    for t in JobType::ALL {
+        assert_valid(&v, "started", &started_event(ID, t, 1, AT));
+        let running = TaskRecord::pending(ID, t.as_str(), "d", AT).started(3, AT);
+        let success = running.succeeded(Some(raw(&json!({}))), None, 12.5, AT);
+        assert_valid(&v, "success", &final_event(t, &success));
+        for code in FAILURE_CODES {
+            assert_valid(&v, code, &final_event(t, &running.failed(code, "m", AT)));
+        }
+    }
+    // An invalid body published straight to the job subject fails before any attempt.
+    let adopted = record().failed("INVALID_BODY", "bypassed", &super::super::now());
+    assert_valid(&v, "adopted", &final_event(JobType::NonbodPasta, &adopted));
+    assert_valid(
+        &v,
+        "now",
+        &started_event(ID, JobType::BodReopt, 2, &super::super::now()),
+    );
+    let schema = read_schema("event.schema.json");
+    let types: BTreeSet<&str> = schema["properties"]["type"]["enum"]
+        .as_array()
+        .expect("an enum")
+        .iter()
+        .map(|t| t.as_str().expect("a name"))
+        .collect();
+    assert_eq!(
+        types,
+        JobType::ALL.map(JobType::as_str).into(),
+        "event types"
+    );
+}
+
+#[test]
+fn the_event_schema_rejects_events_that_stray_from_it() {
+    let v = validator("event.schema.json");
+    let running = record().started(1, AT);
+    let started = started_event(ID, JobType::NonbodPasta, 1, AT);
+    let success = final_event(
+        JobType::NonbodPasta,
+        &running.succeeded(None, None, 1.0, AT),
+    );
+    let failure = final_event(JobType::NonbodPasta, &running.failed("TIMEOUT", "m", AT));
+    type Edit = (&'static str, fn(&mut Value));
+    let edits: Vec<(&Value, Edit)> = vec![
+        (&started, ("an unknown member", |d| d["extra"] = json!(1))),
+        (
+            &started,
+            ("time_ms on started", |d| d["time_ms"] = json!(1.0)),
+        ),
+        (
+            &started,
+            ("an unknown type", |d| d["type"] = json!("pasta")),
+        ),
+        (
+            &started,
+            ("a local time", |d| d["at"] = json!("2025-01-31 12:00:00")),
+        ),
+        (
+            &started,
+            ("no attempt", |d| {
+                drop(d.as_object_mut().unwrap().remove("attempt"))
+            }),
+        ),
+        (
+            &success,
+            ("no time_ms on success", |d| {
+                drop(d.as_object_mut().unwrap().remove("time_ms"))
+            }),
+        ),
+        (
+            &success,
+            ("an error on success", |d| {
+                d["error"] = json!({"code": "PANIC", "message": "m"})
+            }),
+        ),
+        (
+            &success,
+            ("a lower-case state", |d| d["task_state"] = json!("success")),
+        ),
+        (
+            &failure,
+            ("no error on failure", |d| {
+                drop(d.as_object_mut().unwrap().remove("error"))
+            }),
+        ),
+        (
+            &failure,
+            ("an unknown failure code", |d| {
+                d["error"]["code"] = json!("NOT_FOUND")
+            }),
+        ),
+    ];
+    for (doc, (what, edit)) in edits {
+        assert!(v.is_valid(doc));
+        let mut doc = doc.clone();
+        edit(&mut doc);
+        assert!(!v.is_valid(&doc), "the event schema accepts {what}: {doc}");
+    }
+}
+
+#[test]
+fn submission_replies_are_valid_under_the_submit_reply_schema() {
+    let v = validator("submit-reply.schema.json");
+    let id = uuid::Uuid::new_v4().hyphenated().to_string();
+    assert_valid(&v, "submitted", &status::submitted(&id));
+    for e in every_api_error() {
+        assert_valid(&v, e.code(), &e.document());
+    }
+    let mut extra = status::submitted(&id);
+    extra["data"]["type"] = json!("bod_pasta");
+    assert!(!v.is_valid(&extra), "an unknown member is accepted");
+    assert!(
+        !v.is_valid(&status::submitted("42")),
+        "a task id that is not a UUID"
+    );
+    assert!(
+        !v.is_valid(&json!({"status": true, "info": [], "data": {}})),
+        "no task id"
+    );
+}
+
+#[test]
+fn the_status_request_schema_names_what_the_service_reads() {
+    let v = validator("status-request.schema.json");
+    let schema = read_schema("status-request.schema.json");
+    let types: BTreeSet<&str> = schema["properties"]["type"]["enum"]
+        .as_array()
+        .expect("an enum")
+        .iter()
+        .map(|t| t.as_str().expect("a name"))
+        .collect();
+    assert_eq!(
+        types,
+        JobType::ALL.map(JobType::as_str).into(),
+        "request types"
+    );
+    for t in JobType::ALL {
+        let request = json!({"task_id": ID, "type": t.as_str()});
+        assert!(v.is_valid(&request), "{request}");
+        assert!(job_type(t.as_str()).is_ok());
+    }
+    for bad in [
+        json!({"task_id": ID}),
+        json!({"type": "bod_pasta"}),
+        json!({"task_id": "42", "type": "bod_pasta"}),
+        json!({"task_id": ID, "type": "bod"}),
+        json!({"task_id": 7, "type": "bod_pasta"}),
+    ] {
+        assert!(!v.is_valid(&bad), "the schema accepts {bad}");
+        let id = bad["task_id"].as_str().map(task_id);
+        let t = bad["type"].as_str().map(job_type);
+        let accepted = matches!((id, t), (Some(Ok(_)), Some(Ok(_))));
+        assert!(!accepted, "the service accepts {bad}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// Surrounding blanks are spaces and tabs: the schema's `\s` is ECMA-262's, which lacks some
+    /// of the Unicode white space `str::trim` removes (U+0085), so the service accepts more.
+    #[test]
+    fn every_task_id_the_status_request_schema_accepts_is_accepted_by_the_service(
+        id in "[ \\t]{0,2}[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}[ \\t]{0,2}",
+    ) {
+        let v = validator("status-request.schema.json");
+        let request = json!({"task_id": id, "type": "bod_pasta"});
+        prop_assert!(v.is_valid(&request), "the schema refuses {}", request);
+        let normalised = task_id(&id);
+        prop_assert!(normalised.is_ok(), "{id:?} refused");
+        // What the service answers with is the canonical form the other schemas require.
+        let doc = status::submitted(&normalised.expect("checked"));
+        prop_assert!(validator("submit-reply.schema.json").is_valid(&doc), "invalid reply {}", doc);
+    }
+}
