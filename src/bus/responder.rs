@@ -32,24 +32,28 @@ pub async fn run(service: Service, mut shutdown: watch::Receiver<bool>) -> anyho
             .await
             .map_err(|e| anyhow::anyhow!("endpoint {}: {e}", names.submit_subject(t)))?;
         let service = service.clone();
-        tasks.spawn(serve(endpoint, move |msg: async_nats::Message| {
-            let service = service.clone();
-            async move {
-                let chosen = msg
-                    .headers
-                    .as_ref()
-                    .and_then(|h| h.get(TASK_ID_HEADER))
-                    .map(|v| v.as_str().to_string());
-                let doc = match service
-                    .submit(t, msg.payload.clone(), chosen.as_deref())
-                    .await
-                {
-                    Ok(id) => status::submitted(&id),
-                    Err(e) => e.document(),
-                };
-                serde_json::to_vec(&doc).expect("documents serialise")
-            }
-        }));
+        tasks.spawn(serve(
+            names.submit_subject(t),
+            endpoint,
+            move |msg: async_nats::Message| {
+                let service = service.clone();
+                async move {
+                    let chosen = msg
+                        .headers
+                        .as_ref()
+                        .and_then(|h| h.get(TASK_ID_HEADER))
+                        .map(|v| v.as_str().to_string());
+                    let doc = match service
+                        .submit(t, msg.payload.clone(), chosen.as_deref())
+                        .await
+                    {
+                        Ok(id) => status::submitted(&id),
+                        Err(e) => e.document(),
+                    };
+                    serde_json::to_vec(&doc).expect("documents serialise")
+                }
+            },
+        ));
     }
     let endpoint = nats_service
         .endpoint_builder()
@@ -58,26 +62,33 @@ pub async fn run(service: Service, mut shutdown: watch::Receiver<bool>) -> anyho
         .await
         .map_err(|e| anyhow::anyhow!("endpoint {}: {e}", names.status_subject()))?;
     let svc = service.clone();
-    tasks.spawn(serve(endpoint, move |msg: async_nats::Message| {
-        let service = svc.clone();
-        async move {
-            let query: Value = serde_json::from_slice(&msg.payload).unwrap_or(Value::Null);
-            let id = query.get("task_id").and_then(Value::as_str);
-            let t = query.get("type").and_then(Value::as_str);
-            match service.status(id, t).await {
-                Ok(doc) => doc.get().as_bytes().to_vec(),
-                Err(e) => serde_json::to_vec(&e.document()).expect("documents serialise"),
+    tasks.spawn(serve(
+        names.status_subject(),
+        endpoint,
+        move |msg: async_nats::Message| {
+            let service = svc.clone();
+            async move {
+                let query: Value = serde_json::from_slice(&msg.payload).unwrap_or(Value::Null);
+                let id = query.get("task_id").and_then(Value::as_str);
+                let t = query.get("type").and_then(Value::as_str);
+                match service.status(id, t).await {
+                    Ok(doc) => doc.get().as_bytes().to_vec(),
+                    Err(e) => serde_json::to_vec(&e.document()).expect("documents serialise"),
+                }
             }
-        }
-    }));
+        },
+    ));
     let _ = shutdown.wait_for(|s| *s).await;
     tasks.abort_all();
     let _ = nats_service.stop().await;
     Ok(())
 }
 
-async fn serve<F, Fut>(mut endpoint: async_nats::service::endpoint::Endpoint, answer: F)
-where
+async fn serve<F, Fut>(
+    subject: String,
+    mut endpoint: async_nats::service::endpoint::Endpoint,
+    answer: F,
+) where
     F: Fn(async_nats::Message) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Vec<u8>> + Send + 'static,
 {
@@ -91,4 +102,7 @@ where
             }
         });
     }
+    // Only stopping the service ends an endpoint's requests (and then this task is aborted
+    // first): anything else leaves the subject unanswered, so say so loudly.
+    tracing::error!(%subject, "the endpoint's request stream ended; its requests go unanswered");
 }
