@@ -7,12 +7,10 @@
 //! order, and each link's share of the segment as `paths through it / paths`. Only the first 1024
 //! paths (in id order) are listed, by a depth-first walk that takes links in id order.
 
-use std::collections::HashMap;
-
 use super::encode::{SegKind, SegmentList};
 use super::feasible::Feasible;
 use super::igp::{IgpModel, Spt};
-use super::topology::{walk, LinkIx, NodeIx, Path, Topology};
+use super::topology::{LinkIx, NodeIx, NodeMap, Path, Topology};
 
 /// Most paths listed per segment and per result.
 pub const LIST_CAP: usize = 1024;
@@ -115,11 +113,12 @@ pub struct Expansion {
 }
 
 impl Expansion {
-    /// Expands a segment list of a path.
+    /// Expands a segment list of a path (`local`: scratch space).
     pub fn new(
         topo: &Topology,
         feas: &Feasible,
         igp: &mut IgpModel,
+        local: &mut NodeMap,
         path: &Path,
         list: &SegmentList,
     ) -> Expansion {
@@ -148,7 +147,7 @@ impl Expansion {
                     let radius = topo.cost(&topo.igp, &path.slice(seg.from, seg.to));
                     let tree = igp.spt(topo, path.nodes[seg.from], radius);
                     let spt = tree.borrow();
-                    node_segment(topo, feas, &spt, path.nodes[seg.to])
+                    node_segment(topo, feas, &spt, path.nodes[seg.to], local)
                 }
             };
             total = total.saturating_mul(e.count);
@@ -211,27 +210,35 @@ impl Expansion {
     }
 }
 
-/// The expansion of a node SID of `v` sent from the tree's source.
-fn node_segment(topo: &Topology, feas: &Feasible, spt: &Spt, v: NodeIx) -> SegExpansion {
+/// The expansion of a node SID of `v` sent from the tree's source (`local`: scratch space).
+fn node_segment(
+    topo: &Topology,
+    feas: &Feasible,
+    spt: &Spt,
+    v: NodeIx,
+    local: &mut NodeMap,
+) -> SegExpansion {
     // The DAG: nodes with a shortest path to v, found backwards along tight links.
+    local.clear();
     let mut dag = vec![v];
-    let mut at: HashMap<NodeIx, usize> = HashMap::from([(v, 0)]);
+    local.insert(v, 0);
     let mut k = 0;
     while k < dag.len() {
         let b = dag[k];
         k += 1;
         for &l in topo.in_links(b) {
             let a = topo.lo[l as usize];
-            if spt.tight(topo, l) && !at.contains_key(&a) {
-                at.insert(a, dag.len());
+            if !local.contains(a) && spt.tight(topo, l) {
+                local.insert(a, 0);
                 dag.push(a);
             }
         }
     }
-    dag.sort_by_key(|&x| spt.topo_pos[x as usize]);
+    dag.sort_unstable_by_key(|&x| spt.topo_pos[x as usize]);
     for (i, &x) in dag.iter().enumerate() {
-        at.insert(x, i);
+        local.insert(x, i as u32);
     }
+    let at = |n: NodeIx| local.get(n).expect("a tight predecessor is in the DAG") as usize;
     let tight_in = |b: NodeIx| {
         topo.in_links(b)
             .iter()
@@ -243,7 +250,7 @@ fn node_segment(topo: &Topology, feas: &Feasible, spt: &Spt, v: NodeIx) -> SegEx
     for (i, &b) in dag.iter().enumerate().skip(1) {
         let mut acc: Option<Bounds> = None;
         for l in tight_in(b) {
-            let fa = fwd[at[&topo.lo[l as usize]]];
+            let fa = fwd[at(topo.lo[l as usize])];
             let x = fa.then(Bounds::link(topo, feas, l));
             acc = Some(acc.map_or(x, |a| a.union(x)));
         }
@@ -257,7 +264,7 @@ fn node_segment(topo: &Topology, feas: &Feasible, spt: &Spt, v: NodeIx) -> SegEx
         let c = to_v[i];
         for l in tight_in(b) {
             let a = topo.lo[l as usize];
-            let ai = at[&a];
+            let ai = at(a);
             to_v[ai] = to_v[ai].saturating_add(c);
             let through = spt.count[a as usize].saturating_mul(c);
             shares.push((l, through as f64 / count as f64));
@@ -265,21 +272,72 @@ fn node_segment(topo: &Topology, feas: &Feasible, spt: &Spt, v: NodeIx) -> SegEx
     }
     shares.sort_unstable_by_key(|&(l, _)| l);
     let bounds = *fwd.last().expect("v is in its DAG");
+    let paths = list_paths(topo, spt, local, &dag, v);
     SegExpansion {
         kind: SegKind::Node,
         sid_node: v,
         link: None,
         count,
-        paths: list_paths(topo, spt, &at, v),
+        paths,
         bounds,
         shares,
         nodes: dag,
     }
 }
 
-/// The first [`LIST_CAP`] shortest paths source → `v` in id order.
-fn list_paths(topo: &Topology, spt: &Spt, in_dag: &HashMap<NodeIx, usize>, v: NodeIx) -> Vec<Path> {
-    let accept =
-        |_: &Path, l: LinkIx| in_dag.contains_key(&topo.re[l as usize]) && spt.tight(topo, l);
-    walk(topo, spt.source, LIST_CAP, accept, |p: &Path| p.last() == v)
+/// The first [`LIST_CAP`] shortest paths source → `v` in id order: a depth-first walk over the
+/// DAG's links in id order (every DAG node reaches `v`, so it never meets a dead end). `local`
+/// maps the DAG's nodes to their positions in `dag`.
+fn list_paths(topo: &Topology, spt: &Spt, local: &NodeMap, dag: &[NodeIx], v: NodeIx) -> Vec<Path> {
+    // The DAG's links out of each node, in id order.
+    let mut start = Vec::with_capacity(dag.len() + 1);
+    let mut links: Vec<(LinkIx, u32)> = Vec::new();
+    for &u in dag {
+        start.push(links.len() as u32);
+        if u == v {
+            continue;
+        }
+        for &l in topo.out_links(u) {
+            if let Some(c) = local.get(topo.re[l as usize]) {
+                if spt.tight(topo, l) {
+                    links.push((l, c));
+                }
+            }
+        }
+    }
+    start.push(links.len() as u32);
+    let end = local.get(v).expect("v is in its DAG");
+    let root = local.get(spt.source).expect("the source is in every DAG");
+    let mut path = Path::single(spt.source);
+    if root == end {
+        return vec![path];
+    }
+    let mut out = Vec::new();
+    // Per depth: the node and the next of its links to follow.
+    let mut stack: Vec<(u32, u32)> = vec![(root, start[root as usize])];
+    while let Some(top) = stack.last_mut() {
+        let (u, next) = *top;
+        if next == start[u as usize + 1] {
+            stack.pop();
+            if path.links.pop().is_some() {
+                path.nodes.pop();
+            }
+            continue;
+        }
+        top.1 += 1;
+        let (l, c) = links[next as usize];
+        path.links.push(l);
+        path.nodes.push(topo.re[l as usize]);
+        if c == end {
+            out.push(path.clone());
+            if out.len() == LIST_CAP {
+                break;
+            }
+            path.links.pop();
+            path.nodes.pop();
+        } else {
+            stack.push((c, start[c as usize]));
+        }
+    }
+    out
 }

@@ -47,6 +47,7 @@ pub struct Feasible {
     pub bw: Vec<f64>,
     node_ok: Vec<bool>,
     link_ok: Vec<bool>,
+    whole: bool,
 }
 
 /// What a policy may not use beyond its own `exc`: added by disjoint and congestion computations.
@@ -87,28 +88,34 @@ impl Feasible {
         for &l in &extra.links {
             cut(&mut link_cut[l as usize], Step::Exclude);
         }
-        for (n, node) in request.nodes.iter().enumerate() {
-            if node_sid(node, policy.algorithm).is_none() {
-                cut(&mut node_cut[n], Step::NonSr);
+        match policy.algorithm {
+            None => {
+                for (slot, &sr) in node_cut.iter_mut().zip(&topo.node_sr) {
+                    if !sr {
+                        cut(slot, Step::NonSr);
+                    }
+                }
+            }
+            Some(a) => {
+                for (slot, node) in node_cut.iter_mut().zip(&request.nodes) {
+                    if node_sid(node, Some(a)).is_none() {
+                        cut(slot, Step::NonSr);
+                    }
+                }
             }
         }
-        let traffic_ratio = request.global.traffic_ratio;
-        for (l, link) in request.links.iter().enumerate() {
-            let slot = &mut link_cut[l];
-            if link.sid.is_none() {
+        let real_traffic = request.global.real_traffic;
+        for (l, slot) in link_cut.iter_mut().enumerate() {
+            if !topo.link_sr[l] {
                 cut(slot, Step::NonSr);
             }
             if let Some(mask) = policy.mask {
-                if link.affi & mask != policy.affi & mask {
+                if topo.affi[l] & mask != policy.affi & mask {
                     cut(slot, Step::Affinity);
                 }
             }
-            if request.global.real_traffic {
-                if let Some(flow) = link.traffic_flow {
-                    if link.bd >= 0.0 && flow > link.bd * traffic_ratio {
-                        cut(slot, Step::RealTraffic);
-                    }
-                }
+            if real_traffic && topo.traffic_over[l] {
+                cut(slot, Step::RealTraffic);
             }
             if policy.bd > 0.0 && bw[l] < policy.bd {
                 cut(slot, Step::Bandwidth);
@@ -119,15 +126,23 @@ impl Feasible {
                 }
             }
         }
-        let node_ok = node_cut.iter().map(Option::is_none).collect();
-        let link_ok = link_cut.iter().map(Option::is_none).collect();
+        let node_ok: Vec<bool> = node_cut.iter().map(Option::is_none).collect();
+        let link_ok: Vec<bool> = link_cut.iter().map(Option::is_none).collect();
+        let whole = node_ok.iter().all(|&ok| ok) && link_ok.iter().all(|&ok| ok);
         Feasible {
             node_cut,
             link_cut,
             bw,
             node_ok,
             link_ok,
+            whole,
         }
+    }
+
+    /// Whether the policy may use every node and link of the topology.
+    #[inline]
+    pub fn whole(&self) -> bool {
+        self.whole
     }
 
     /// Whether the policy may use a node.

@@ -16,10 +16,10 @@
 //! SID always can). A documented limitation.
 
 use std::cell::RefCell;
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 use std::rc::Rc;
 
+use super::search::RadixHeap;
 use super::topology::{LinkIx, NodeIx, Topology};
 
 /// Distance of a node not settled (unreachable, or beyond the radius settled so far).
@@ -32,14 +32,15 @@ pub struct Spt {
     pub source: NodeIx,
     /// IGP distance of each settled node (`FAR` otherwise).
     pub dist: Vec<u64>,
-    /// Number of shortest paths to each settled node (saturating; 0 where uncounted).
+    /// Number of shortest paths to each settled node (saturating; 0 where uncounted; a partial
+    /// sum for nodes not settled yet).
     pub count: Vec<u128>,
     /// Settling order (a topological order of the tight links); `u32::MAX` if not settled.
     pub topo_pos: Vec<u32>,
     /// Nodes on or behind a zero-cost cycle (counts unknown).
     pub uncounted: Vec<bool>,
     tentative: Vec<u64>,
-    heap: BinaryHeap<Reverse<(u64, NodeIx)>>,
+    heap: RadixHeap,
     settled: u32,
     complete: bool,
 }
@@ -57,12 +58,12 @@ impl Spt {
             topo_pos: vec![u32::MAX; n],
             uncounted: vec![false; n],
             tentative: vec![FAR; n],
-            heap: BinaryHeap::new(),
+            heap: RadixHeap::default(),
             settled: 0,
             complete: false,
         };
         spt.tentative[source as usize] = 0;
-        spt.heap.push(Reverse((0, source)));
+        spt.heap.push(0, source);
         if topo.has_zero_igp {
             spt.ensure(topo, FAR);
             spt.recount_with_cycles(topo);
@@ -70,13 +71,14 @@ impl Spt {
         spt
     }
 
-    /// Whether link `l` lies on a shortest path from the source to its remote end (both ends
-    /// settled).
+    /// Whether link `l` lies on a loopless shortest path from the source to its remote end (both
+    /// ends settled; a link back into the source never does, even at zero cost).
     #[inline]
     pub fn tight(&self, topo: &Topology, l: LinkIx) -> bool {
+        let re = topo.re[l as usize];
         let a = self.dist[topo.lo[l as usize] as usize];
-        let b = self.dist[topo.re[l as usize] as usize];
-        a != FAR && b != FAR && a.saturating_add(topo.igp[l as usize]) == b
+        let b = self.dist[re as usize];
+        a != FAR && b != FAR && a.saturating_add(topo.igp[l as usize]) == b && re != self.source
     }
 
     /// Whether the shortest paths to a settled `v` are counted.
@@ -86,15 +88,19 @@ impl Spt {
     }
 
     /// Settles every node at distance `radius` or less.
+    ///
+    /// With positive metrics a node's count is the sum of its tight predecessors' counts, all
+    /// settled before it: each settled node adds its count forward along its tight links.
     pub fn ensure(&mut self, topo: &Topology, radius: u64) {
         if self.complete {
             return;
         }
-        while let Some(&Reverse((d, u))) = self.heap.peek() {
+        let forward_counts = !topo.has_zero_igp;
+        while let Some(d) = self.heap.peek_key() {
             if d > radius {
                 return;
             }
-            self.heap.pop();
+            let (_, u) = self.heap.pop().expect("peeked");
             let ui = u as usize;
             if d != self.tentative[ui] || self.dist[ui] != FAR {
                 continue;
@@ -104,21 +110,19 @@ impl Spt {
             self.settled += 1;
             if u == self.source {
                 self.count[ui] = 1;
-            } else if !topo.has_zero_igp {
-                let mut c: u128 = 0;
-                for &l in topo.in_links(u) {
-                    if self.tight(topo, l) {
-                        c = c.saturating_add(self.count[topo.lo[l as usize] as usize]);
-                    }
-                }
-                self.count[ui] = c;
             }
+            let c = self.count[ui];
             for &l in topo.out_links(u) {
                 let v = topo.re[l as usize] as usize;
                 let nd = d.saturating_add(topo.igp[l as usize]);
                 if nd < self.tentative[v] {
                     self.tentative[v] = nd;
-                    self.heap.push(Reverse((nd, v as NodeIx)));
+                    if forward_counts {
+                        self.count[v] = c;
+                    }
+                    self.heap.push(nd, v as NodeIx);
+                } else if forward_counts && nd == self.tentative[v] && self.dist[v] == FAR {
+                    self.count[v] = self.count[v].saturating_add(c);
                 }
             }
         }
@@ -132,7 +136,7 @@ impl Spt {
             radius = radius.min(self.dist[v as usize]);
         }
         while !self.complete {
-            let Some(&Reverse((d, _))) = self.heap.peek() else {
+            let Some(d) = self.heap.peek_key() else {
                 break;
             };
             if d > radius {
@@ -165,7 +169,7 @@ impl Spt {
             order.push(u);
             for &l in topo.out_links(u) {
                 let v = topo.re[l as usize];
-                if v != self.source && self.tight(topo, l) {
+                if self.tight(topo, l) {
                     indegree[v as usize] -= 1;
                     if indegree[v as usize] == 0 {
                         queue.push(v);
@@ -182,7 +186,7 @@ impl Spt {
         for &v in order.iter().skip(1) {
             let mut c: u128 = 0;
             for &l in topo.in_links(v) {
-                if self.tight(topo, l) && topo.re[l as usize] != self.source {
+                if self.tight(topo, l) {
                     c = c.saturating_add(self.count[topo.lo[l as usize] as usize]);
                 }
             }

@@ -13,7 +13,7 @@ use super::select::candidates;
 use super::stream::{Candidate, PolicyGraph};
 use super::topology::{LinkIx, Topology};
 use super::yen::LegSpec;
-use crate::model::{AlgorithmEntry, Policy, Request};
+use crate::model::{AlgorithmEntry, Metric, Policy, Request};
 
 /// What a job shares across its policies: the topology, the IGP model, search scratch space.
 pub struct Ctx<'a> {
@@ -123,7 +123,12 @@ fn ranked(
 ) -> Result<(Piece, Vec<Piece>), Value> {
     let topo = ctx.topo;
     let metric = topo.metric(policy.metric);
-    let graph = PolicyGraph { topo, feas, metric };
+    let graph = PolicyGraph {
+        topo,
+        feas,
+        metric,
+        igp_metric: policy.metric == Metric::Igp,
+    };
     let specs = legs(topo, policy);
     let mut encoder = Encoder::new(topo, feas, ctx.request.global.encoding);
     let ranked = candidates(
@@ -146,7 +151,14 @@ fn ranked(
             continue;
         }
         let list = list.unwrap_or_else(|| encoder.encode(&mut ctx.igp, &cand));
-        let exp = Expansion::new(topo, feas, &mut ctx.igp, &cand.path, &list);
+        let exp = Expansion::new(
+            topo,
+            feas,
+            &mut ctx.igp,
+            &mut ctx.search.local,
+            &cand.path,
+            &list,
+        );
         pieces.push(Piece { cand, list, exp });
     }
     let mut it = pieces.into_iter();

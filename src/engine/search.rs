@@ -10,12 +10,16 @@
 //! [`Search::best`] is A* with the exact distances to the target in the unrestricted leg graph as
 //! its heuristic (consistent, so each node settles once); Yen's spur searches, which only remove
 //! elements, then explore little beyond the path they deviate from.
+//!
+//! [`Costs`] settles least costs forward from a leg's start only as far as the cost of its end:
+//! the cost-tight DAG of the leg's least-cost paths. [`RadixHeap`] is the priority queue of the
+//! integer-cost Dijkstras ([`Costs`], the IGP trees).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::feasible::Feasible;
-use super::topology::{LinkIx, NodeIx, Path, Topology};
+use super::topology::{LinkIx, NodeIx, NodeMap, Path, Topology};
 
 /// A packed `(cost, hops)` pair.
 pub type Key = u128;
@@ -50,8 +54,9 @@ pub struct LegGraph<'a> {
 }
 
 impl LegGraph<'_> {
+    /// Whether the leg may visit `n`.
     #[inline]
-    fn node_ok(&self, n: NodeIx) -> bool {
+    pub fn node_ok(&self, n: NodeIx) -> bool {
         self.feas.node_ok(n) && Some(n) != self.banned
     }
 
@@ -96,6 +101,10 @@ pub struct Search {
     heap: BinaryHeap<Reverse<(Key, NodeIx)>>,
     order: Vec<NodeIx>,
     stack: Vec<NodeIx>,
+    /// Least costs from one node (the least-cost DAG of a leg).
+    pub costs: Costs,
+    /// Scratch map for DAG builders.
+    pub local: NodeMap,
 }
 
 impl Search {
@@ -113,6 +122,8 @@ impl Search {
             heap: BinaryHeap::new(),
             order: Vec::new(),
             stack: Vec::new(),
+            costs: Costs::new(n),
+            local: NodeMap::new(n),
         }
     }
 
@@ -237,5 +248,166 @@ impl Search {
             path.links.push(next);
         }
         Some((path, self.g[to as usize]))
+    }
+}
+
+/// Least costs from one node of a leg graph in the policy metric (no hops), settled in order of
+/// cost up to the cost of a target: what the least-cost DAG of a leg needs. Scratch space reused
+/// across calls (stamps avoid clearing arrays).
+pub struct Costs {
+    cost: Vec<u64>,
+    seen: Vec<u32>,
+    settled: Vec<u32>,
+    stamp: u32,
+    heap: RadixHeap,
+}
+
+impl Costs {
+    /// Scratch space for `n` nodes.
+    pub fn new(n: usize) -> Costs {
+        Costs {
+            cost: vec![0; n],
+            seen: vec![0; n],
+            settled: vec![0; n],
+            stamp: 0,
+            heap: RadixHeap::default(),
+        }
+    }
+
+    /// Settles every node of `leg` whose least cost from `from` is at most that of `to` (ties
+    /// included, so that zero-cost links into the target are seen). Returns the cost of `to`, or
+    /// `None` when `leg` does not connect them.
+    pub fn run(&mut self, leg: &LegGraph, from: NodeIx, to: NodeIx) -> Option<u64> {
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.seen.iter_mut().for_each(|x| *x = 0);
+            self.settled.iter_mut().for_each(|x| *x = 0);
+            self.stamp = 1;
+        }
+        let s = self.stamp;
+        self.heap.clear();
+        if !leg.node_ok(from) {
+            return None;
+        }
+        let topo = leg.topo;
+        let mut bound: Option<u64> = None;
+        self.cost[from as usize] = 0;
+        self.seen[from as usize] = s;
+        self.heap.push(0, from);
+        while let Some((d, u)) = self.heap.pop() {
+            if bound.is_some_and(|b| d > b) {
+                break;
+            }
+            let ui = u as usize;
+            if self.settled[ui] == s || d != self.cost[ui] {
+                continue;
+            }
+            self.settled[ui] = s;
+            if u == to {
+                bound = Some(d);
+            }
+            for &l in topo.out_links(u) {
+                let v = topo.re[l as usize];
+                let vi = v as usize;
+                if self.settled[vi] == s || !leg.feas.link_ok(l) || !leg.node_ok(v) {
+                    continue;
+                }
+                let nd = d.saturating_add(leg.metric[l as usize]);
+                if self.seen[vi] != s || nd < self.cost[vi] {
+                    self.seen[vi] = s;
+                    self.cost[vi] = nd;
+                    self.heap.push(nd, v);
+                }
+            }
+        }
+        bound
+    }
+
+    /// The least cost of a node settled by the last [`Costs::run`].
+    #[inline]
+    pub fn settled(&self, n: NodeIx) -> Option<u64> {
+        (self.settled[n as usize] == self.stamp).then(|| self.cost[n as usize])
+    }
+}
+
+/// A monotone priority queue of `(cost, node)` for Dijkstra over integer costs (a radix heap):
+/// every key pushed must be at least the last key popped or peeked. Entries of equal cost come
+/// out in no particular order (no result depends on it).
+#[derive(Debug)]
+pub struct RadixHeap {
+    buckets: Vec<Vec<(u64, NodeIx)>>,
+    last: u64,
+    len: usize,
+}
+
+impl Default for RadixHeap {
+    fn default() -> RadixHeap {
+        RadixHeap {
+            buckets: (0..65).map(|_| Vec::new()).collect(),
+            last: 0,
+            len: 0,
+        }
+    }
+}
+
+impl RadixHeap {
+    #[inline]
+    fn bucket(&self, key: u64) -> usize {
+        (64 - (key ^ self.last).leading_zeros()) as usize
+    }
+
+    /// Adds an entry (`key` at least the last key popped or peeked).
+    #[inline]
+    pub fn push(&mut self, key: u64, node: NodeIx) {
+        debug_assert!(key >= self.last, "radix heaps are monotone");
+        let b = self.bucket(key);
+        self.buckets[b].push((key, node));
+        self.len += 1;
+    }
+
+    /// The least key, if any.
+    #[inline]
+    pub fn peek_key(&mut self) -> Option<u64> {
+        if self.len == 0 {
+            return None;
+        }
+        self.refill();
+        Some(self.last)
+    }
+
+    /// Removes an entry of the least key.
+    #[inline]
+    pub fn pop(&mut self) -> Option<(u64, NodeIx)> {
+        if self.len == 0 {
+            return None;
+        }
+        self.refill();
+        self.len -= 1;
+        self.buckets[0].pop()
+    }
+
+    /// Removes every entry.
+    pub fn clear(&mut self) {
+        self.buckets.iter_mut().for_each(Vec::clear);
+        self.last = 0;
+        self.len = 0;
+    }
+
+    /// Makes bucket 0 hold the entries of the least key.
+    fn refill(&mut self) {
+        if !self.buckets[0].is_empty() {
+            return;
+        }
+        let i = (1..self.buckets.len())
+            .find(|&i| !self.buckets[i].is_empty())
+            .expect("a non-empty heap has a non-empty bucket");
+        let mut moved = std::mem::take(&mut self.buckets[i]);
+        self.last = moved.iter().map(|e| e.0).min().expect("non-empty");
+        for &(key, node) in &moved {
+            let b = self.bucket(key);
+            self.buckets[b].push((key, node));
+        }
+        moved.clear();
+        self.buckets[i] = moved;
     }
 }

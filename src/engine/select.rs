@@ -56,9 +56,9 @@ pub fn candidates(
     };
     let mut pool: Vec<Ranked> = Vec::new();
     let mut examined = 0;
-    // The least-cost set straight from the cost-tight DAGs when it is small and no msd filters it.
+    // The least-cost set straight from the cost-tight DAGs when no msd filters it.
     let direct = (!entry.loose && msd.is_none())
-        .then(|| least_cost(graph, &specs, cap))
+        .then(|| least_cost(graph, &specs, cap, igp, search))
         .flatten();
     let mut stream = match direct {
         Some(all) => {

@@ -81,6 +81,15 @@ pub struct Topology {
     pub delay: Vec<u64>,
     /// Whether some link has IGP metric 0 (zero-cost cycles need care).
     pub has_zero_igp: bool,
+    /// Whether each node has a node SID (flex-algo policies look at prefix SIDs instead).
+    pub node_sr: Vec<bool>,
+    /// Whether each link has an adjacency SID.
+    pub link_sr: Vec<bool>,
+    /// Affinity bits of each link.
+    pub affi: Vec<u64>,
+    /// Whether each link's measured traffic exceeds its known physical bandwidth times the job's
+    /// `traffic_ratio` (the `real_traffic` removal, when enabled).
+    pub traffic_over: Vec<bool>,
     out_start: Vec<u32>,
     out_links: Vec<LinkIx>,
     in_start: Vec<u32>,
@@ -116,6 +125,18 @@ impl Topology {
             te: request.links.iter().map(|l| l.te).collect(),
             delay: request.links.iter().map(|l| l.delay_milli).collect(),
             has_zero_igp: request.links.iter().any(|l| l.igp == 0),
+            node_sr: request.nodes.iter().map(|n| n.sid.is_some()).collect(),
+            link_sr: request.links.iter().map(|l| l.sid.is_some()).collect(),
+            affi: request.links.iter().map(|l| l.affi).collect(),
+            traffic_over: request
+                .links
+                .iter()
+                .map(|l| {
+                    l.traffic_flow.is_some_and(|flow| {
+                        l.bd >= 0.0 && flow > l.bd * request.global.traffic_ratio
+                    })
+                })
+                .collect(),
             node_id,
             link_id,
             node_rank,
@@ -203,51 +224,53 @@ impl Topology {
     }
 }
 
-/// The first `want` paths from `from`, depth first with links in id order (so in id-sequence
-/// order): a link is followed when `accept(path so far, link)` holds, and a path is complete when
-/// `done(path)` holds. `accept` must only admit links that can still complete (e.g. links of a DAG
-/// towards the target), or the walk explores dead ends.
-pub fn walk(
-    topo: &Topology,
-    from: NodeIx,
-    want: usize,
-    accept: impl Fn(&Path, LinkIx) -> bool,
-    done: impl Fn(&Path) -> bool,
-) -> Vec<Path> {
-    let mut out = Vec::new();
-    let mut path = Path::single(from);
-    // Per depth: the index of the next out-link to try.
-    let mut next: Vec<usize> = vec![0];
-    while let Some(&ix) = next.last() {
-        if out.len() >= want {
-            break;
-        }
-        let step = if done(&path) {
-            out.push(path.clone());
-            None
-        } else {
-            let links = topo.out_links(path.last());
-            links[ix..]
-                .iter()
-                .position(|&l| accept(&path, l))
-                .map(|off| (links[ix + off], ix + off + 1))
-        };
-        match step {
-            Some((l, resume)) => {
-                *next.last_mut().expect("a frame per depth") = resume;
-                path.links.push(l);
-                path.nodes.push(topo.re[l as usize]);
-                next.push(0);
-            }
-            None => {
-                next.pop();
-                if path.links.pop().is_some() {
-                    path.nodes.pop();
-                }
-            }
+/// A map from nodes to `u32` values that is emptied in O(1): each entry is stamped with the
+/// epoch it was written in, and [`NodeMap::clear`] moves to the next epoch. Scratch space for
+/// searches over parts of a large topology, allocated once per job.
+#[derive(Debug, Clone)]
+pub struct NodeMap {
+    epoch: Vec<u32>,
+    value: Vec<u32>,
+    now: u32,
+}
+
+impl NodeMap {
+    /// An empty map over `n` nodes.
+    pub fn new(n: usize) -> NodeMap {
+        NodeMap {
+            epoch: vec![0; n],
+            value: vec![0; n],
+            now: 1,
         }
     }
-    out
+
+    /// Removes every entry.
+    pub fn clear(&mut self) {
+        self.now = self.now.wrapping_add(1);
+        if self.now == 0 {
+            self.epoch.iter_mut().for_each(|e| *e = 0);
+            self.now = 1;
+        }
+    }
+
+    /// The value of `n`, if any.
+    #[inline]
+    pub fn get(&self, n: NodeIx) -> Option<u32> {
+        (self.epoch[n as usize] == self.now).then(|| self.value[n as usize])
+    }
+
+    /// Whether `n` has a value.
+    #[inline]
+    pub fn contains(&self, n: NodeIx) -> bool {
+        self.epoch[n as usize] == self.now
+    }
+
+    /// Sets the value of `n`.
+    #[inline]
+    pub fn insert(&mut self, n: NodeIx, v: u32) {
+        self.epoch[n as usize] = self.now;
+        self.value[n as usize] = v;
+    }
 }
 
 /// The SID a policy pushes for a node: `(sid, ip)`. With a flex-algo number, the node's prefix
