@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde_json::{json, Value};
 
 use super::feasible::Exclusions;
-use super::policy::{place, Ctx};
+use super::policy::{try_place, Ctx};
 use super::reserve::{charges, class_bandwidth, given_back, ClassField};
 use super::result::{Document, Item, ListItem, PathData, PolicyEntry, Reservation};
 use super::single::{info, result, round_ms};
@@ -371,7 +371,7 @@ fn try_set(
             }
         }
         let start = now_ms();
-        let placed = place(ctx, p, entry, avail, &extra).map_err(|_| k)?;
+        let placed = try_place(ctx, p, entry, avail, &extra).ok_or(k)?;
         let time = round_ms(now_ms() - start);
         let new_load = charges(ctx.topo, &placed.main.exp, flow);
         for &(l, a) in &new_load {

@@ -102,8 +102,38 @@ pub fn place(
     bw: &[f64],
     extra: &Exclusions,
 ) -> Result<Placed, Value> {
+    place_as(ctx, policy, entry, bw, extra, Diagnosis::Full)
+}
+
+/// [`place`] for a caller that only needs to know whether the policy can be placed (congestion
+/// relief tries many sets): a failure is not diagnosed, which costs more than the search.
+pub fn try_place(
+    ctx: &mut Ctx,
+    policy: &Policy,
+    entry: &AlgorithmEntry,
+    bw: &[f64],
+    extra: &Exclusions,
+) -> Option<Placed> {
+    place_as(ctx, policy, entry, bw, extra, Diagnosis::Skip).ok()
+}
+
+/// Whether a failed placement is explained (contract §3 step 6).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Diagnosis {
+    Full,
+    Skip,
+}
+
+fn place_as(
+    ctx: &mut Ctx,
+    policy: &Policy,
+    entry: &AlgorithmEntry,
+    bw: &[f64],
+    extra: &Exclusions,
+    diagnosis: Diagnosis,
+) -> Result<Placed, Value> {
     let feas = Feasible::new(ctx.topo, ctx.request, policy, bw.to_vec(), extra);
-    let (main, others) = ranked(ctx, policy, entry, &feas)?;
+    let (main, others) = ranked(ctx, policy, entry, &feas, diagnosis)?;
     let disjoint = policy
         .dis
         .then(|| disjoint(ctx, policy, entry, bw, extra, &main));
@@ -120,6 +150,7 @@ fn ranked(
     policy: &Policy,
     entry: &AlgorithmEntry,
     feas: &Feasible,
+    diagnosis: Diagnosis,
 ) -> Result<(Piece, Vec<Piece>), Value> {
     let topo = ctx.topo;
     let metric = topo.metric(policy.metric);
@@ -141,7 +172,10 @@ fn ranked(
         &mut ctx.igp,
         &mut ctx.search,
     )
-    .map_err(|f| diagnose::info(topo, feas, &specs, policy, &f))?;
+    .map_err(|f| match diagnosis {
+        Diagnosis::Full => diagnose::info(topo, feas, &specs, policy, &f),
+        Diagnosis::Skip => Value::Null,
+    })?;
     let mut pieces: Vec<Piece> = Vec::new();
     for (cand, list) in ranked {
         let covered = pieces
@@ -185,7 +219,7 @@ fn disjoint(
         more.nodes.extend(ex_nodes);
         more.links.extend(links.iter().copied());
         let feas = Feasible::new(topo, ctx.request, policy, bw.to_vec(), &more);
-        if let Ok((m, o)) = ranked(ctx, policy, entry, &feas) {
+        if let Ok((m, o)) = ranked(ctx, policy, entry, &feas, Diagnosis::Skip) {
             return Some((mode, m, o));
         }
     }
