@@ -44,7 +44,8 @@ def main():
                 continue
             goal = GOALS.get((g, c))
             cells.append(f"{m:.3f} ms" + (f" (goal ≤ {goal} ms)" if goal is not None else ""))
-        print(f"| {g} | " + " | ".join(cells) + " |")
+        if any(c != "–" for c in cells):
+            print(f"| {g} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
