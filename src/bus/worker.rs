@@ -261,12 +261,13 @@ async fn process_inner(
         }
         marked
     };
-    let (marked, outcome) = tokio::join!(
-        mark_started,
-        with_progress(msg, bus.settings.ack_wait, service.job_timeout, work)
-    );
+    // `time_ms` is the computation's own time, not the wait for the STARTED write beside it.
+    let computing = async {
+        let outcome = with_progress(msg, bus.settings.ack_wait, service.job_timeout, work).await;
+        (outcome, started_at.elapsed().as_secs_f64() * 1000.0)
+    };
+    let (marked, (outcome, time_ms)) = tokio::join!(mark_started, computing);
     drop(permit);
-    let time_ms = started_at.elapsed().as_secs_f64() * 1000.0;
     let (record, rev) = match marked? {
         Some(rev) => (started, rev),
         None if was_hinted => {

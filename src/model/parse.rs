@@ -147,19 +147,22 @@ pub(crate) const GLOBAL_KEYS: &[Key] = &[
     Key::new("traffic_prefer"),
 ];
 
+/// Every key table of the body.
+const TABLES: [&[Key]; 9] = [
+    BODY_KEYS,
+    NODE_KEYS,
+    PREFIX_KEYS,
+    LINK_KEYS,
+    QOS_KEYS,
+    POLICY_KEYS,
+    FORMER_KEYS,
+    ALGORITHM_KEYS,
+    GLOBAL_KEYS,
+];
+
 // Every key table fits a reader.
 const _: () = {
-    let tables = [
-        BODY_KEYS,
-        NODE_KEYS,
-        PREFIX_KEYS,
-        LINK_KEYS,
-        QOS_KEYS,
-        POLICY_KEYS,
-        FORMER_KEYS,
-        ALGORITHM_KEYS,
-        GLOBAL_KEYS,
-    ];
+    let tables = TABLES;
     let mut i = 0;
     while i < tables.len() {
         assert!(
@@ -373,17 +376,7 @@ mod tests {
     /// another key's name or alias.
     #[test]
     fn names_and_aliases_are_distinct_within_a_table() {
-        for keys in [
-            BODY_KEYS,
-            NODE_KEYS,
-            PREFIX_KEYS,
-            LINK_KEYS,
-            QOS_KEYS,
-            POLICY_KEYS,
-            FORMER_KEYS,
-            ALGORITHM_KEYS,
-            GLOBAL_KEYS,
-        ] {
+        for keys in TABLES {
             let mut seen = HashSet::new();
             for name in keys.iter().flat_map(|k| [Some(k.name), k.alias]).flatten() {
                 assert!(seen.insert(name), "{name:?} twice in a key table");
