@@ -75,8 +75,17 @@ pub async fn run(
         tasks.spawn(bus::worker::run(service.clone(), w, shutdown.clone()));
     }
     if parts.responder {
-        info!(service = settings.names.prefix(), "NATS service started");
-        tasks.spawn(bus::responder::run(service.clone(), shutdown.clone()));
+        let (ready, registered) = tokio::sync::oneshot::channel();
+        tasks.spawn(bus::responder::run(
+            service.clone(),
+            shutdown.clone(),
+            ready,
+        ));
+        // The bridge's /healthz must not say ok before a NATS client can submit. A responder
+        // that fails to start drops `ready`; its error comes out of the join below.
+        if registered.await.is_ok() {
+            info!(service = settings.names.prefix(), "NATS service started");
+        }
     }
     if let Some((listener, token)) = parts.http {
         info!(addr = %listener.local_addr()?, "HTTP bridge listening");

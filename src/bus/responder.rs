@@ -4,7 +4,7 @@
 use async_nats::service::ServiceExt;
 use futures::StreamExt;
 use serde_json::Value;
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 use tracing::warn;
 
@@ -12,8 +12,13 @@ use super::TASK_ID_HEADER;
 use crate::model::JobType;
 use crate::service::{status, Service};
 
-/// Serves the endpoints until `shutdown` turns true.
-pub async fn run(service: Service, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+/// Serves the endpoints until `shutdown` turns true; `ready` is told once every endpoint is
+/// registered (a client may submit from then on).
+pub async fn run(
+    service: Service,
+    mut shutdown: watch::Receiver<bool>,
+    ready: oneshot::Sender<()>,
+) -> anyhow::Result<()> {
     let names = service.bus.names.clone();
     let nats_service = service
         .bus
@@ -78,6 +83,14 @@ pub async fn run(service: Service, mut shutdown: watch::Receiver<bool>) -> anyho
             }
         },
     ));
+    // The subscriptions reach the server before anyone is told they exist.
+    service
+        .bus
+        .client
+        .flush()
+        .await
+        .map_err(|e| anyhow::anyhow!("registering the NATS service: {e}"))?;
+    let _ = ready.send(());
     let _ = shutdown.wait_for(|s| *s).await;
     tasks.abort_all();
     let _ = nats_service.stop().await;
