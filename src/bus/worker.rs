@@ -473,8 +473,10 @@ async fn with_progress(
 ) -> Computed {
     let deadline = tokio::time::sleep(timeout);
     tokio::pin!(deadline);
-    let mut tick = tokio::time::interval((ack_wait / 3).max(Duration::from_millis(100)));
-    tick.tick().await;
+    // The first tick one period from now: `interval`'s immediate first tick still waits for
+    // the timer wheel's next millisecond, which held up every job finished sooner.
+    let period = (ack_wait / 3).max(Duration::from_millis(100));
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     loop {
         tokio::select! {
             joined = &mut work => {
