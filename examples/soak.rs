@@ -834,7 +834,7 @@ async fn start_service(
         job_timeout: Duration::from_secs(300),
     };
     let client = pasta::bus::connect(url, &Default::default()).await?;
-    app::service(client.clone(), &settings)
+    app::service(client.clone(), &settings, &[])
         .await
         .context("provisioning")?;
     let (stop, shutdown) = watch::channel(false);

@@ -12,8 +12,8 @@ use tracing::info;
 
 use crate::bus::{self, worker::WorkerSettings, Bus, BusSettings, Names};
 use crate::http::{self, AppState};
-use crate::model::Limits;
-use crate::service::{metrics::Metrics, Service};
+use crate::model::{JobType, Limits};
+use crate::service::{handoff::Handoff, metrics::Metrics, Service};
 
 /// Which parts to run in this process.
 pub struct Parts {
@@ -41,7 +41,13 @@ pub struct Settings {
 }
 
 /// Opens the bus (provisioning it) and builds the service layer.
-pub async fn service(client: async_nats::Client, settings: &Settings) -> anyhow::Result<Service> {
+/// `local_types`: the job types this process's workers serve (their jobs are handed over parsed,
+/// see [`crate::service::handoff`]).
+pub async fn service(
+    client: async_nats::Client,
+    settings: &Settings,
+    local_types: &[JobType],
+) -> anyhow::Result<Service> {
     let bus = Bus::open(client, settings.names.clone(), settings.bus.clone()).await?;
     Ok(Service {
         bus,
@@ -49,6 +55,7 @@ pub async fn service(client: async_nats::Client, settings: &Settings) -> anyhow:
         max_body: settings.max_body,
         job_timeout: settings.job_timeout,
         metrics: Arc::new(Metrics::default()),
+        handoff: Arc::new(Handoff::new(local_types)),
     })
 }
 
@@ -60,7 +67,13 @@ pub async fn run(
     parts: Parts,
     mut outer: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let service = service(client.clone(), &settings).await?;
+    let local_types = parts.workers.as_ref().map(|w| w.types.clone());
+    let service = service(
+        client.clone(),
+        &settings,
+        local_types.as_deref().unwrap_or_default(),
+    )
+    .await?;
     // One signal fanned out: the caller's, or the failure of any part.
     let (stop, shutdown) = watch::channel(false);
     let stop = Arc::new(stop);

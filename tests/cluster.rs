@@ -89,7 +89,7 @@ async fn losing_one_server_of_three_loses_no_job_and_the_server_catches_up() {
             max_body: 1 << 20,
             job_timeout: Duration::from_secs(10),
         };
-        if pasta::app::service(client, &settings).await.is_ok() {
+        if pasta::app::service(client, &settings, &[]).await.is_ok() {
             break;
         }
         assert!(Instant::now() < deadline, "the cluster never formed");

@@ -240,9 +240,18 @@ async fn process_inner(
     // The computation starts at once; STARTED is written meanwhile, and the result is kept only
     // if that compare-and-set won (the final record is written on STARTED's revision).
     let limits = service.limits.clone();
+    // The job submission parsed in this process, if it did (a first delivery only).
+    let parsed = if was_hinted {
+        service.handoff.take(id, &record.digest)
+    } else {
+        None
+    };
     let started_at = Instant::now();
     let work = tokio::task::spawn_blocking(move || {
-        let job = service::parse_job(t, &body, &limits)?;
+        let job = match parsed {
+            Some(job) => job,
+            None => service::parse_job(t, &body, &limits)?,
+        };
         service::run::compute(&job)
             .map_err(|e| ApiError::Internal(format!("{}: {}", e.code, e.message)))
     });

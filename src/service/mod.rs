@@ -8,6 +8,7 @@
 pub mod ack;
 pub mod canonical;
 pub mod error;
+pub mod handoff;
 pub mod metrics;
 pub mod record;
 pub mod run;
@@ -39,6 +40,8 @@ pub struct Service {
     pub job_timeout: Duration,
     /// Counters for `/metrics`.
     pub metrics: std::sync::Arc<metrics::Metrics>,
+    /// Jobs parsed at submission, for this process's workers.
+    pub handoff: std::sync::Arc<handoff::Handoff>,
 }
 
 /// Now, RFC 3339 UTC with milliseconds.
@@ -111,7 +114,7 @@ impl Service {
             None => uuid::Uuid::new_v4().hyphenated().to_string(),
         };
         let (body, by_ref) = self.resolve(body).await?;
-        let (_, digest) = parse_body_off_thread(job_type, &body, &self.limits).await?;
+        let (job, digest) = parse_body_off_thread(job_type, &body, &self.limits).await?;
         let record = TaskRecord::pending(&task_id, job_type.as_str(), &digest, &now());
         let revision = match self.bus.create_record(&record).await? {
             Created::New(rev) => rev,
@@ -128,11 +131,14 @@ impl Service {
                 return Ok(task_id);
             }
         };
+        // Left before publishing: a local worker may get the job before the publish ack.
+        self.handoff.offer(&task_id, &digest, body.len(), job);
         if let Err(e) = self
             .publish(job_type, (&record, revision), body, by_ref)
             .await
         {
             // Nothing was queued: the record must not read PENDING forever.
+            self.handoff.take(&task_id, &digest);
             let _ = self.bus.delete_record(&task_id, revision).await;
             return Err(e);
         }

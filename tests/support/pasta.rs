@@ -122,7 +122,7 @@ pub async fn start(nats: &NatsServer, options: Options) -> Pasta {
         .await
         .expect("connected");
     // Provision before anyone submits: the same call app::run makes first.
-    app::service(service_client.clone(), &settings)
+    app::service(service_client.clone(), &settings, &[])
         .await
         .expect("provisioned");
     let (stop, shutdown) = watch::channel(false);
@@ -239,7 +239,7 @@ pub async fn service(nats: &NatsServer) -> pasta::service::Service {
         max_body: 64 << 20,
         job_timeout: Duration::from_secs(20),
     };
-    app::service(connect(nats).await, &settings)
+    app::service(connect(nats).await, &settings, &[])
         .await
         .expect("provisioned")
 }

@@ -1,0 +1,168 @@
+//! Jobs parsed at submission, handed to a worker of the same process so that it does not parse
+//! the body a second time.
+//!
+//! Submission validates a body by parsing it into a [`Job`]; the worker that then receives the
+//! job message would parse the same bytes again. When both run in one process (`pasta serve`),
+//! submission leaves the parsed job here under its task id and digest, and the first delivery,
+//! whose headers carry that digest, takes it. Anything else (a redelivery, a worker in another
+//! process, an entry pushed out) parses the body as before: the hand-off only saves work, it
+//! never decides a result. Entries are few and small (bodies up to [`MAX_BODY`]), and the
+//! oldest goes first when [`CAPACITY`] is reached.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+use crate::model::{Job, JobType};
+
+/// Most jobs waiting to be taken.
+pub const CAPACITY: usize = 256;
+/// Largest body whose job is kept, bytes: larger ones are rare, and their jobs large.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// Parsed jobs waiting for this process's workers (see the module documentation).
+#[derive(Default)]
+pub struct Handoff {
+    /// The job types this process's workers serve; none: nothing is kept.
+    types: Vec<JobType>,
+    waiting: Mutex<Waiting>,
+}
+
+#[derive(Default)]
+struct Waiting {
+    /// Task id → (digest, job).
+    jobs: HashMap<String, (String, Job)>,
+    /// Task ids, oldest first (an id may be listed after its entry was taken).
+    order: VecDeque<String>,
+}
+
+impl Handoff {
+    /// A hand-off to workers of `types` in this process.
+    pub fn new(types: &[JobType]) -> Handoff {
+        Handoff {
+            types: types.to_vec(),
+            waiting: Mutex::default(),
+        }
+    }
+
+    /// Leaves the job parsed from a body of `body_len` bytes for a local worker, when one
+    /// serves its type and the body is small enough.
+    pub fn offer(&self, task_id: &str, digest: &str, body_len: usize, job: Job) {
+        if body_len > MAX_BODY || !self.types.contains(&job.job_type) {
+            return;
+        }
+        let mut waiting = self
+            .waiting
+            .lock()
+            .expect("the hand-off lock is never poisoned");
+        while waiting.jobs.len() >= CAPACITY {
+            let Some(oldest) = waiting.order.pop_front() else {
+                break;
+            };
+            waiting.jobs.remove(&oldest);
+        }
+        // Ids already taken are dropped from the front as they come; bound the list too.
+        if waiting.order.len() >= 4 * CAPACITY {
+            let Waiting { jobs, order } = &mut *waiting;
+            order.retain(|id| jobs.contains_key(id));
+        }
+        if waiting
+            .jobs
+            .insert(task_id.to_string(), (digest.to_string(), job))
+            .is_none()
+        {
+            waiting.order.push_back(task_id.to_string());
+        }
+    }
+
+    /// The job left for `task_id`, when its digest is `digest` (the entry goes either way).
+    pub fn take(&self, task_id: &str, digest: &str) -> Option<Job> {
+        if self.types.is_empty() {
+            return None;
+        }
+        let mut waiting = self
+            .waiting
+            .lock()
+            .expect("the hand-off lock is never poisoned");
+        let (kept, job) = waiting.jobs.remove(task_id)?;
+        (kept == digest).then_some(job)
+    }
+
+    /// Jobs waiting.
+    pub fn len(&self) -> usize {
+        self.waiting
+            .lock()
+            .expect("the hand-off lock is never poisoned")
+            .jobs
+            .len()
+    }
+
+    /// Whether no job is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Limits;
+
+    fn job(t: JobType) -> Job {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/fixtures/seed-example/request.json");
+        let body = std::fs::read(path).expect("the seed example");
+        crate::service::parse_job(t, &body, &Limits::default()).expect("a valid body")
+    }
+
+    #[test]
+    fn a_job_is_taken_once_and_only_with_its_digest() {
+        let handoff = Handoff::new(&[JobType::NonbodPasta]);
+        handoff.offer("a", "d1", 100, job(JobType::NonbodPasta));
+        handoff.offer("b", "d2", 100, job(JobType::NonbodPasta));
+        assert!(handoff.take("a", "other").is_none());
+        assert!(
+            handoff.take("a", "d1").is_none(),
+            "a mismatch drops the entry"
+        );
+        assert!(handoff.take("b", "d2").is_some());
+        assert!(handoff.take("b", "d2").is_none());
+        assert!(handoff.is_empty());
+    }
+
+    #[test]
+    fn nothing_is_kept_for_types_served_elsewhere_or_large_bodies() {
+        let handoff = Handoff::new(&[JobType::BodPasta]);
+        handoff.offer("a", "d", 100, job(JobType::NonbodPasta));
+        handoff.offer("b", "d", MAX_BODY + 1, job(JobType::BodPasta));
+        assert!(handoff.is_empty());
+        let none = Handoff::default();
+        none.offer("c", "d", 100, job(JobType::BodPasta));
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn the_oldest_entries_go_first_and_the_bound_holds() {
+        let handoff = Handoff::new(&[JobType::NonbodPasta]);
+        let one = job(JobType::NonbodPasta);
+        handoff.offer("t0", "d", 100, one.clone());
+        handoff.take("t0", "d");
+        for i in 1..CAPACITY + 10 {
+            handoff.offer(&format!("t{i}"), "d", 100, one.clone());
+        }
+        assert_eq!(handoff.len(), CAPACITY);
+        // t0 was taken, so only t1..t9 made room.
+        for i in 1..10 {
+            assert!(
+                handoff.take(&format!("t{i}"), "d").is_none(),
+                "t{i} pushed out"
+            );
+        }
+        assert!(handoff.take("t10", "d").is_some());
+        assert!(handoff.take(&format!("t{}", CAPACITY + 9), "d").is_some());
+        for i in 0..20 * CAPACITY {
+            handoff.offer(&format!("u{i}"), "d", 100, one.clone());
+            handoff.take(&format!("u{i}"), "d");
+        }
+        assert!(handoff.waiting.lock().unwrap().order.len() <= 4 * CAPACITY);
+    }
+}
