@@ -140,6 +140,25 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    // Interrupted, the measurement is dropped, and with it the embedded nats-server child.
+    tokio::select! {
+        measured = measure(args) => measured,
+        signal = interrupted() => bail!("interrupted by {signal}"),
+    }
+}
+
+/// Waits for SIGINT or SIGTERM; the signal's name.
+async fn interrupted() -> &'static str {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("a SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
+    }
+}
+
+/// Runs the chosen modes and prints the table.
+async fn measure(args: Args) -> anyhow::Result<()> {
     let body_path = args.body.clone().unwrap_or_else(|| {
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("../shared/fixtures/seed-example/request.json")

@@ -56,6 +56,23 @@ async fn every_job_type_runs_end_to_end_over_nats_with_the_result_of_pasta_compu
         let expected = pasta::compute_value(t, &body).unwrap();
         assert_eq!(timeless(&doc["data"]["data"]), timeless(&expected), "{t}");
     }
+    // Each worker computed the job its submission parsed (service::handoff), not a second parse.
+    let port = pasta.http.unwrap().port();
+    let (_, metrics) = tokio::task::spawn_blocking(move || {
+        support::http_get(port, "/metrics", Duration::from_secs(5))
+    })
+    .await
+    .unwrap()
+    .expect("/metrics answers");
+    let line = format!(
+        "pasta_worker_bodies_total{{source=\"submission\"}} {}",
+        cases().len()
+    );
+    assert!(
+        metrics.lines().any(|l| l == line),
+        "{line:?} missing from:\n{metrics}"
+    );
+    assert!(!metrics.contains("source=\"parsed\""), "{metrics}");
     pasta.stop().await;
 }
 

@@ -246,6 +246,7 @@ async fn process_inner(
     } else {
         None
     };
+    service.metrics.worker_body(parsed.is_some());
     let started_at = Instant::now();
     let work = tokio::task::spawn_blocking(move || {
         let job = match parsed {

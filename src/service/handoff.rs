@@ -6,8 +6,8 @@
 //! submission leaves the parsed job here under its task id and digest, and the first delivery,
 //! whose headers carry that digest, takes it. Anything else (a redelivery, a worker in another
 //! process, an entry pushed out) parses the body as before: the hand-off only saves work, it
-//! never decides a result. Entries are few and small (bodies up to [`MAX_BODY`]), and the
-//! oldest goes first when [`CAPACITY`] is reached.
+//! never decides a result. Entries are bounded in number ([`CAPACITY`]) and in the bytes of
+//! their bodies ([`BUDGET`], each at most [`MAX_BODY`]); the oldest goes first.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -15,7 +15,9 @@ use std::sync::Mutex;
 use crate::model::{Job, JobType};
 
 /// Most jobs waiting to be taken.
-pub const CAPACITY: usize = 256;
+pub const CAPACITY: usize = 1024;
+/// Most body bytes whose jobs wait at once.
+pub const BUDGET: usize = 16 << 20;
 /// Largest body whose job is kept, bytes: larger ones are rare, and their jobs large.
 pub const MAX_BODY: usize = 64 * 1024;
 
@@ -29,8 +31,10 @@ pub struct Handoff {
 
 #[derive(Default)]
 struct Waiting {
-    /// Task id → (digest, job).
-    jobs: HashMap<String, (String, Job)>,
+    /// Task id → (digest, body bytes, job).
+    jobs: HashMap<String, (String, usize, Job)>,
+    /// Body bytes of the jobs waiting.
+    bytes: usize,
     /// Task ids, oldest first (an id may be listed after its entry was taken).
     order: VecDeque<String>,
 }
@@ -54,24 +58,27 @@ impl Handoff {
             .waiting
             .lock()
             .expect("the hand-off lock is never poisoned");
-        while waiting.jobs.len() >= CAPACITY {
-            let Some(oldest) = waiting.order.pop_front() else {
+        let Waiting { jobs, bytes, order } = &mut *waiting;
+        if let Some((_, len, _)) = jobs.remove(task_id) {
+            // Offered again (rare): the new entry goes to the back.
+            *bytes -= len;
+            order.retain(|id| id != task_id);
+        }
+        while jobs.len() >= CAPACITY || *bytes + body_len > BUDGET {
+            let Some(oldest) = order.pop_front() else {
                 break;
             };
-            waiting.jobs.remove(&oldest);
+            if let Some((_, len, _)) = jobs.remove(&oldest) {
+                *bytes -= len;
+            }
         }
-        // Ids already taken are dropped from the front as they come; bound the list too.
-        if waiting.order.len() >= 4 * CAPACITY {
-            let Waiting { jobs, order } = &mut *waiting;
+        // Ids already taken leave the list as they reach its front; bound it meanwhile.
+        if order.len() >= 4 * CAPACITY {
             order.retain(|id| jobs.contains_key(id));
         }
-        if waiting
-            .jobs
-            .insert(task_id.to_string(), (digest.to_string(), job))
-            .is_none()
-        {
-            waiting.order.push_back(task_id.to_string());
-        }
+        jobs.insert(task_id.to_string(), (digest.to_string(), body_len, job));
+        *bytes += body_len;
+        order.push_back(task_id.to_string());
     }
 
     /// The job left for `task_id`, when its digest is `digest` (the entry goes either way).
@@ -83,7 +90,8 @@ impl Handoff {
             .waiting
             .lock()
             .expect("the hand-off lock is never poisoned");
-        let (kept, job) = waiting.jobs.remove(task_id)?;
+        let (kept, len, job) = waiting.jobs.remove(task_id)?;
+        waiting.bytes -= len;
         (kept == digest).then_some(job)
     }
 
@@ -164,5 +172,42 @@ mod tests {
             handoff.take(&format!("u{i}"), "d");
         }
         assert!(handoff.waiting.lock().unwrap().order.len() <= 4 * CAPACITY);
+    }
+
+    #[test]
+    fn the_body_bytes_stay_within_the_budget() {
+        let handoff = Handoff::new(&[JobType::NonbodPasta]);
+        let one = job(JobType::NonbodPasta);
+        let fits = BUDGET / MAX_BODY;
+        for i in 0..fits + 5 {
+            handoff.offer(&format!("b{i}"), "d", MAX_BODY, one.clone());
+        }
+        {
+            let waiting = handoff.waiting.lock().unwrap();
+            assert!(waiting.bytes <= BUDGET);
+            let total: usize = waiting.jobs.values().map(|(_, len, _)| len).sum();
+            assert_eq!(total, waiting.bytes);
+            assert_eq!(waiting.jobs.len(), fits);
+        }
+        assert!(
+            handoff.take("b4", "d").is_none(),
+            "pushed out by the budget"
+        );
+        assert!(handoff.take("b5", "d").is_some());
+        // Offering a task again replaces its entry, which then leaves with it.
+        handoff.offer("again", "d1", 10, one.clone());
+        handoff.offer("again", "d2", 10, one.clone());
+        let listed = |h: &Handoff| {
+            h.waiting
+                .lock()
+                .unwrap()
+                .order
+                .iter()
+                .filter(|id| *id == "again")
+                .count()
+        };
+        assert_eq!(listed(&handoff), 1);
+        assert!(handoff.take("again", "d2").is_some());
+        assert!(handoff.take("again", "d2").is_none());
     }
 }

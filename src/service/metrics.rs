@@ -1,4 +1,5 @@
-//! Counters for `/metrics`: jobs by type and state, computation time, submissions.
+//! Counters for `/metrics`: jobs by type and state, computation time, submissions, and where
+//! workers got their jobs from.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -17,6 +18,7 @@ struct Inner {
     rejected: BTreeMap<&'static str, u64>,
     finished: BTreeMap<(&'static str, &'static str), u64>,
     seconds: BTreeMap<&'static str, (f64, u64)>,
+    bodies: BTreeMap<&'static str, u64>,
 }
 
 impl Metrics {
@@ -37,6 +39,13 @@ impl Metrics {
         let s = inner.seconds.entry(t.as_str()).or_default();
         s.0 += ms / 1000.0;
         s.1 += 1;
+    }
+
+    /// A worker began a computation with the job submission parsed in this process
+    /// (`handed_over`), or parsed the body itself.
+    pub fn worker_body(&self, handed_over: bool) {
+        let source = if handed_over { "submission" } else { "parsed" };
+        *self.lock().bodies.entry(source).or_default() += 1;
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -68,6 +77,12 @@ impl Metrics {
             out.push_str(&format!("pasta_job_seconds_sum{{type=\"{t}\"}} {sum}\n"));
             out.push_str(&format!(
                 "pasta_job_seconds_count{{type=\"{t}\"}} {count}\n"
+            ));
+        }
+        out.push_str("# HELP pasta_worker_bodies_total Computations started, by where their job came from: parsed by submission in this process, or by the worker.\n# TYPE pasta_worker_bodies_total counter\n");
+        for (source, n) in &inner.bodies {
+            out.push_str(&format!(
+                "pasta_worker_bodies_total{{source=\"{source}\"}} {n}\n"
             ));
         }
         if let Some(d) = queue_depth {
