@@ -180,14 +180,23 @@ pub(super) fn request(
     body: &Json<'_>,
     limits: &Limits,
 ) -> Result<Request, Problems> {
-    let mut c = Collector::default();
+    // Validation reports canonical paths; the keys a body read by their aliases are noted only
+    // when it found something to report (a second reading), so a valid body costs no paths.
+    let mut c = Collector {
+        skip_renames: true,
+        ..Collector::default()
+    };
     let request = body_of(&mut c, job_type, body);
     let mut found = Problems::default();
     super::validate::check(job_type, &request, limits, &c.failed, &mut found);
-    if !found.is_empty() && !c.renames.is_empty() {
-        let renames = c.renames.index();
-        for problem in &mut found.0 {
-            problem.path = renamed(&problem.path, &renames);
+    if !found.is_empty() {
+        let mut noted = Collector::default();
+        body_of(&mut noted, job_type, body);
+        if !noted.renames.is_empty() {
+            let renames = noted.renames.index();
+            for problem in &mut found.0 {
+                problem.path = renamed(&problem.path, &renames);
+            }
         }
     }
     c.problems.0.append(&mut found.0);

@@ -33,7 +33,7 @@ fn write(v: &Json<'_>, out: &mut Vec<u8>) {
                 if i > 0 {
                     out.push(b',');
                 }
-                scalar(&k, out);
+                string(k, out);
                 out.push(b':');
                 write(v, out);
             }
@@ -52,7 +52,19 @@ fn write(v: &Json<'_>, out: &mut Vec<u8>) {
         Json::Null => out.extend_from_slice(b"null"),
         Json::Bool(b) => scalar(b, out),
         Json::Number(n) => scalar(n, out),
-        Json::String(s) => scalar(s.as_ref(), out),
+        Json::String(s) => string(s, out),
+    }
+}
+
+/// Appends a string as `serde_json` writes it: as it is when nothing in it needs escaping (no
+/// `"`, `\` or control character), which is the common case, else by `serde_json` itself.
+fn string(s: &str, out: &mut Vec<u8>) {
+    if s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        scalar(s, out);
+    } else {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
     }
 }
 

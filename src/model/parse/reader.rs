@@ -48,6 +48,9 @@ pub(crate) struct Collector {
     pub(crate) failed: HashSet<String>,
     /// Every key that was read by its alias.
     pub(crate) renames: Renames,
+    /// Whether [`Collector::renames`] is left empty (a first reading, whose problems, if any,
+    /// send the body to a second one that notes them).
+    pub(crate) skip_renames: bool,
 }
 
 /// The keys read by their alias: canonical path → path as written. Recorded in one buffer, so
@@ -315,7 +318,9 @@ impl<'v, 'l> Reader<'v, 'l> {
         let v = self.by_alias[i]?;
         let alias = self.keys[i].alias?;
         let loc = self.loc.key(name, alias);
-        c.renames.record(&loc);
+        if !c.skip_renames {
+            c.renames.record(&loc);
+        }
         Some((v, loc))
     }
 
