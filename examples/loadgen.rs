@@ -4,7 +4,8 @@
 //! ```text
 //! cargo run --release --example loadgen -- --url nats://127.0.0.1:4222 [--prefix pasta]
 //!     [--jobs 20000] [--concurrency 256] [--mode all|throughput|latency|status|floor]
-//!     [--samples 500] [--queries 5000] [--http 127.0.0.1:8080] [--time-limit 120]
+//!     [--samples 500] [--pause-ms 0] [--queries 5000] [--http 127.0.0.1:8080]
+//!     [--time-limit 120]
 //! cargo run --release --example loadgen -- --embedded [--workers 2] ...
 //! ```
 //!
@@ -19,11 +20,13 @@
 //!   `Pasta-Task-Id`, submitted over request-reply by `--concurrency` submitters; completions
 //!   counted from `<prefix>.events.nonbod_pasta.{success,failure}`. Jobs/s end to end = jobs /
 //!   (last completion event − first submission).
-//! - `latency`: one job at a time, `--samples` of them: submission reply, submit → STARTED
-//!   event and submit → SUCCESS event, p50/p90/p99.
+//! - `latency`: one job at a time, `--samples` of them (`--pause-ms` apart; back to back by
+//!   default): submission reply, submit → STARTED event and submit → SUCCESS event,
+//!   p50/p90/p99.
 //! - `status`: `--queries` status queries of one finished task over NATS request-reply and
 //!   over HTTP GET (`/api/job/check_status`, one keep-alive connection), p50/p99.
-//! - `floor`: what the bus itself costs here, the unit the others are made of: a core NATS
+//! - `floor`: what the bus itself costs here, the unit the others are made of (`--pause-ms`
+//!   apart too): a core NATS
 //!   request-reply to an echo responder, one JetStream publish awaited until acked (a temporary
 //!   stream, deleted after), one KV read of the task bucket; p50/p99.
 //!
@@ -83,6 +86,11 @@ struct Args {
     /// Jobs of the latency mode (one at a time).
     #[arg(long, default_value_t = 500)]
     samples: usize,
+    /// Pause before each job of the latency mode and each operation of the floor mode,
+    /// milliseconds (0: back to back; a pause lets the machine go idle in between, and waking
+    /// it costs time too).
+    #[arg(long, default_value_t = 0)]
+    pause_ms: u64,
     /// Queries of the status mode, per transport.
     #[arg(long, default_value_t = 5_000)]
     queries: usize,
@@ -221,7 +229,8 @@ async fn measure(args: Args) -> anyhow::Result<()> {
     }
     if matches!(args.mode, Mode::All | Mode::Latency) {
         let cpu = Cpu::now(server_pid);
-        let (r, jobs) = latency(&client, &names, &body, args.samples, limit).await?;
+        let pause = Duration::from_millis(args.pause_ms);
+        let (r, jobs) = latency(&client, &names, &body, args.samples, pause, limit).await?;
         rows.extend(r);
         rows.extend(cpu.per_job("latency", jobs));
     }
@@ -229,7 +238,8 @@ async fn measure(args: Args) -> anyhow::Result<()> {
         rows.extend(status(&client, &names, &body, &http, args.queries, limit).await?);
     }
     if matches!(args.mode, Mode::All | Mode::Floor) {
-        rows.extend(floor(&client, &names, args.queries, limit).await?);
+        let pause = Duration::from_millis(args.pause_ms);
+        rows.extend(floor(&client, &names, args.queries, pause, limit).await?);
     }
     client.flush().await?;
     print_table(&rows);
@@ -405,9 +415,10 @@ async fn latency(
     names: &Names,
     body: &Bytes,
     samples: usize,
+    pause: Duration,
     limit: Duration,
 ) -> anyhow::Result<(Vec<Row>, usize)> {
-    eprintln!("latency: {samples} jobs one at a time");
+    eprintln!("latency: {samples} jobs one at a time, {pause:?} apart");
     let mut events = client
         .subscribe(format!("{}.events.{}.*", names.prefix(), TYPE.as_str()))
         .await?;
@@ -421,6 +432,9 @@ async fn latency(
             break;
         }
         let id = uuid::Uuid::new_v4().hyphenated().to_string();
+        if !pause.is_zero() {
+            tokio::time::sleep(pause).await;
+        }
         let t0 = Instant::now();
         // Events are timed as they arrive, even before the submission's reply.
         let submission = async {
@@ -588,6 +602,7 @@ async fn floor(
     client: &async_nats::Client,
     names: &Names,
     queries: usize,
+    pause: Duration,
     limit: Duration,
 ) -> anyhow::Result<Vec<Row>> {
     eprintln!("floor: {queries} operations of each kind");
@@ -628,6 +643,9 @@ async fn floor(
         for i in 0..queries + 100 {
             if Instant::now() >= deadline {
                 break;
+            }
+            if !pause.is_zero() {
+                tokio::time::sleep(pause).await;
             }
             let t0 = Instant::now();
             match what {
