@@ -50,7 +50,7 @@ pub async fn service(
 ) -> anyhow::Result<Service> {
     let bus = Bus::open(client, settings.names.clone(), settings.bus.clone()).await?;
     Ok(Service {
-        bus,
+        bus: Arc::new(bus),
         limits: settings.limits.clone(),
         max_body: settings.max_body,
         job_timeout: settings.job_timeout,

@@ -30,8 +30,8 @@ use record::{TaskRecord, TaskState};
 /// Submission and status over one bus.
 #[derive(Clone)]
 pub struct Service {
-    /// The bus.
-    pub bus: Bus,
+    /// The bus (shared: a service is cloned for every request and job).
+    pub bus: std::sync::Arc<Bus>,
     /// Request size limits.
     pub limits: Limits,
     /// Largest body accepted, in bytes.
