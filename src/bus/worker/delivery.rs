@@ -1,0 +1,284 @@
+//! One delivery of a job message: the record's next transitions (PENDING → STARTED → SUCCESS |
+//! FAILURE, each a compare-and-set), the computation, the events. A record found final is
+//! announced again; a job published straight to its subject is validated and gets its record
+//! here.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_nats::jetstream;
+use bytes::Bytes;
+use serde_json::Value;
+use tokio::sync::Semaphore;
+use tracing::{debug, warn};
+
+use super::events::{announce, started_event};
+use super::progress::{slot, with_progress, Computed};
+use crate::bus::{Bus, Created};
+use crate::model::JobType;
+use crate::service::ack::{is_last_chance, Outcome};
+use crate::service::record::{TaskRecord, TaskState};
+use crate::service::{self, now, parse_body_off_thread, ApiError, Service};
+
+/// One delivery: the record's next transitions, the computation, the events.
+pub(super) async fn process(
+    service: &Service,
+    msg: &jetstream::Message,
+    compute: &Arc<Semaphore>,
+    id: &str,
+    t: JobType,
+    delivered: u64,
+    max: u64,
+) -> Outcome {
+    match process_inner(service, msg, compute, id, t, delivered, max).await {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            warn!(error = %e, "transient failure; will retry");
+            Outcome::Transient
+        }
+    }
+}
+
+async fn process_inner(
+    service: &Service,
+    msg: &jetstream::Message,
+    compute: &Arc<Semaphore>,
+    id: &str,
+    t: JobType,
+    delivered: u64,
+    max: u64,
+) -> Result<Outcome, ApiError> {
+    let bus = &service.bus;
+    let body = body_of(bus, &msg.payload).await?;
+    // A first delivery trusts the PENDING record its headers describe; a redelivery reads it.
+    let hinted = if delivered == 1 {
+        hinted_record(msg, id, t)
+    } else {
+        None
+    };
+    let was_hinted = hinted.is_some();
+    let (record, rev) = match hinted {
+        Some(found) => found,
+        None => match current(service, id, t, &body).await? {
+            Some(found) => found,
+            None => return Ok(Outcome::Final),
+        },
+    };
+    if record.state.is_final() {
+        announce(bus, t, &record).await?;
+        return Ok(Outcome::Final);
+    }
+    if is_last_chance(delivered, max) {
+        let gave_up = record.failed(
+            "GAVE_UP",
+            format!("gave up after {} deliveries", delivered - 1),
+            &now(),
+        );
+        return finish(&service.metrics, bus, t, id, gave_up, rev).await;
+    }
+    let Some(permit) = slot(compute, msg, bus.settings.ack_wait).await else {
+        return Ok(Outcome::Transient);
+    };
+    // The computation starts at once; STARTED is written meanwhile, and the result is kept only
+    // if that compare-and-set won (the final record is written on STARTED's revision).
+    let limits = service.limits.clone();
+    // The job submission parsed in this process, if it did (a first delivery only).
+    let parsed = if was_hinted {
+        service.handoff.take(id, &record.digest)
+    } else {
+        None
+    };
+    service.metrics.worker_body(parsed.is_some());
+    let started_at = Instant::now();
+    let span = tracing::Span::current();
+    let work = tokio::task::spawn_blocking(move || {
+        let _job_span = span.enter();
+        let job = match parsed {
+            Some(job) => job,
+            None => service::parse_job(t, &body, &limits)?,
+        };
+        service::run::compute(&job)
+            .map_err(|e| ApiError::Internal(format!("{}: {}", e.code, e.message)))
+    });
+    let started = record.started(delivered as u32, &now());
+    let mark_started = async {
+        let marked = bus.update_record(&started, rev).await;
+        if let Ok(Some(_)) = marked {
+            let at = started.started_at.clone().unwrap_or_else(now);
+            let event = started_event(id, t, delivered, &at);
+            let (events, task) = (bus.clone(), id.to_string());
+            tokio::spawn(async move {
+                if let Err(e) = events.publish_event(t, &task, "started", &event).await {
+                    warn!(error = %e, "started event not published");
+                }
+            });
+        }
+        marked
+    };
+    // `time_ms` is the computation's own time, not the wait for the STARTED write beside it.
+    let computing = async {
+        let outcome = with_progress(msg, bus.settings.ack_wait, service.job_timeout, work).await;
+        (outcome, started_at.elapsed().as_secs_f64() * 1000.0)
+    };
+    let (marked, (outcome, time_ms)) = tokio::join!(mark_started, computing);
+    drop(permit);
+    let (record, rev) = match marked? {
+        Some(rev) => (started, rev),
+        None if was_hinted => {
+            // The hint was stale: a final record stands; otherwise the redelivery reads (or
+            // adopts) the record as it is.
+            return match bus.get_record(id).await? {
+                Some((found, _)) if found.state.is_final() => {
+                    announce(bus, t, &found).await?;
+                    Ok(Outcome::Final)
+                }
+                _ => Ok(Outcome::Transient),
+            };
+        }
+        None => return Ok(Outcome::Transient),
+    };
+    let next = match outcome {
+        Computed::Done(Ok(result)) => {
+            if result.get().len() > bus.settings.inline_limit {
+                let name = format!("result/{id}");
+                let text: Box<str> = result.into();
+                bus.put_blob(&name, Bytes::from(text.into_boxed_bytes()))
+                    .await?;
+                record.succeeded(None, Some(name), time_ms, &now())
+            } else {
+                record.succeeded(Some(result), None, time_ms, &now())
+            }
+        }
+        Computed::Done(Err(ApiError::InvalidBody(problems))) => record.failed(
+            "INVALID_BODY",
+            format!("the body bypassed submission and is invalid: {problems}"),
+            &now(),
+        ),
+        Computed::Done(Err(ApiError::Internal(m))) if m.starts_with("PANIC: ") => {
+            record.failed("PANIC", m.trim_start_matches("PANIC: "), &now())
+        }
+        Computed::Done(Err(e)) => record.failed("INTERNAL", e.to_string(), &now()),
+        Computed::TimedOut => record.failed(
+            "TIMEOUT",
+            format!(
+                "the computation exceeded its time-out of {:?}",
+                service.job_timeout
+            ),
+            &now(),
+        ),
+        Computed::Crashed(m) => record.failed("PANIC", m, &now()),
+    };
+    finish(&service.metrics, bus, t, id, next, rev).await
+}
+
+/// The PENDING record a job message's headers describe (see [`crate::bus::REVISION_HEADER`]), when
+/// they all are there and name this task and type.
+fn hinted_record(msg: &jetstream::Message, id: &str, t: JobType) -> Option<(TaskRecord, u64)> {
+    let headers = msg.headers.as_ref()?;
+    let revision = headers
+        .get(crate::bus::REVISION_HEADER)?
+        .as_str()
+        .parse()
+        .ok()?;
+    let digest = headers.get(crate::bus::DIGEST_HEADER)?.as_str();
+    let submitted = headers.get(crate::bus::SUBMITTED_HEADER)?.as_str();
+    let record = TaskRecord::pending(id, t.as_str(), digest, submitted);
+    Some((record, revision))
+}
+
+/// The task's record as stored, or the one a job published straight to its subject gets
+/// (`None`: the job is already final, nothing left to do).
+async fn current(
+    service: &Service,
+    id: &str,
+    t: JobType,
+    body: &Bytes,
+) -> Result<Option<(TaskRecord, u64)>, ApiError> {
+    match service.bus.get_record(id).await? {
+        Some(found) => Ok(Some(found)),
+        None => adopt(service, id, t, body).await,
+    }
+}
+
+/// Writes a final record by compare-and-set and announces it. A lost race means another
+/// delivery finished first: its record stands and is announced again.
+async fn finish(
+    metrics: &crate::service::metrics::Metrics,
+    bus: &Bus,
+    t: JobType,
+    id: &str,
+    record: TaskRecord,
+    rev: u64,
+) -> Result<Outcome, ApiError> {
+    match bus.update_record(&record, rev).await? {
+        Some(_) => {
+            debug!(state = ?record.state, "task finished");
+            let state = if record.state == TaskState::Success {
+                "success"
+            } else {
+                "failure"
+            };
+            metrics.finished(t, state, record.time_ms.unwrap_or(0.0));
+            announce(bus, t, &record).await?;
+        }
+        None => {
+            if let Some((current, _)) = bus.get_record(id).await? {
+                if current.state.is_final() {
+                    announce(bus, t, &current).await?;
+                } else {
+                    return Ok(Outcome::Transient);
+                }
+            }
+        }
+    }
+    Ok(Outcome::Final)
+}
+
+/// A job published straight to its subject, without a record: validated here. An invalid body
+/// gets a final FAILURE record (`None`: nothing left to do); a valid one a PENDING record.
+async fn adopt(
+    service: &Service,
+    id: &str,
+    t: JobType,
+    body: &Bytes,
+) -> Result<Option<(TaskRecord, u64)>, ApiError> {
+    let parsed = parse_body_off_thread(t, body, &service.limits).await;
+    let digest = match &parsed {
+        Ok((_, digest)) => digest.clone(),
+        Err(_) => service::digest(t, body),
+    };
+    let pending = TaskRecord::pending(id, t.as_str(), &digest, &now());
+    let record = match parsed {
+        Ok(_) => pending,
+        Err(ApiError::InvalidBody(problems)) => pending.failed(
+            "INVALID_BODY",
+            format!("the body bypassed submission and is invalid: {problems}"),
+            &now(),
+        ),
+        Err(e) => return Err(e),
+    };
+    let (record, rev) = match service.bus.create_record(&record).await? {
+        Created::New(rev) => (record, rev),
+        Created::Exists(r, rev) => (*r, rev),
+    };
+    if record.state.is_final() {
+        announce(&service.bus, t, &record).await?;
+        return Ok(None);
+    }
+    Ok(Some((record, rev)))
+}
+
+/// The body of a job message, fetching it from the blob store when it is a `$ref`.
+async fn body_of(bus: &Bus, payload: &Bytes) -> Result<Bytes, ApiError> {
+    if payload.len() < 1024 {
+        if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(payload) {
+            if let (1, Some(Value::String(name))) = (map.len(), map.get("$ref")) {
+                return bus
+                    .get_blob(name)
+                    .await?
+                    .ok_or_else(|| ApiError::Internal(format!("body {name} is missing")));
+            }
+        }
+    }
+    Ok(payload.clone())
+}

@@ -1,0 +1,166 @@
+//! The compute workers: one durable pull consumer per job type, a shared pool of slots.
+//!
+//! A worker pulls only as many messages as it has free in-flight slots (a buffered message would
+//! outlive its ack wait and run twice); a job holds one of `concurrency` compute slots only while
+//! it computes (on the blocking pool, with in-progress acks), and waits for one with in-progress
+//! acks too, so its JetStream round trips overlap other jobs' computations. The task record moves
+//! by compare-and-set: PENDING → STARTED → SUCCESS | FAILURE.
+//! A record found final means an earlier delivery finished: its event is published again
+//! (deduplicated) and the message acknowledged. The last allowed delivery only records GAVE_UP,
+//! so a job that keeps crashing workers still ends FAILURE rather than PENDING forever.
+//!
+//! Here: the pull loops and the slots. `delivery` takes one delivered message through the
+//! record's transitions, `events` builds and publishes the completion events, `progress`
+//! keeps a message alive while it waits or computes.
+
+mod delivery;
+mod events;
+mod progress;
+
+pub use events::{final_event, started_event};
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer::PullConsumer, AckKind as JsAck};
+use futures::StreamExt;
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinSet;
+use tracing::{warn, Instrument};
+
+use crate::model::JobType;
+use crate::service::ack::{decide, AckKind, Outcome};
+use crate::service::{self, Service};
+use progress::slot;
+
+/// Worker tunables.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// Job types served.
+    pub types: Vec<JobType>,
+    /// Jobs computed at once.
+    pub concurrency: usize,
+}
+
+/// Jobs in flight per compute slot.
+const IO_FACTOR: usize = 16;
+
+/// Runs workers until `shutdown` turns true; in-flight jobs finish first.
+pub async fn run(
+    service: Service,
+    settings: WorkerSettings,
+    mut shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    // Jobs in flight (waiting on JetStream round trips) may outnumber the computations: only
+    // the computation itself holds one of `concurrency` compute slots.
+    let slots = Arc::new(Semaphore::new(settings.concurrency.max(1) * IO_FACTOR));
+    let compute = Arc::new(Semaphore::new(settings.concurrency.max(1)));
+    let stream = service
+        .bus
+        .js
+        .get_stream(service.bus.names.jobs_stream())
+        .await?;
+    let mut loops = JoinSet::new();
+    for t in settings.types.iter().copied() {
+        let consumer: PullConsumer = stream
+            .get_consumer(&service.bus.names.consumer(t))
+            .await
+            .map_err(|e| anyhow::anyhow!("consumer {}: {e}", service.bus.names.consumer(t)))?;
+        let (service, slots, shutdown) = (service.clone(), slots.clone(), shutdown.clone());
+        loops.spawn(pull_loop(
+            service,
+            consumer,
+            slots,
+            compute.clone(),
+            shutdown,
+        ));
+    }
+    let _ = shutdown.wait_for(|s| *s).await;
+    while loops.join_next().await.is_some() {}
+    Ok(())
+}
+
+async fn pull_loop(
+    service: Service,
+    consumer: PullConsumer,
+    slots: Arc<Semaphore>,
+    compute: Arc<Semaphore>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut jobs = JoinSet::new();
+    loop {
+        // Pull only when a slot is free, and no more messages than free slots.
+        tokio::select! {
+            _ = shutdown.wait_for(|s| *s) => break,
+            p = slots.acquire() => drop(p.expect("slots are never closed")),
+        }
+        let n = slots.available_permits().clamp(1, 16);
+        let batch = consumer
+            .fetch()
+            .max_messages(n)
+            .expires(Duration::from_secs(5))
+            .messages()
+            .await;
+        let mut batch = match batch {
+            Ok(b) => b,
+            Err(e) => {
+                warn!(error = %e, "fetch failed; retrying");
+                tokio::select! {
+                    _ = shutdown.wait_for(|s| *s) => break,
+                    _ = tokio::time::sleep(Duration::from_millis(500)) => continue,
+                }
+            }
+        };
+        loop {
+            let next = tokio::select! {
+                _ = shutdown.wait_for(|s| *s) => None,
+                m = batch.next() => m,
+            };
+            let Some(Ok(msg)) = next else { break };
+            let (service, slots, compute) = (service.clone(), slots.clone(), compute.clone());
+            jobs.spawn(async move {
+                let Some(permit) = slot(&slots, &msg, service.bus.settings.ack_wait).await else {
+                    return;
+                };
+                handle(&service, msg, &compute).await;
+                drop(permit);
+            });
+            while jobs.try_join_next().is_some() {}
+        }
+        if *shutdown.borrow() {
+            break;
+        }
+    }
+    while jobs.join_next().await.is_some() {}
+}
+
+async fn handle(service: &Service, msg: jetstream::Message, compute: &Arc<Semaphore>) {
+    let delivered = msg.info().map(|i| i.delivered.max(1) as u64).unwrap_or(1);
+    let max = service.bus.settings.max_deliver.max(1) as u64;
+    let id = msg
+        .headers
+        .as_ref()
+        .and_then(|h| h.get("Nats-Msg-Id"))
+        .map(|v| v.as_str().to_string());
+    let job_type = service.bus.names.job_type_of(msg.subject.as_str());
+    let outcome = match (id.as_deref().map(service::task_id), job_type) {
+        (Some(Ok(id)), Some(t)) => {
+            let span = tracing::info_span!("job", task_id = %id, r#type = %t, attempt = delivered);
+            delivery::process(service, &msg, compute, &id, t, delivered, max)
+                .instrument(span)
+                .await
+        }
+        _ => {
+            warn!(subject = %msg.subject, "a job without a UUID Nats-Msg-Id cannot be recorded; dropped");
+            Outcome::Unusable
+        }
+    };
+    let result = match decide(outcome, delivered, max) {
+        AckKind::Ack => msg.ack().await,
+        AckKind::Retry(delay) => msg.ack_with(JsAck::Nak(Some(delay))).await,
+        AckKind::Term => msg.ack_with(JsAck::Term).await,
+    };
+    if let Err(e) = result {
+        warn!(error = %e, "ack failed; the job will be redelivered");
+    }
+}
