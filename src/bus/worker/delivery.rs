@@ -20,26 +20,9 @@ use crate::service::ack::{is_last_chance, Outcome};
 use crate::service::record::{TaskRecord, TaskState};
 use crate::service::{self, now, parse_body_off_thread, ApiError, Service};
 
-/// One delivery: the record's next transitions, the computation, the events.
+/// One delivery: the record's next transitions, the computation, the events. An error is
+/// transient: the delivery is retried.
 pub(super) async fn process(
-    service: &Service,
-    msg: &jetstream::Message,
-    compute: &Arc<Semaphore>,
-    id: &str,
-    t: JobType,
-    delivered: u64,
-    max: u64,
-) -> Outcome {
-    match process_inner(service, msg, compute, id, t, delivered, max).await {
-        Ok(outcome) => outcome,
-        Err(e) => {
-            warn!(error = %e, "transient failure; will retry");
-            Outcome::Transient
-        }
-    }
-}
-
-async fn process_inner(
     service: &Service,
     msg: &jetstream::Message,
     compute: &Arc<Semaphore>,

@@ -146,9 +146,16 @@ async fn handle(service: &Service, msg: jetstream::Message, compute: &Arc<Semaph
     let outcome = match (id.as_deref().map(service::task_id), job_type) {
         (Some(Ok(id)), Some(t)) => {
             let span = tracing::info_span!("job", task_id = %id, r#type = %t, attempt = delivered);
-            delivery::process(service, &msg, compute, &id, t, delivered, max)
-                .instrument(span)
-                .await
+            async {
+                delivery::process(service, &msg, compute, &id, t, delivered, max)
+                    .await
+                    .unwrap_or_else(|e| {
+                        warn!(error = %e, "transient failure; will retry");
+                        Outcome::Transient
+                    })
+            }
+            .instrument(span)
+            .await
         }
         _ => {
             warn!(subject = %msg.subject, "a job without a UUID Nats-Msg-Id cannot be recorded; dropped");
