@@ -98,13 +98,15 @@ pub(super) async fn process(
         }
         marked
     };
-    // `time_ms` is the computation's own time, not the wait for the STARTED write beside it.
+    // `time_ms` is the computation's own time, not the wait for the STARTED write beside it;
+    // the compute slot is free again as soon as the computation ends, not when that write's
+    // round trip does.
     let computing = async {
         let outcome = with_progress(msg, bus.settings.ack_wait, service.job_timeout, work).await;
+        drop(permit);
         (outcome, started_at.elapsed().as_secs_f64() * 1000.0)
     };
     let (marked, (outcome, time_ms)) = tokio::join!(mark_started, computing);
-    drop(permit);
     let (record, rev) = match marked? {
         Some(rev) => (started, rev),
         None if was_hinted => {

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --example loadgen -- --url nats://127.0.0.1:4222 [--prefix pasta]
-//!     [--jobs 20000] [--concurrency 256] [--mode all|throughput|latency|status|floor]
+//!     [--jobs 20000] [--concurrency 256] [--mode all|throughput|latency|status|floor|ceiling]
 //!     [--samples 500] [--pause-ms 0] [--queries 5000] [--http 127.0.0.1:8080]
 //!     [--time-limit 120]
 //! cargo run --release --example loadgen -- --embedded [--workers 2] ...
@@ -29,8 +29,11 @@
 //!   apart too): a core NATS
 //!   request-reply to an echo responder, one JetStream publish awaited until acked (a temporary
 //!   stream, deleted after), one KV read of the task bucket; p50/p99.
+//! - `ceiling` (only when asked for): the throughput mode against a skeleton service doing
+//!   exactly the bus operations of pasta's jobs and nothing else (`ceiling.rs`): the rate the
+//!   bus allows any implementation of the contract on this machine.
 //!
-//! Throughput and latency also report the CPU time spent per job (Linux `/proc`): this process
+//! Throughput, latency and ceiling also report the CPU time spent per job (Linux `/proc`): this process
 //! (the load generator, and pasta when embedded) and the embedded nats-server. The embedded
 //! setup is loopback only; every mode stops after its count or `--time-limit` seconds, whichever
 //! comes first.
@@ -56,6 +59,8 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
+
+mod ceiling;
 
 /// The allocator of `pasta` itself (src/main.rs), so that `--embedded` measures what `pasta serve` does.
 #[global_allocator]
@@ -122,6 +127,7 @@ enum Mode {
     Latency,
     Status,
     Floor,
+    Ceiling,
 }
 
 /// One line of the final table.
@@ -222,8 +228,16 @@ async fn measure(args: Args) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     if matches!(args.mode, Mode::All | Mode::Throughput) {
         let cpu = Cpu::now(server_pid);
-        let (r, jobs) =
-            throughput(&client, &names, &body, args.jobs, args.concurrency, limit).await?;
+        let (r, jobs) = throughput(
+            "throughput",
+            &client,
+            &names,
+            &body,
+            args.jobs,
+            args.concurrency,
+            limit,
+        )
+        .await?;
         rows.extend(r);
         rows.extend(cpu.per_job("throughput", jobs));
     }
@@ -236,6 +250,25 @@ async fn measure(args: Args) -> anyhow::Result<()> {
     }
     if matches!(args.mode, Mode::All | Mode::Status) {
         rows.extend(status(&client, &names, &body, &http, args.queries, limit).await?);
+    }
+    if matches!(args.mode, Mode::Ceiling) {
+        // As many jobs in flight as pasta's workers hold (compute slots × 16).
+        let slots = embedded.as_ref().map(|e| e.workers).unwrap_or(2) * 16;
+        let (skeleton, mut tasks) = ceiling::start(&url, &auth, &prefix, &body, slots).await?;
+        let cpu = Cpu::now(server_pid);
+        let (r, jobs) = throughput(
+            "ceiling",
+            &client,
+            &skeleton,
+            &body,
+            args.jobs,
+            args.concurrency,
+            limit,
+        )
+        .await?;
+        rows.extend(r);
+        rows.extend(cpu.per_job("ceiling", jobs));
+        tasks.abort_all();
     }
     if matches!(args.mode, Mode::All | Mode::Floor) {
         let pause = Duration::from_millis(args.pause_ms);
@@ -267,6 +300,7 @@ async fn submit(
 
 /// The throughput mode: jobs/s end to end under bounded concurrency.
 async fn throughput(
+    mode: &'static str,
     client: &async_nats::Client,
     names: &Names,
     body: &Bytes,
@@ -274,7 +308,7 @@ async fn throughput(
     concurrency: usize,
     limit: Duration,
 ) -> anyhow::Result<(Vec<Row>, usize)> {
-    eprintln!("throughput: {jobs} jobs, {concurrency} in flight");
+    eprintln!("{mode}: {jobs} jobs, {concurrency} in flight");
     let ids: Arc<Vec<String>> = Arc::new(
         (0..jobs)
             .map(|_| uuid::Uuid::new_v4().hyphenated().to_string())
@@ -360,28 +394,28 @@ async fn throughput(
     }
     let submitted_in = start.elapsed();
     eprintln!(
-        "throughput: {accepted} submitted in {:.2} s; waiting for completions",
+        "{mode}: {accepted} submitted in {:.2} s; waiting for completions",
         submitted_in.as_secs_f64()
     );
     if let Some(r) = &refusal {
-        eprintln!("throughput: {refused} refused, first: {r}");
+        eprintln!("{mode}: {refused} refused, first: {r}");
     }
     let (ok, failed, last) = counter.await?;
     let completed = ok + failed;
     let span = last.map(|l| l - start).unwrap_or(start.elapsed());
     let mut rows = vec![
         row(
-            "throughput",
+            mode,
             "jobs submitted / refused",
             format!("{accepted} / {refused}"),
         ),
         row(
-            "throughput",
+            mode,
             "jobs SUCCESS / FAILURE / missing",
             format!("{ok} / {failed} / {}", jobs - completed),
         ),
         row(
-            "throughput",
+            mode,
             "submission rate (accepted)",
             format!(
                 "{:.0} jobs/s over {:.2} s",
@@ -390,7 +424,7 @@ async fn throughput(
             ),
         ),
         row(
-            "throughput",
+            mode,
             "end to end (submit → SUCCESS event)",
             format!(
                 "{:.0} jobs/s over {:.2} s",
@@ -401,7 +435,7 @@ async fn throughput(
     ];
     if completed < jobs {
         rows.push(row(
-            "throughput",
+            mode,
             "note",
             format!("stopped by --time-limit {} s", limit.as_secs()),
         ));
