@@ -3,12 +3,13 @@
 //!
 //! A skeleton service on a prefix of its own (`<prefix>_ceiling`, provisioned by
 //! [`pasta::bus::provision`] like the real one) answers each submission with the KV create of
-//! the PENDING record and the acked job publication; its workers pull the jobs the way pasta's
-//! do (as many as there are free slots, `slots` of them), write STARTED by compare-and-set while
-//! publishing the `started` event, write the SUCCESS record carrying a result computed once
-//! before the run, publish the `success` event and ack. The load side is the throughput mode
-//! itself. Whatever rate this reaches is what the bus allows any implementation of the contract
-//! on this machine; pasta's own share is the difference.
+//! the PENDING record and the acked job publication (of the compact request, as pasta's); its
+//! workers pull the jobs the way pasta's do (as many as there are free slots, `slots` of them),
+//! write STARTED by compare-and-set while publishing the `started` event, write the SUCCESS
+//! record carrying a result computed once before the run, publish the `success` event and ack.
+//! The load side is the throughput mode itself. Whatever rate this reaches is what the bus
+//! allows any implementation of the contract on this machine; pasta's own share is the
+//! difference.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +19,7 @@ use async_nats::jetstream::consumer::PullConsumer;
 use bytes::Bytes;
 use futures::StreamExt;
 use pasta::bus::worker::{final_event, started_event};
-use pasta::bus::{Bus, BusSettings, Names, REVISION_HEADER, TASK_ID_HEADER};
+use pasta::bus::{Bus, BusSettings, JobFormat, Names, REVISION_HEADER, TASK_ID_HEADER};
 use pasta::model::Limits;
 use pasta::service::record::{TaskRecord, TaskState, RECORD_VERSION};
 use serde_json::value::RawValue;
@@ -27,10 +28,12 @@ use tokio::task::JoinSet;
 
 use crate::TYPE;
 
-/// What every skeleton job shares: the bus, the digest and the precomputed result.
+/// What every skeleton job shares: the bus, the digest, the job message's payload (the compact
+/// request, as pasta publishes it) and the precomputed result.
 struct Skeleton {
     bus: Bus,
     digest: String,
+    payload: Bytes,
     result: Box<RawValue>,
 }
 
@@ -52,6 +55,7 @@ pub async fn start(
     let skeleton = Arc::new(Skeleton {
         bus,
         digest: pasta::service::digest(TYPE, body),
+        payload: Bytes::from(pasta::model::compact::encode(&job.request)),
         result,
     });
     let consumer: PullConsumer = skeleton
@@ -99,7 +103,11 @@ async fn respond(skeleton: Arc<Skeleton>, mut submissions: async_nats::Subscribe
             let bus = &skeleton.bus;
             let answer = match bus.create_record(&record).await {
                 Ok(pasta::bus::Created::New(rev)) => {
-                    match bus.publish_job(TYPE, (&record, rev), msg.payload).await {
+                    let payload = skeleton.payload.clone();
+                    match bus
+                        .publish_job(TYPE, (&record, rev), JobFormat::Compact, payload)
+                        .await
+                    {
                         Ok(()) => format!(
                             r#"{{"status":true,"info":[],"data":{{"task_id":"{}"}}}}"#,
                             record.task_id

@@ -30,10 +30,42 @@ use crate::service::record::TaskRecord;
 
 /// The header carrying a client-chosen task id.
 pub const TASK_ID_HEADER: &str = "Pasta-Task-Id";
-/// The header carrying the job message format version.
+/// The header carrying the job message format (see [`JobFormat`]).
 pub const FORMAT_HEADER: &str = "Pasta-Format";
-/// The job message format this version writes.
-pub const JOB_FORMAT: &str = "1";
+
+/// What a job message's payload is, by its `Pasta-Format` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobFormat {
+    /// `1`, or no header (a job published straight to its subject): the JSON body, or
+    /// `{"$ref": name}` for one in the blob store. The worker validates it.
+    Json,
+    /// `2`: the validated request in its compact form ([`crate::model::compact`]), as
+    /// submission publishes a body that fits in one message.
+    Compact,
+}
+
+impl JobFormat {
+    /// The header value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobFormat::Json => "1",
+            JobFormat::Compact => "2",
+        }
+    }
+
+    /// The format of a job message; `Err` names a format this version does not know (written
+    /// by a newer one).
+    pub fn of(headers: Option<&HeaderMap>) -> Result<JobFormat, String> {
+        match headers
+            .and_then(|h| h.get(FORMAT_HEADER))
+            .map(|v| v.as_str())
+        {
+            None | Some("1") => Ok(JobFormat::Json),
+            Some("2") => Ok(JobFormat::Compact),
+            Some(other) => Err(other.to_string()),
+        }
+    }
+}
 /// Headers of a job message describing the PENDING record submission created (its revision,
 /// digest and submission time), so that the first delivery can start the task by
 /// compare-and-set without reading the record first. A stale or missing hint only costs that
@@ -184,11 +216,12 @@ impl Bus {
 
     /// Publishes a job with `Nats-Msg-Id` = task id and waits for JetStream's ack. `pending` is
     /// the task's PENDING record and its revision, announced in the headers (see
-    /// [`REVISION_HEADER`]).
+    /// [`REVISION_HEADER`]); `format` says what the payload is.
     pub async fn publish_job(
         &self,
         job_type: JobType,
         pending: (&TaskRecord, u64),
+        format: JobFormat,
         payload: Bytes,
     ) -> Result<(), BusError> {
         let (record, revision) = pending;
@@ -196,7 +229,7 @@ impl Bus {
         let mut headers = HeaderMap::new();
         headers.insert("Nats-Msg-Id", task_id);
         headers.insert(TASK_ID_HEADER, task_id);
-        headers.insert(FORMAT_HEADER, JOB_FORMAT);
+        headers.insert(FORMAT_HEADER, format.as_str());
         headers.insert(REVISION_HEADER, revision.to_string().as_str());
         headers.insert(DIGEST_HEADER, record.digest.as_str());
         headers.insert(SUBMITTED_HEADER, record.submitted_at.as_str());

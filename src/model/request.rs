@@ -2,9 +2,15 @@
 //!
 //! These are plain data. Cross-references (ids naming nodes and links) have been checked by
 //! [`super::validate`], so the engine may rely on them.
+//!
+//! They are also what a job message carries between submission and the workers, in the compact
+//! form of [`super::compact`]: the derived `Serialize`/`Deserialize` are that form's layout, not
+//! a wire format of the contract.
+
+use serde::{Deserialize, Serialize};
 
 /// A whole request body: topology, policies and global parameters.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Request {
     /// Every node, in input order.
     pub nodes: Vec<Node>,
@@ -19,7 +25,7 @@ pub struct Request {
 }
 
 /// A router.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Node {
     /// Unique id.
     pub id: String,
@@ -32,7 +38,7 @@ pub struct Node {
 }
 
 /// A flex-algo prefix SID of a node.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prefix {
     /// The prefix (address), if given.
     pub prefix: Option<String>,
@@ -43,7 +49,7 @@ pub struct Prefix {
 }
 
 /// A directed link.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Link {
     /// Unique id (opaque).
     pub id: String,
@@ -83,7 +89,7 @@ impl Link {
 }
 
 /// Bandwidth of one QoS class on one link.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QosClass {
     /// Class name.
     pub class: String,
@@ -96,7 +102,7 @@ pub struct QosClass {
 }
 
 /// The optimisation metric of a policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Metric {
     /// IGP metric.
     Igp,
@@ -110,7 +116,7 @@ pub enum Metric {
 pub type SegPath = Vec<Vec<Vec<String>>>;
 
 /// One SR policy.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Policy {
     /// Id (defaults to the headend in single bodies).
     pub id: String,
@@ -149,7 +155,7 @@ pub struct Policy {
 }
 
 /// The previous placement of a `bod_modified` policy.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Former {
     /// The old `segs`.
     pub path: SegPath,
@@ -160,7 +166,7 @@ pub struct Former {
 }
 
 /// How candidates are ranked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Sorter {
     /// Cost ascending.
     Metric,
@@ -171,7 +177,7 @@ pub enum Sorter {
 }
 
 /// One entry of `global.algorithm`, preset applied.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct AlgorithmEntry {
     /// 0 or 1, echoed as `algo_type`.
     pub algo: u8,
@@ -186,7 +192,7 @@ pub struct AlgorithmEntry {
 }
 
 /// Order of placement in `bod_reopt`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Sorting {
     /// Larger requested bandwidth first.
     BandwidthDesc,
@@ -199,7 +205,7 @@ pub enum Sorting {
 }
 
 /// What `bod_congest_reopt` does with a link it cannot relieve.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ReoptMode {
     /// Note it and go on.
     Loose,
@@ -208,7 +214,7 @@ pub enum ReoptMode {
 }
 
 /// Which node SIDs the segment encoder may use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Encoding {
     /// A node SID whose every IGP shortest path is feasible and passes the waypoints.
     Ecmp,
@@ -217,7 +223,7 @@ pub enum Encoding {
 }
 
 /// Global parameters, defaults applied.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Global {
     /// Algorithm entries, in order (never empty).
     pub algorithm: Vec<AlgorithmEntry>,

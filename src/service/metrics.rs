@@ -41,10 +41,10 @@ impl Metrics {
         s.1 += 1;
     }
 
-    /// A worker began a computation with the job submission parsed in this process
-    /// (`handed_over`), or parsed the body itself.
-    pub fn worker_body(&self, handed_over: bool) {
-        let source = if handed_over { "submission" } else { "parsed" };
+    /// A worker began a computation with its job from `source`: `submission` (parsed by a
+    /// submission in this process), `compact` (decoded from the job message) or `json` (the
+    /// body read and validated by the worker).
+    pub fn worker_body(&self, source: &'static str) {
         *self.lock().bodies.entry(source).or_default() += 1;
     }
 
@@ -79,7 +79,7 @@ impl Metrics {
                 "pasta_job_seconds_count{{type=\"{t}\"}} {count}\n"
             ));
         }
-        out.push_str("# HELP pasta_worker_bodies_total Computations started, by where their job came from: parsed by submission in this process, or by the worker.\n# TYPE pasta_worker_bodies_total counter\n");
+        out.push_str("# HELP pasta_worker_bodies_total Computations started, by where their job came from: parsed by a submission in this process, decoded from its compact job message, or read from a JSON body by the worker.\n# TYPE pasta_worker_bodies_total counter\n");
         for (source, n) in &inner.bodies {
             out.push_str(&format!(
                 "pasta_worker_bodies_total{{source=\"{source}\"}} {n}\n"

@@ -22,7 +22,7 @@ use serde_json::Value;
 
 pub use error::ApiError;
 
-use crate::bus::{Bus, BusError, Created};
+use crate::bus::{Bus, BusError, Created, JobFormat};
 use crate::model::json::Json;
 use crate::model::{Job, JobType, Limits};
 use record::{TaskRecord, TaskState};
@@ -114,7 +114,13 @@ impl Service {
             None => uuid::Uuid::new_v4().hyphenated().to_string(),
         };
         let (body, by_ref) = self.resolve(body).await?;
-        let (job, digest) = parse_body_off_thread(job_type, &body, &self.limits).await?;
+        let body_len = body.len();
+        let (job, digest, compact) = prepare(job_type, &body, &self.limits).await?;
+        // The job message carries the compact request when it fits in one, else the body.
+        let queued = match by_ref {
+            None if compact.len() <= self.bus.settings.inline_limit => Queued::Compact(compact),
+            by_ref => Queued::Json { body, by_ref },
+        };
         let record = TaskRecord::pending(&task_id, job_type.as_str(), &digest, &now());
         let revision = match self.bus.create_record(&record).await? {
             Created::New(rev) => rev,
@@ -125,18 +131,14 @@ impl Service {
                     )));
                 }
                 if existing.state == TaskState::Pending {
-                    self.publish(job_type, (&existing, rev), body, by_ref)
-                        .await?;
+                    self.publish(job_type, (&existing, rev), queued).await?;
                 }
                 return Ok(task_id);
             }
         };
         // Left before publishing: a local worker may get the job before the publish ack.
-        self.handoff.offer(&task_id, &digest, body.len(), job);
-        if let Err(e) = self
-            .publish(job_type, (&record, revision), body, by_ref)
-            .await
-        {
+        self.handoff.offer(&task_id, &digest, body_len, job);
+        if let Err(e) = self.publish(job_type, (&record, revision), queued).await {
             // Nothing was queued: the record must not read PENDING forever.
             self.handoff.take(&task_id, &digest);
             let _ = self.bus.delete_record(&task_id, revision).await;
@@ -179,22 +181,27 @@ impl Service {
         &self,
         job_type: JobType,
         pending: (&TaskRecord, u64),
-        body: Bytes,
-        by_ref: Option<String>,
+        queued: Queued,
     ) -> Result<(), ApiError> {
         let task_id = pending.0.task_id.as_str();
-        let payload = match by_ref {
-            Some(name) => {
-                Bytes::from(serde_json::to_vec(&serde_json::json!({"$ref": name})).unwrap())
-            }
-            None if body.len() > self.bus.settings.inline_limit => {
+        let reference = |name: String| {
+            Bytes::from(serde_json::to_vec(&serde_json::json!({"$ref": name})).unwrap())
+        };
+        let (format, payload) = match queued {
+            Queued::Compact(compact) => (JobFormat::Compact, compact),
+            Queued::Json {
+                by_ref: Some(name), ..
+            } => (JobFormat::Json, reference(name)),
+            Queued::Json { body, .. } if body.len() > self.bus.settings.inline_limit => {
                 let name = format!("body/{task_id}");
                 self.bus.put_blob(&name, body).await?;
-                Bytes::from(serde_json::to_vec(&serde_json::json!({"$ref": name})).unwrap())
+                (JobFormat::Json, reference(name))
             }
-            None => body,
+            Queued::Json { body, .. } => (JobFormat::Json, body),
         };
-        self.bus.publish_job(job_type, pending, payload).await?;
+        self.bus
+            .publish_job(job_type, pending, format, payload)
+            .await?;
         Ok(())
     }
 
@@ -277,6 +284,40 @@ pub fn parse_job(job_type: JobType, body: &[u8], limits: &Limits) -> Result<Job,
 pub fn digest(job_type: JobType, body: &[u8]) -> String {
     let json = Json::from_slice(body).unwrap_or(Json::Null);
     canonical::digest(job_type.as_str(), &json)
+}
+
+/// What a job message carries.
+enum Queued {
+    /// The request in its compact form ([`crate::model::compact`]).
+    Compact(Bytes),
+    /// The JSON body (inline, or through the blob store when large), or the uploaded blob it
+    /// named.
+    Json {
+        /// The body.
+        body: Bytes,
+        /// The blob a `{"$ref": name}` submission named.
+        by_ref: Option<String>,
+    },
+}
+
+/// [`parse_body_off_thread`], and the request's compact form for the job message.
+async fn prepare(
+    job_type: JobType,
+    body: &Bytes,
+    limits: &Limits,
+) -> Result<(Job, String, Bytes), ApiError> {
+    let both = move |body: &[u8], limits: &Limits| {
+        let (job, digest) = parse_body(job_type, body, limits)?;
+        let compact = Bytes::from(crate::model::compact::encode(&job.request));
+        Ok((job, digest, compact))
+    };
+    if body.len() <= PARSE_INLINE_MAX {
+        return both(body, limits);
+    }
+    let (body, limits) = (body.clone(), limits.clone());
+    tokio::task::spawn_blocking(move || both(&body, &limits))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
 /// Bodies up to this size are parsed on the calling task: handing them to the blocking pool

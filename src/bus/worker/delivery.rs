@@ -14,8 +14,8 @@ use tracing::{debug, warn};
 
 use super::events::{announce, started_event};
 use super::progress::{slot, with_progress, Computed};
-use crate::bus::{Bus, Created};
-use crate::model::JobType;
+use crate::bus::{Bus, Created, JobFormat};
+use crate::model::{compact, Job, JobType, Limits};
 use crate::service::ack::{is_last_chance, Outcome};
 use crate::service::record::{TaskRecord, TaskState};
 use crate::service::{self, now, parse_body_off_thread, ApiError, Service};
@@ -32,7 +32,17 @@ pub(super) async fn process(
     max: u64,
 ) -> Result<Outcome, ApiError> {
     let bus = &service.bus;
-    let body = body_of(bus, &msg.payload).await?;
+    // A format written by a newer version is left to a worker that knows it; the last
+    // delivery still records GAVE_UP.
+    let format = match JobFormat::of(msg.headers.as_ref()) {
+        Ok(format) => format,
+        Err(unknown) if !is_last_chance(delivered, max) => {
+            warn!(format = %unknown, "a job format this worker does not know; left for another");
+            return Ok(Outcome::Transient);
+        }
+        Err(_) => JobFormat::Json,
+    };
+    let body = body_of(bus, &msg.payload, format).await?;
     // A first delivery trusts the PENDING record its headers describe; a redelivery reads it.
     let hinted = if delivered == 1 {
         hinted_record(msg, id, t)
@@ -42,7 +52,7 @@ pub(super) async fn process(
     let was_hinted = hinted.is_some();
     let (record, rev) = match hinted {
         Some(found) => found,
-        None => match current(service, id, t, &body).await? {
+        None => match current(service, id, t, (&body, format), stated_digest(msg)).await? {
             Some(found) => found,
             None => return Ok(Outcome::Final),
         },
@@ -71,14 +81,18 @@ pub(super) async fn process(
     } else {
         None
     };
-    service.metrics.worker_body(parsed.is_some());
+    service.metrics.worker_body(match (&parsed, format) {
+        (Some(_), _) => "submission",
+        (None, JobFormat::Compact) => "compact",
+        (None, JobFormat::Json) => "json",
+    });
     let started_at = Instant::now();
     let span = tracing::Span::current();
     let work = tokio::task::spawn_blocking(move || {
         let _job_span = span.enter();
         let job = match parsed {
             Some(job) => job,
-            None => service::parse_job(t, &body, &limits)?,
+            None => read_job(t, &body, format, &limits)?,
         };
         service::run::compute(&job)
             .map_err(|e| ApiError::Internal(format!("{}: {}", e.code, e.message)))
@@ -177,11 +191,27 @@ async fn current(
     service: &Service,
     id: &str,
     t: JobType,
-    body: &Bytes,
+    body: (&Bytes, JobFormat),
+    stated: Option<String>,
 ) -> Result<Option<(TaskRecord, u64)>, ApiError> {
     match service.bus.get_record(id).await? {
         Some(found) => Ok(Some(found)),
-        None => adopt(service, id, t, body).await,
+        None => adopt(service, id, t, body, stated).await,
+    }
+}
+
+/// The digest a job message's headers state (submission's, see [`crate::bus::DIGEST_HEADER`]).
+fn stated_digest(msg: &jetstream::Message) -> Option<String> {
+    let headers = msg.headers.as_ref()?;
+    Some(headers.get(crate::bus::DIGEST_HEADER)?.as_str().to_string())
+}
+
+/// The job of a message body in its format: a JSON body read and validated, a compact one
+/// decoded and its references checked.
+fn read_job(t: JobType, body: &[u8], format: JobFormat, limits: &Limits) -> Result<Job, ApiError> {
+    match format {
+        JobFormat::Json => service::parse_job(t, body, limits),
+        JobFormat::Compact => compact::decode(t, body, limits).map_err(ApiError::InvalidBody),
     }
 }
 
@@ -220,17 +250,26 @@ async fn finish(
 }
 
 /// A job published straight to its subject, without a record: validated here. An invalid body
-/// gets a final FAILURE record (`None`: nothing left to do); a valid one a PENDING record.
+/// gets a final FAILURE record (`None`: nothing left to do); a valid one a PENDING record. (A
+/// compact job always had one, made by submission; should it be gone, the job is adopted the
+/// same way, with the digest its headers carry.)
 async fn adopt(
     service: &Service,
     id: &str,
     t: JobType,
-    body: &Bytes,
+    (body, format): (&Bytes, JobFormat),
+    stated: Option<String>,
 ) -> Result<Option<(TaskRecord, u64)>, ApiError> {
-    let parsed = parse_body_off_thread(t, body, &service.limits).await;
+    let parsed = match format {
+        JobFormat::Json => parse_body_off_thread(t, body, &service.limits)
+            .await
+            .map(|(_, digest)| digest),
+        JobFormat::Compact => read_job(t, body, format, &service.limits)
+            .map(|_| stated.clone().unwrap_or_else(|| service::digest(t, body))),
+    };
     let digest = match &parsed {
-        Ok((_, digest)) => digest.clone(),
-        Err(_) => service::digest(t, body),
+        Ok(digest) => digest.clone(),
+        Err(_) => stated.unwrap_or_else(|| service::digest(t, body)),
     };
     let pending = TaskRecord::pending(id, t.as_str(), &digest, &now());
     let record = match parsed {
@@ -253,9 +292,9 @@ async fn adopt(
     Ok(Some((record, rev)))
 }
 
-/// The body of a job message, fetching it from the blob store when it is a `$ref`.
-async fn body_of(bus: &Bus, payload: &Bytes) -> Result<Bytes, ApiError> {
-    if payload.len() < 1024 {
+/// The body of a job message, fetching a JSON one from the blob store when it is a `$ref`.
+async fn body_of(bus: &Bus, payload: &Bytes, format: JobFormat) -> Result<Bytes, ApiError> {
+    if format == JobFormat::Json && payload.len() < 1024 {
         if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(payload) {
             if let (1, Some(Value::String(name))) = (map.len(), map.get("$ref")) {
                 return bus

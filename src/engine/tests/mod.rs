@@ -1,6 +1,7 @@
 //! Engine tests: the documented examples (`fixtures`), and property tests (`props`) comparing the
 //! engine with a brute-force reference (`reference`) on small random bodies (`strategies`).
-//! Results are compared field by field by `compare`.
+//! Results are compared field by field by `compare`; `compact` checks the form requests take
+//! in job messages.
 //!
 //! The list job types have their own: `reopt_props` compares `bod_reopt` and
 //! `bod_congest_reopt` with independent oracles (`reopt_reference`) on random instances
@@ -9,6 +10,7 @@
 //! and `found` the engine bugs the property tests found, minimised.
 
 mod bugs;
+mod compact;
 mod compare;
 mod conservation;
 mod fixtures;
