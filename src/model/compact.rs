@@ -7,7 +7,7 @@
 //! `the_compact_layout_is_pinned` fails on any change of the layout, so that a change comes with
 //! a new number and a worker never misreads a job written by another version.
 //!
-//! Decoding checks the cross-references again ([`super::validate`]): the engine relies on them,
+//! Decoding checks the cross-references again (`model::validate`): the engine relies on them,
 //! and that must not rest on whoever could publish on a job subject.
 
 use std::collections::HashSet;
