@@ -40,6 +40,41 @@ fn cases() -> Vec<(JobType, Value)> {
     out
 }
 
+/// Asserts that `/metrics` counts `n` computations whose job came from `source`; the metrics.
+async fn bodies_counted(pasta: &harness::Pasta, source: &str, n: usize) -> String {
+    let port = pasta.http.expect("the bridge runs").port();
+    let (_, metrics) = tokio::task::spawn_blocking(move || {
+        support::http_get(port, "/metrics", Duration::from_secs(5))
+    })
+    .await
+    .unwrap()
+    .expect("/metrics answers");
+    let line = format!("pasta_worker_bodies_total{{source=\"{source}\"}} {n}");
+    assert!(
+        metrics.lines().any(|l| l == line),
+        "{line:?} missing from:\n{metrics}"
+    );
+    metrics
+}
+
+/// Publishes a `nonbod_pasta` job straight to its subject, bypassing submission; waits for the ack.
+async fn publish_straight(
+    pasta: &harness::Pasta,
+    headers: async_nats::HeaderMap,
+    payload: Vec<u8>,
+) {
+    async_nats::jetstream::new(pasta.client.clone())
+        .publish_with_headers(
+            pasta.names.job_subject(JobType::NonbodPasta),
+            headers,
+            payload.into(),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_job_type_runs_end_to_end_over_nats_with_the_result_of_pasta_compute() {
     let nats = NatsServer::start();
@@ -57,21 +92,7 @@ async fn every_job_type_runs_end_to_end_over_nats_with_the_result_of_pasta_compu
         assert_eq!(timeless(&doc["data"]["data"]), timeless(&expected), "{t}");
     }
     // Each worker computed the job its submission parsed (service::handoff), not a second parse.
-    let port = pasta.http.unwrap().port();
-    let (_, metrics) = tokio::task::spawn_blocking(move || {
-        support::http_get(port, "/metrics", Duration::from_secs(5))
-    })
-    .await
-    .unwrap()
-    .expect("/metrics answers");
-    let line = format!(
-        "pasta_worker_bodies_total{{source=\"submission\"}} {}",
-        cases().len()
-    );
-    assert!(
-        metrics.lines().any(|l| l == line),
-        "{line:?} missing from:\n{metrics}"
-    );
+    let metrics = bodies_counted(&pasta, "submission", cases().len()).await;
     assert!(!metrics.contains("source=\"compact\""), "{metrics}");
     assert!(!metrics.contains("source=\"json\""), "{metrics}");
     pasta.stop().await;
@@ -242,7 +263,6 @@ async fn an_invalid_body_is_refused_with_every_problem_and_nothing_is_queued() {
 async fn a_job_published_straight_to_its_subject_is_validated_and_processed() {
     let nats = NatsServer::start();
     let pasta = harness::start(&nats, Options::default()).await;
-    let js = async_nats::jetstream::new(pasta.client.clone());
     let good = "1a2b3c4d-0000-4000-8000-00000000000a";
     let bad = "1a2b3c4d-0000-4000-8000-00000000000b";
     for (id, payload) in [
@@ -254,15 +274,7 @@ async fn a_job_published_straight_to_its_subject_is_validated_and_processed() {
     ] {
         let mut headers = async_nats::HeaderMap::new();
         headers.insert("Nats-Msg-Id", id);
-        js.publish_with_headers(
-            pasta.names.job_subject(JobType::NonbodPasta),
-            headers,
-            payload.into(),
-        )
-        .await
-        .unwrap()
-        .await
-        .unwrap();
+        publish_straight(&pasta, headers, payload).await;
     }
     let ok = pasta.wait_final(good, "nonbod_pasta").await;
     assert_eq!(ok["data"]["task_state"], "SUCCESS");
@@ -305,21 +317,7 @@ async fn a_worker_of_another_process_computes_the_compact_job_submission_publish
         let expected = pasta::compute_value(t, &body).unwrap();
         assert_eq!(timeless(&doc["data"]["data"]), timeless(&expected), "{t}");
     }
-    let port = back.http.unwrap().port();
-    let (_, metrics) = tokio::task::spawn_blocking(move || {
-        support::http_get(port, "/metrics", Duration::from_secs(5))
-    })
-    .await
-    .unwrap()
-    .expect("/metrics answers");
-    let line = format!(
-        "pasta_worker_bodies_total{{source=\"compact\"}} {}",
-        cases().len()
-    );
-    assert!(
-        metrics.lines().any(|l| l == line),
-        "{line:?} missing from:\n{metrics}"
-    );
+    bodies_counted(&back, "compact", cases().len()).await;
     back.stop().await;
     front.stop().await;
 }
@@ -333,7 +331,6 @@ async fn compact_jobs_are_checked_and_an_unknown_format_is_left_then_given_up() 
     let mut options = Options::default();
     options.bus.max_deliver = 2;
     let pasta = harness::start(&nats, options).await;
-    let js = async_nats::jetstream::new(pasta.client.clone());
     let seed = serde_json::to_vec(&body("seed-example/request.json")).unwrap();
     let job = pasta::service::parse_job(
         JobType::NonbodPasta,
@@ -360,15 +357,7 @@ async fn compact_jobs_are_checked_and_an_unknown_format_is_left_then_given_up() 
         let mut headers = async_nats::HeaderMap::new();
         headers.insert("Nats-Msg-Id", id);
         headers.insert(pasta::bus::FORMAT_HEADER, format);
-        js.publish_with_headers(
-            pasta.names.job_subject(JobType::NonbodPasta),
-            headers,
-            payload.into(),
-        )
-        .await
-        .unwrap()
-        .await
-        .unwrap();
+        publish_straight(&pasta, headers, payload).await;
     }
     let ok = pasta.wait_final(good, "nonbod_pasta").await;
     assert_eq!(ok["data"]["task_state"], "SUCCESS", "{ok}");
@@ -394,7 +383,6 @@ async fn compact_jobs_are_checked_and_an_unknown_format_is_left_then_given_up() 
 async fn a_job_whose_headers_describe_a_record_that_is_not_there_still_completes() {
     let nats = NatsServer::start();
     let pasta = harness::start(&nats, Options::default()).await;
-    let js = async_nats::jetstream::new(pasta.client.clone());
     let id = "1a2b3c4d-0000-4000-8000-00000000000c";
     let mut headers = async_nats::HeaderMap::new();
     headers.insert("Nats-Msg-Id", id);
@@ -402,15 +390,7 @@ async fn a_job_whose_headers_describe_a_record_that_is_not_there_still_completes
     headers.insert(pasta::bus::DIGEST_HEADER, "not-the-digest");
     headers.insert(pasta::bus::SUBMITTED_HEADER, "2026-01-01T00:00:00.000Z");
     let seed = body("seed-example/request.json");
-    js.publish_with_headers(
-        pasta.names.job_subject(JobType::NonbodPasta),
-        headers,
-        serde_json::to_vec(&seed).unwrap().into(),
-    )
-    .await
-    .unwrap()
-    .await
-    .unwrap();
+    publish_straight(&pasta, headers, serde_json::to_vec(&seed).unwrap()).await;
     let doc = pasta.wait_final(id, "nonbod_pasta").await;
     assert_eq!(doc["data"]["task_state"], "SUCCESS");
     let expected = pasta::compute_value(JobType::NonbodPasta, &seed).unwrap();

@@ -21,7 +21,7 @@ use futures::StreamExt;
 use pasta::bus::worker::{final_event, started_event};
 use pasta::bus::{Bus, BusSettings, JobFormat, Names, REVISION_HEADER, TASK_ID_HEADER};
 use pasta::model::Limits;
-use pasta::service::record::{TaskRecord, TaskState, RECORD_VERSION};
+use pasta::service::record::TaskRecord;
 use serde_json::value::RawValue;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -85,21 +85,12 @@ async fn respond(skeleton: Arc<Skeleton>, mut submissions: async_nats::Subscribe
             ) else {
                 return;
             };
-            let record = TaskRecord {
-                v: RECORD_VERSION,
-                task_id: id.as_str().to_string(),
-                job_type: TYPE.as_str().to_string(),
-                state: TaskState::Pending,
-                attempt: 0,
-                digest: skeleton.digest.clone(),
-                submitted_at: pasta::service::now(),
-                started_at: None,
-                finished_at: None,
-                time_ms: None,
-                result: None,
-                result_ref: None,
-                error: None,
-            };
+            let record = TaskRecord::pending(
+                id.as_str(),
+                TYPE.as_str(),
+                &skeleton.digest,
+                &pasta::service::now(),
+            );
             let bus = &skeleton.bus;
             let answer = match bus.create_record(&record).await {
                 Ok(pasta::bus::Created::New(rev)) => {
@@ -165,21 +156,8 @@ async fn run_job(skeleton: &Skeleton, msg: &async_nats::jetstream::Message) -> a
         .parse()?;
     let bus = &skeleton.bus;
     let started_at = pasta::service::now();
-    let mut record = TaskRecord {
-        v: RECORD_VERSION,
-        task_id: id.to_string(),
-        job_type: TYPE.as_str().to_string(),
-        state: TaskState::Started,
-        attempt: 1,
-        digest: skeleton.digest.clone(),
-        submitted_at: started_at.clone(),
-        started_at: Some(started_at.clone()),
-        finished_at: None,
-        time_ms: None,
-        result: None,
-        result_ref: None,
-        error: None,
-    };
+    let pending = TaskRecord::pending(id, TYPE.as_str(), &skeleton.digest, &started_at);
+    let record = pending.started(1, &started_at);
     let event = started_event(id, TYPE, 1, &started_at);
     let (written, announced) = tokio::join!(
         bus.update_record(&record, revision),
@@ -187,10 +165,12 @@ async fn run_job(skeleton: &Skeleton, msg: &async_nats::jetstream::Message) -> a
     );
     announced?;
     let revision = written?.context("STARTED lost its compare-and-set")?;
-    record.state = TaskState::Success;
-    record.finished_at = Some(pasta::service::now());
-    record.time_ms = Some(0.1);
-    record.result = Some(skeleton.result.clone());
+    let record = record.succeeded(
+        Some(skeleton.result.clone()),
+        None,
+        0.1,
+        &pasta::service::now(),
+    );
     bus.update_record(&record, revision)
         .await?
         .context("SUCCESS lost its compare-and-set")?;
