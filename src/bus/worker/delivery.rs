@@ -264,8 +264,14 @@ async fn adopt(
         JobFormat::Json => parse_body_off_thread(t, body, &service.limits)
             .await
             .map(|(_, digest)| digest),
-        JobFormat::Compact => read_job(t, body, format, &service.limits)
-            .map(|_| stated.clone().unwrap_or_else(|| service::digest(t, body))),
+        JobFormat::Compact => {
+            let (bytes, limits) = (body.clone(), service.limits.clone());
+            tokio::task::spawn_blocking(move || read_job(t, &bytes, format, &limits))
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))
+                .and_then(|read| read)
+                .map(|_| stated.clone().unwrap_or_else(|| service::digest(t, body)))
+        }
     };
     let digest = match &parsed {
         Ok(digest) => digest.clone(),
