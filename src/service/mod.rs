@@ -116,10 +116,12 @@ impl Service {
         let (body, by_ref) = self.resolve(body).await?;
         let body_len = body.len();
         let (job, digest, compact) = prepare(job_type, &body, &self.limits).await?;
-        // The job message carries the compact request when it fits in one, else the body.
-        let queued = match by_ref {
-            None if compact.len() <= self.bus.settings.inline_limit => Queued::Compact(compact),
-            by_ref => Queued::Json { body, by_ref },
+        // The job message carries the compact request when it fits in one (whether the body
+        // came inline or uploaded), else the body through the blob store.
+        let queued = if compact.len() <= self.bus.settings.inline_limit {
+            Queued::Compact(compact)
+        } else {
+            Queued::Json { body, by_ref }
         };
         let record = TaskRecord::pending(&task_id, job_type.as_str(), &digest, &now());
         let revision = match self.bus.create_record(&record).await? {
