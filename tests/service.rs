@@ -265,12 +265,19 @@ async fn a_job_published_straight_to_its_subject_is_validated_and_processed() {
     let pasta = harness::start(&nats, Options::default()).await;
     let good = "1a2b3c4d-0000-4000-8000-00000000000a";
     let bad = "1a2b3c4d-0000-4000-8000-00000000000b";
+    let referenced = "1a2b3c4d-0000-4000-8000-00000000000d";
+    let seed = serde_json::to_vec(&body("seed-example/request.json")).unwrap();
+    // A body may wait in the blob store, named by reference.
+    let blobs = async_nats::jetstream::new(pasta.client.clone())
+        .get_object_store(pasta.names.blobs())
+        .await
+        .unwrap();
+    let mut reader = std::io::Cursor::new(seed.clone());
+    blobs.put("upload/straight", &mut reader).await.unwrap();
     for (id, payload) in [
-        (
-            good,
-            serde_json::to_vec(&body("seed-example/request.json")).unwrap(),
-        ),
+        (good, seed),
         (bad, br#"{"nodes": [], "links": 3}"#.to_vec()),
+        (referenced, br#"{"$ref": "upload/straight"}"#.to_vec()),
     ] {
         let mut headers = async_nats::HeaderMap::new();
         headers.insert("Nats-Msg-Id", id);
@@ -278,6 +285,12 @@ async fn a_job_published_straight_to_its_subject_is_validated_and_processed() {
     }
     let ok = pasta.wait_final(good, "nonbod_pasta").await;
     assert_eq!(ok["data"]["task_state"], "SUCCESS");
+    let by_ref = pasta.wait_final(referenced, "nonbod_pasta").await;
+    assert_eq!(
+        timeless(&by_ref["data"]["data"]),
+        timeless(&ok["data"]["data"]),
+        "{by_ref}"
+    );
     let failed = pasta.wait_final(bad, "nonbod_pasta").await;
     assert_eq!(failed["data"]["task_state"], "FAILURE");
     assert_eq!(failed["data"]["error"]["code"], "INVALID_BODY");

@@ -252,8 +252,9 @@ async fn measure(args: Args) -> anyhow::Result<()> {
         rows.extend(status(&client, &names, &body, &http, args.queries, limit).await?);
     }
     if matches!(args.mode, Mode::Ceiling) {
-        // As many jobs in flight as pasta's workers hold (compute slots × 16).
-        let slots = embedded.as_ref().map(|e| e.workers).unwrap_or(2) * 16;
+        // As many jobs in flight as pasta's workers hold.
+        let slots =
+            embedded.as_ref().map(|e| e.workers).unwrap_or(2) * pasta::bus::worker::IO_FACTOR;
         let (skeleton, mut tasks) = ceiling::start(&url, &auth, &prefix, &body, slots).await?;
         let cpu = Cpu::now(server_pid);
         let (r, jobs) = throughput(

@@ -42,7 +42,12 @@ pub(super) async fn process(
         }
         Err(_) => JobFormat::Json,
     };
-    let body = body_of(bus, &msg.payload, format).await?;
+    let blob = blob_of(&msg.payload, format);
+    let delivered_body = Delivered {
+        payload: &msg.payload,
+        blob: blob.as_deref(),
+        format,
+    };
     // A first delivery trusts the PENDING record its headers describe; a redelivery reads it.
     let hinted = if delivered == 1 {
         hinted_record(msg, id, t)
@@ -52,7 +57,7 @@ pub(super) async fn process(
     let was_hinted = hinted.is_some();
     let (record, rev) = match hinted {
         Some(found) => found,
-        None => match current(service, id, t, (&body, format), stated_digest(msg)).await? {
+        None => match current(service, id, t, delivered_body, stated_digest(msg)).await? {
             Some(found) => found,
             None => return Ok(Outcome::Final),
         },
@@ -80,6 +85,12 @@ pub(super) async fn process(
         service.handoff.take(id, &record.digest)
     } else {
         None
+    };
+    // A body in the blob store is fetched only now, holding a compute slot, so that the large
+    // bodies in memory are bounded by the compute slots rather than by the jobs in flight.
+    let body = match parsed {
+        Some(_) => Bytes::new(),
+        None => delivered_body.body(bus).await?,
     };
     service.metrics.worker_body(match (&parsed, format) {
         (Some(_), _) => "submission",
@@ -191,12 +202,15 @@ async fn current(
     service: &Service,
     id: &str,
     t: JobType,
-    body: (&Bytes, JobFormat),
+    delivered: Delivered<'_>,
     stated: Option<String>,
 ) -> Result<Option<(TaskRecord, u64)>, ApiError> {
     match service.bus.get_record(id).await? {
         Some(found) => Ok(Some(found)),
-        None => adopt(service, id, t, body, stated).await,
+        None => {
+            let body = delivered.body(&service.bus).await?;
+            adopt(service, id, t, (&body, delivered.format), stated).await
+        }
     }
 }
 
@@ -298,17 +312,38 @@ async fn adopt(
     Ok(Some((record, rev)))
 }
 
-/// The body of a job message, fetching a JSON one from the blob store when it is a `$ref`.
-async fn body_of(bus: &Bus, payload: &Bytes, format: JobFormat) -> Result<Bytes, ApiError> {
-    if format == JobFormat::Json && payload.len() < 1024 {
-        if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(payload) {
-            if let (1, Some(Value::String(name))) = (map.len(), map.get("$ref")) {
-                return bus
-                    .get_blob(name)
-                    .await?
-                    .ok_or_else(|| ApiError::Internal(format!("body {name} is missing")));
-            }
+/// A job message's body as delivered: its payload, the blob it names instead of carrying the
+/// body (a JSON `{"$ref": name}`), its format.
+#[derive(Clone, Copy)]
+struct Delivered<'a> {
+    payload: &'a Bytes,
+    blob: Option<&'a str>,
+    format: JobFormat,
+}
+
+impl Delivered<'_> {
+    /// The body: the payload, or the blob it names, fetched.
+    async fn body(&self, bus: &Bus) -> Result<Bytes, ApiError> {
+        match self.blob {
+            Some(name) => bus
+                .get_blob(name)
+                .await?
+                .ok_or_else(|| ApiError::Internal(format!("body {name} is missing"))),
+            None => Ok(self.payload.clone()),
         }
     }
-    Ok(payload.clone())
+}
+
+/// The blob a JSON job message names instead of carrying its body (`{"$ref": name}`).
+fn blob_of(payload: &Bytes, format: JobFormat) -> Option<String> {
+    if format != JobFormat::Json || payload.len() >= 1024 {
+        return None;
+    }
+    match serde_json::from_slice::<Value>(payload) {
+        Ok(Value::Object(map)) if map.len() == 1 => match map.get("$ref") {
+            Some(Value::String(name)) => Some(name.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
 }

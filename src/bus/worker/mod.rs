@@ -42,8 +42,11 @@ pub struct WorkerSettings {
     pub concurrency: usize,
 }
 
-/// Jobs in flight per compute slot.
-const IO_FACTOR: usize = 16;
+/// Jobs in flight per compute slot. Each holds its message (at most one message's worth, 1 MiB
+/// by default: larger bodies come from the blob store, fetched only once a compute slot is
+/// held). More jobs in flight let nats-server batch more per read and write: 64 instead of 16
+/// gave 7 % more jobs/s on two cores (README, Performance).
+pub const IO_FACTOR: usize = 64;
 
 /// Runs workers until `shutdown` turns true; in-flight jobs finish first.
 pub async fn run(
