@@ -40,8 +40,8 @@ fn cases() -> Vec<(JobType, Value)> {
     out
 }
 
-/// Asserts that `/metrics` counts `n` computations whose job came from `source`; the metrics.
-async fn bodies_counted(pasta: &harness::Pasta, source: &str, n: usize) -> String {
+/// The `/metrics` text of a pasta running its HTTP bridge.
+async fn metrics_of(pasta: &harness::Pasta) -> String {
     let port = pasta.http.expect("the bridge runs").port();
     let (_, metrics) = tokio::task::spawn_blocking(move || {
         support::http_get(port, "/metrics", Duration::from_secs(5))
@@ -49,6 +49,12 @@ async fn bodies_counted(pasta: &harness::Pasta, source: &str, n: usize) -> Strin
     .await
     .unwrap()
     .expect("/metrics answers");
+    metrics
+}
+
+/// Asserts that `/metrics` counts `n` computations whose job came from `source`; the metrics.
+async fn bodies_counted(pasta: &harness::Pasta, source: &str, n: usize) -> String {
+    let metrics = metrics_of(pasta).await;
     let line = format!("pasta_worker_bodies_total{{source=\"{source}\"}} {n}");
     assert!(
         metrics.lines().any(|l| l == line),
@@ -333,6 +339,65 @@ async fn a_worker_of_another_process_computes_the_compact_job_submission_publish
     bodies_counted(&back, "compact", cases().len()).await;
     back.stop().await;
     front.stop().await;
+}
+
+/// A worker process busy with long computations fetches only what its compute slots will start
+/// soon, so that another worker process gets the rest instead of idling while they queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_busy_with_long_jobs_leaves_the_queue_to_another() {
+    let nats = NatsServer::start();
+    let busy = harness::start(
+        &nats,
+        Options {
+            http: false,
+            ..Options::default()
+        },
+    )
+    .await;
+    let mut slow = body("seed-example/request.json");
+    slow["sr_policy"]["id"] = json!("__sleep_1000__");
+    let submit_all = |n: usize| {
+        let (busy, slow) = (&busy, &slow);
+        async move {
+            let mut ids = Vec::new();
+            for _ in 0..n {
+                let answer = busy.submit(JobType::NonbodPasta, slow, None).await;
+                ids.push(answer["data"]["task_id"].as_str().unwrap().to_string());
+            }
+            ids
+        }
+    };
+    // The first worker learns how long its computations take.
+    for id in submit_all(2).await {
+        busy.wait_final(&id, "nonbod_pasta").await;
+    }
+    let other = harness::start(
+        &nats,
+        Options {
+            responder: false,
+            prefix: Some(busy.names.prefix().to_string()),
+            ..Options::default()
+        },
+    )
+    .await;
+    let ids = submit_all(8).await;
+    for id in &ids {
+        let doc = busy.wait_final(id, "nonbod_pasta").await;
+        assert_eq!(doc["data"]["task_state"], "SUCCESS", "{doc}");
+    }
+    // The first holds at most its two computations and two more; the other takes the rest.
+    let metrics = metrics_of(&other).await;
+    let computed: u64 = metrics
+        .lines()
+        .filter(|l| l.starts_with("pasta_worker_bodies_total"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum();
+    assert!(
+        computed >= 4,
+        "the other worker computed {computed} of 8:\n{metrics}"
+    );
+    other.stop().await;
+    busy.stop().await;
 }
 
 /// A compact job is checked like a JSON one: bytes that do not decode, and a request whose

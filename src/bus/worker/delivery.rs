@@ -3,17 +3,15 @@
 //! announced again; a job published straight to its subject is validated and gets its record
 //! here.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use async_nats::jetstream;
 use bytes::Bytes;
 use serde_json::Value;
-use tokio::sync::Semaphore;
 use tracing::{debug, warn};
 
 use super::events::{announce, started_event};
-use super::progress::{slot, with_progress, Computed};
+use super::progress::{with_progress, Claim, Compute, Computed};
 use crate::bus::{Bus, Created, JobFormat};
 use crate::model::{compact, Job, JobType, Limits};
 use crate::service::ack::{is_last_chance, Outcome};
@@ -25,7 +23,7 @@ use crate::service::{self, now, parse_body_off_thread, ApiError, Service};
 pub(super) async fn process(
     service: &Service,
     msg: &jetstream::Message,
-    compute: &Arc<Semaphore>,
+    (compute, claim): (&Compute, Claim),
     id: &str,
     t: JobType,
     delivered: u64,
@@ -74,7 +72,7 @@ pub(super) async fn process(
         );
         return finish(&service.metrics, bus, t, id, gave_up, rev).await;
     }
-    let Some(permit) = slot(compute, msg, bus.settings.ack_wait).await else {
+    let Some(permit) = compute.slot(claim, msg, bus.settings.ack_wait).await else {
         return Ok(Outcome::Transient);
     };
     // The computation starts at once; STARTED is written meanwhile, and the result is kept only
@@ -129,6 +127,7 @@ pub(super) async fn process(
     let computing = async {
         let outcome = with_progress(msg, bus.settings.ack_wait, service.job_timeout, work).await;
         drop(permit);
+        compute.computed(started_at.elapsed());
         (outcome, started_at.elapsed().as_secs_f64() * 1000.0)
     };
     let (marked, (outcome, time_ms)) = tokio::join!(mark_started, computing);

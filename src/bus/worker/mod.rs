@@ -31,7 +31,7 @@ use tracing::{warn, Instrument};
 use crate::model::JobType;
 use crate::service::ack::{decide, AckKind, Outcome};
 use crate::service::{self, Service};
-use progress::slot;
+use progress::{slot, Claim, Compute};
 
 /// Worker tunables.
 #[derive(Debug, Clone)]
@@ -57,7 +57,10 @@ pub async fn run(
     // Jobs in flight (waiting on JetStream round trips) may outnumber the computations: only
     // the computation itself holds one of `concurrency` compute slots.
     let slots = Arc::new(Semaphore::new(settings.concurrency.max(1) * IO_FACTOR));
-    let compute = Arc::new(Semaphore::new(settings.concurrency.max(1)));
+    let compute = Arc::new(Compute::new(
+        settings.concurrency,
+        settings.concurrency.max(1) * IO_FACTOR,
+    ));
     let stream = service
         .bus
         .js
@@ -87,17 +90,22 @@ async fn pull_loop(
     service: Service,
     consumer: PullConsumer,
     slots: Arc<Semaphore>,
-    compute: Arc<Semaphore>,
+    compute: Arc<Compute>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut jobs = JoinSet::new();
     loop {
-        // Pull only when a slot is free, and no more messages than free slots.
+        // Pull only when a slot is free and few jobs wait for a computation, and no more
+        // messages than either allows.
         tokio::select! {
             _ = shutdown.wait_for(|s| *s) => break,
             p = slots.acquire() => drop(p.expect("slots are never closed")),
         }
-        let n = slots.available_permits().clamp(1, 16);
+        let room = tokio::select! {
+            _ = shutdown.wait_for(|s| *s) => break,
+            room = compute.room() => room,
+        };
+        let n = slots.available_permits().min(room).clamp(1, 16);
         let batch = consumer
             .fetch()
             .max_messages(n)
@@ -121,11 +129,12 @@ async fn pull_loop(
             };
             let Some(Ok(msg)) = next else { break };
             let (service, slots, compute) = (service.clone(), slots.clone(), compute.clone());
+            let claim = compute.claim();
             jobs.spawn(async move {
                 let Some(permit) = slot(&slots, &msg, service.bus.settings.ack_wait).await else {
                     return;
                 };
-                handle(&service, msg, &compute).await;
+                handle(&service, msg, (&compute, claim)).await;
                 drop(permit);
             });
             while jobs.try_join_next().is_some() {}
@@ -137,7 +146,7 @@ async fn pull_loop(
     while jobs.join_next().await.is_some() {}
 }
 
-async fn handle(service: &Service, msg: jetstream::Message, compute: &Arc<Semaphore>) {
+async fn handle(service: &Service, msg: jetstream::Message, compute: (&Compute, Claim)) {
     let delivered = msg.info().map(|i| i.delivered.max(1) as u64).unwrap_or(1);
     let max = service.bus.settings.max_deliver.max(1) as u64;
     let id = msg
