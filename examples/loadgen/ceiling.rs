@@ -1,7 +1,8 @@
 //! The ceiling mode: the bus operations of a job, exactly as pasta performs them, with nothing of
 //! pasta in between: no parsing, no validation, no computation, no metrics, no logging.
 //!
-//! A skeleton service on a prefix of its own (`<prefix>_ceiling`, provisioned by
+//! A skeleton service on a prefix of its own (`<prefix>_ceiling`, or `<prefix>_ceiling_memory`
+//! with `--storage memory`, provisioned by
 //! [`pasta::bus::provision`] like the real one) answers each submission with the KV create of
 //! the PENDING record and the acked job publication (of the compact request, as pasta's); its
 //! workers pull the jobs the way pasta's do (as many as there are free slots, `slots` of them),
@@ -16,6 +17,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_nats::jetstream::consumer::PullConsumer;
+use async_nats::jetstream::stream::StorageType;
 use bytes::Bytes;
 use futures::StreamExt;
 use pasta::bus::worker::{final_event, started_event};
@@ -44,14 +46,24 @@ pub async fn start(
     prefix: &str,
     body: &Bytes,
     slots: usize,
+    storage: StorageType,
 ) -> anyhow::Result<(Names, JoinSet<()>)> {
     let job = pasta::service::parse_job(TYPE, body, &Limits::default())
         .map_err(|e| anyhow::anyhow!("the body: {e:?}"))?;
     let result = pasta::service::run::compute(&job)
         .map_err(|e| anyhow::anyhow!("computing the body: {}", e.message))?;
-    let names = Names::new(&format!("{prefix}_ceiling"))?;
+    // A prefix per storage: a stream's storage cannot change once created.
+    let suffix = match storage {
+        StorageType::File => "ceiling",
+        StorageType::Memory => "ceiling_memory",
+    };
+    let names = Names::new(&format!("{prefix}_{suffix}"))?;
     let client = pasta::bus::connect(url, auth).await?;
-    let bus = Bus::open(client.clone(), names.clone(), BusSettings::default()).await?;
+    let settings = BusSettings {
+        storage,
+        ..BusSettings::default()
+    };
+    let bus = Bus::open(client.clone(), names.clone(), settings).await?;
     let skeleton = Arc::new(Skeleton {
         bus,
         digest: pasta::service::digest(TYPE, body),

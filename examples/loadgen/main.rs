@@ -5,7 +5,7 @@
 //! cargo run --release --example loadgen -- --url nats://127.0.0.1:4222 [--prefix pasta]
 //!     [--jobs 20000] [--concurrency 256] [--mode all|throughput|latency|status|floor|ceiling]
 //!     [--samples 500] [--pause-ms 0] [--queries 5000] [--http 127.0.0.1:8080]
-//!     [--time-limit 120]
+//!     [--time-limit 120] [--storage file|memory]
 //! cargo run --release --example loadgen -- --embedded [--workers 2] ...
 //! ```
 //!
@@ -31,7 +31,9 @@
 //!   stream, deleted after), one KV read of the task bucket; p50/p99.
 //! - `ceiling` (only when asked for): the throughput mode against a skeleton service doing
 //!   exactly the bus operations of pasta's jobs and nothing else (`ceiling.rs`): the rate the
-//!   bus allows any implementation of the contract on this machine.
+//!   bus allows any implementation of the contract on this machine. `--storage memory` keeps
+//!   the skeleton's streams and bucket in memory: no disk at all, a bound on every storage
+//!   setting.
 //!
 //! Throughput, latency and ceiling also report the CPU time spent per job (Linux `/proc`): this process
 //! (the load generator, and pasta when embedded) and the embedded nats-server. The embedded
@@ -47,6 +49,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use async_nats::jetstream::stream::StorageType;
 use async_nats::HeaderMap;
 use bytes::Bytes;
 use clap::{Parser, ValueEnum};
@@ -118,6 +121,18 @@ struct Args {
     /// The body to submit (default: the seed example).
     #[arg(long)]
     body: Option<PathBuf>,
+    /// Where the ceiling mode's skeleton keeps its streams and bucket. `memory` removes the
+    /// disk altogether: the rate it reaches bounds every storage setting from above (pasta
+    /// itself always uses file storage).
+    #[arg(long, value_enum, default_value_t = Storage::File)]
+    storage: Storage,
+}
+
+/// The ceiling skeleton's storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Storage {
+    File,
+    Memory,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -255,7 +270,12 @@ async fn measure(args: Args) -> anyhow::Result<()> {
         // As many jobs in flight as pasta's workers hold.
         let slots =
             embedded.as_ref().map(|e| e.workers).unwrap_or(2) * pasta::bus::worker::IO_FACTOR;
-        let (skeleton, mut tasks) = ceiling::start(&url, &auth, &prefix, &body, slots).await?;
+        let storage = match args.storage {
+            Storage::File => StorageType::File,
+            Storage::Memory => StorageType::Memory,
+        };
+        let (skeleton, mut tasks) =
+            ceiling::start(&url, &auth, &prefix, &body, slots, storage).await?;
         let cpu = Cpu::now(server_pid);
         let (r, jobs) = throughput(
             "ceiling",

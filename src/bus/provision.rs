@@ -17,7 +17,7 @@ pub async fn provision(
         description: Some("pasta jobs, one subject per job type".into()),
         subjects: vec![names.jobs_wildcard()],
         retention: stream::RetentionPolicy::WorkQueue,
-        storage: stream::StorageType::File,
+        storage: s.storage,
         num_replicas: s.replicas,
         max_age: s.job_max_age,
         max_messages: s.queue_max_msgs,
@@ -32,7 +32,7 @@ pub async fn provision(
         description: Some("pasta completion events".into()),
         subjects: vec![names.events_wildcard()],
         retention: stream::RetentionPolicy::Limits,
-        storage: stream::StorageType::File,
+        storage: s.storage,
         num_replicas: s.replicas,
         max_age: s.retention,
         duplicate_window: std::time::Duration::from_secs(120),
@@ -63,7 +63,7 @@ pub async fn provision(
             description: "pasta task records".into(),
             history: 1,
             max_age: s.retention,
-            storage: stream::StorageType::File,
+            storage: s.storage,
             num_replicas: s.replicas,
             ..Default::default()
         })
@@ -76,7 +76,7 @@ pub async fn provision(
                 bucket: names.blobs(),
                 description: Some("pasta large bodies and results".into()),
                 max_age: s.retention,
-                storage: stream::StorageType::File,
+                storage: s.storage,
                 num_replicas: s.replicas,
                 ..Default::default()
             })

@@ -1,6 +1,8 @@
-//! The bus's tunables: retention, delivery bounds, queue size, replicas.
+//! The bus's tunables: retention, delivery bounds, queue size, replicas, storage.
 
 use std::time::Duration;
+
+use async_nats::jetstream::stream::StorageType;
 
 /// How the JetStream resources are shaped and how workers deliver.
 #[derive(Debug, Clone)]
@@ -21,6 +23,11 @@ pub struct BusSettings {
     pub inline_limit: usize,
     /// How long a client waits for JetStream before UNAVAILABLE.
     pub request_timeout: Duration,
+    /// Where streams and buckets keep their messages: `File` in every deployment (the contract's
+    /// job stream is file storage). `Memory` exists to measure what storage costs: loadgen's
+    /// ceiling mode with `--storage memory` gives the rate of the bus operations with no disk
+    /// at all, an upper bound for any configuration.
+    pub storage: StorageType,
 }
 
 impl Default for BusSettings {
@@ -34,6 +41,7 @@ impl Default for BusSettings {
             max_deliver: 10,
             inline_limit: 1 << 20,
             request_timeout: Duration::from_secs(5),
+            storage: StorageType::File,
         }
     }
 }
