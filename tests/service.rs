@@ -402,7 +402,8 @@ async fn a_worker_busy_with_long_jobs_leaves_the_queue_to_another() {
 
 /// A compact job is checked like a JSON one: bytes that do not decode, and a request whose
 /// references do not hold, end FAILURE INVALID_BODY. A format this version does not know is
-/// left for another worker, and the last delivery records GAVE_UP.
+/// left for another worker, and the last delivery records GAVE_UP, naming the format, even
+/// for a job that has no record yet.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compact_jobs_are_checked_and_an_unknown_format_is_left_then_given_up() {
     let nats = NatsServer::start();
@@ -430,7 +431,9 @@ async fn compact_jobs_are_checked_and_an_unknown_format_is_left_then_given_up() 
             b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff".to_vec(),
         ),
         (dangling, "2", pasta::model::compact::encode(&broken)),
-        (future, "99", seed.clone()),
+        // A newer format, here bytes that are neither JSON nor this version's compact form,
+        // published straight: no record exists when the last delivery gives up.
+        (future, "99", b"\x00\x01 a format of the future".to_vec()),
     ] {
         let mut headers = async_nats::HeaderMap::new();
         headers.insert("Nats-Msg-Id", id);
@@ -451,6 +454,11 @@ async fn compact_jobs_are_checked_and_an_unknown_format_is_left_then_given_up() 
     let gave_up = pasta.wait_final(future, "nonbod_pasta").await;
     assert_eq!(gave_up["data"]["task_state"], "FAILURE", "{gave_up}");
     assert_eq!(gave_up["data"]["error"]["code"], "GAVE_UP", "{gave_up}");
+    let info = gave_up["data"]["info"].as_str().unwrap();
+    assert_eq!(
+        info,
+        "gave up after 1 deliveries: job format 99 is unknown to the workers that took it"
+    );
     pasta.stop().await;
 }
 

@@ -38,7 +38,9 @@ pub(super) async fn process(
             warn!(format = %unknown, "a job format this worker does not know; left for another");
             return Ok(Outcome::Transient);
         }
-        Err(_) => JobFormat::Json,
+        Err(unknown) => {
+            return give_up_unknown_format(service, msg, id, t, delivered, &unknown).await
+        }
     };
     let blob = blob_of(&msg.payload, format);
     let delivered_body = Delivered {
@@ -178,6 +180,47 @@ pub(super) async fn process(
         Computed::Crashed(m) => record.failed("PANIC", m, &now()),
     };
     finish(&service.metrics, bus, t, id, next, rev).await
+}
+
+/// The last delivery of a job in a format this worker does not know: GAVE_UP, naming the
+/// format. Its body is never read, so a job published straight without a record gets its
+/// record here, final at once (with the digest its headers state, or the payload's).
+async fn give_up_unknown_format(
+    service: &Service,
+    msg: &jetstream::Message,
+    id: &str,
+    t: JobType,
+    delivered: u64,
+    format: &str,
+) -> Result<Outcome, ApiError> {
+    let bus = &service.bus;
+    let reason = format!(
+        "gave up after {} deliveries: job format {format} is unknown to the workers that took it",
+        delivered - 1
+    );
+    let (record, rev) = match bus.get_record(id).await? {
+        Some(found) => found,
+        None => {
+            let digest = stated_digest(msg).unwrap_or_else(|| service::digest(t, &msg.payload));
+            let at = now();
+            let gave_up =
+                TaskRecord::pending(id, t.as_str(), &digest, &at).failed("GAVE_UP", &reason, &at);
+            match bus.create_record(&gave_up).await? {
+                Created::New(_) => {
+                    service.metrics.finished(t, "failure", 0.0);
+                    announce(bus, t, &gave_up).await?;
+                    return Ok(Outcome::Final);
+                }
+                Created::Exists(found, rev) => (*found, rev),
+            }
+        }
+    };
+    if record.state.is_final() {
+        announce(bus, t, &record).await?;
+        return Ok(Outcome::Final);
+    }
+    let gave_up = record.failed("GAVE_UP", reason, &now());
+    finish(&service.metrics, bus, t, id, gave_up, rev).await
 }
 
 /// The PENDING record a job message's headers describe (see [`crate::bus::REVISION_HEADER`]), when
