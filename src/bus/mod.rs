@@ -5,6 +5,7 @@
 //! updates every resource idempotently at start-up. [`worker`] consumes jobs, [`responder`] is the
 //! NATS service (submit and status endpoints).
 
+pub mod blob_ref;
 pub mod client;
 pub mod names;
 pub mod provision;

@@ -18,7 +18,6 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use serde_json::value::RawValue;
-use serde_json::Value;
 
 pub use error::ApiError;
 
@@ -157,24 +156,20 @@ impl Service {
                 limit: self.max_body,
             });
         }
-        if body.len() < 1024 {
-            if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(&body) {
-                if let (1, Some(Value::String(name))) = (map.len(), map.get("$ref")) {
-                    let blob = self.bus.get_blob(name).await?.ok_or_else(|| {
-                        ApiError::InvalidBody(crate::model::Problems(vec![crate::model::Problem {
-                            path: "$ref".into(),
-                            message: format!("no object {name:?} in the blob store"),
-                        }]))
-                    })?;
-                    if blob.len() > self.max_body {
-                        return Err(ApiError::TooLarge {
-                            size: blob.len(),
-                            limit: self.max_body,
-                        });
-                    }
-                    return Ok((blob, Some(name.clone())));
-                }
+        if let Some(name) = crate::bus::blob_ref::named_blob(&body) {
+            let blob = self.bus.get_blob(&name).await?.ok_or_else(|| {
+                ApiError::InvalidBody(crate::model::Problems(vec![crate::model::Problem {
+                    path: "$ref".into(),
+                    message: format!("no object {name:?} in the blob store"),
+                }]))
+            })?;
+            if blob.len() > self.max_body {
+                return Err(ApiError::TooLarge {
+                    size: blob.len(),
+                    limit: self.max_body,
+                });
             }
+            return Ok((blob, Some(name)));
         }
         Ok((body, None))
     }
@@ -186,9 +181,7 @@ impl Service {
         queued: Queued,
     ) -> Result<(), ApiError> {
         let task_id = pending.0.task_id.as_str();
-        let reference = |name: String| {
-            Bytes::from(serde_json::to_vec(&serde_json::json!({"$ref": name})).unwrap())
-        };
+        let reference = |name: String| crate::bus::blob_ref::reference(&name);
         let (format, payload) = match queued {
             Queued::Compact(compact) => (JobFormat::Compact, compact),
             Queued::Json {

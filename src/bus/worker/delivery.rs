@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use async_nats::jetstream;
 use bytes::Bytes;
-use serde_json::Value;
 use tracing::{debug, warn};
 
 use super::events::{announce, started_event};
@@ -378,14 +377,8 @@ impl Delivered<'_> {
 
 /// The blob a JSON job message names instead of carrying its body (`{"$ref": name}`).
 fn blob_of(payload: &Bytes, format: JobFormat) -> Option<String> {
-    if format != JobFormat::Json || payload.len() >= 1024 {
-        return None;
-    }
-    match serde_json::from_slice::<Value>(payload) {
-        Ok(Value::Object(map)) if map.len() == 1 => match map.get("$ref") {
-            Some(Value::String(name)) => Some(name.clone()),
-            _ => None,
-        },
-        _ => None,
+    match format {
+        JobFormat::Json => crate::bus::blob_ref::named_blob(payload),
+        JobFormat::Compact => None,
     }
 }
