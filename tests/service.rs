@@ -516,3 +516,72 @@ async fn bodies_and_results_larger_than_one_message_travel_through_the_object_st
     assert_eq!(timeless(&doc2["data"]["data"]), timeless(&expected));
     pasta.stop().await;
 }
+
+/// The bytes of job messages a worker process holds are bounded by its budget (one message of
+/// the server's largest size per pull loop and two per compute slot), however many large jobs
+/// queue: here 30 jobs of 1.5 MB published straight behind a server whose messages are at most
+/// 2 MB, where 64 jobs in flight per compute slot would otherwise hold all 45 MB.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_holds_no_more_message_bytes_than_its_budget() {
+    let nats = NatsServer::with_config("max_payload: 2MB");
+    let front = harness::start(
+        &nats,
+        Options {
+            workers: false,
+            http: false,
+            ..Options::default()
+        },
+    )
+    .await;
+    assert_eq!(front.client.server_info().max_payload, 2 << 20);
+    let mut large = body("seed-example/request.json");
+    large["sr_policy"]["id"] = json!("__sleep_50__");
+    large["padding"] = json!("x".repeat(1_500_000));
+    let payload = serde_json::to_vec(&large).unwrap();
+    let ids: Vec<String> = (0..30)
+        .map(|i| format!("1a2b3c4d-0000-4000-8000-0000000b{i:04}"))
+        .collect();
+    for id in &ids {
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("Nats-Msg-Id", id.as_str());
+        publish_straight(&front, headers, payload.clone()).await;
+    }
+    let back = harness::start(
+        &nats,
+        Options {
+            responder: false,
+            prefix: Some(front.names.prefix().to_string()),
+            ..Options::default()
+        },
+    )
+    .await;
+    for id in &ids {
+        let doc = front.wait_final(id, "nonbod_pasta").await;
+        assert_eq!(doc["data"]["task_state"], "SUCCESS", "{doc}");
+    }
+    let metrics = metrics_of(&back).await;
+    let gauge = |name: &str| -> u64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("{name} in /metrics:\n{metrics}"))
+    };
+    // The harness's workers: six job types, two compute slots.
+    let budget = (6 + 2 * 2) * ((2 << 20) + (16 << 10)) as u64;
+    let peak = gauge("pasta_worker_held_bytes_peak");
+    assert!(peak <= budget, "held {peak} bytes at once, budget {budget}");
+    assert!(peak >= 2 * 1_500_000, "the gauge counts: {peak}");
+    // Every delivery ends soon after its final record (its ack comes after).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut metrics = metrics;
+    while !metrics.lines().any(|l| l == "pasta_worker_held_bytes 0") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "messages still held:\n{metrics}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        metrics = metrics_of(&back).await;
+    }
+    back.stop().await;
+    front.stop().await;
+}

@@ -1,8 +1,9 @@
-//! Counters for `/metrics`: jobs by type and state, computation time, submissions, and where
-//! workers got their jobs from.
+//! Counters for `/metrics`: jobs by type and state, computation time, submissions, where
+//! workers got their jobs from, and the bytes of job messages workers hold.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crate::model::JobType;
 
@@ -10,6 +11,9 @@ use crate::model::JobType;
 #[derive(Debug, Default)]
 pub struct Metrics {
     inner: Mutex<Inner>,
+    /// Bytes of job messages held by this process's workers now, and the most at once.
+    held: AtomicU64,
+    held_peak: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -46,6 +50,17 @@ impl Metrics {
     /// body read and validated by the worker).
     pub fn worker_body(&self, source: &'static str) {
         *self.lock().bodies.entry(source).or_default() += 1;
+    }
+
+    /// A worker received a job message of `bytes`; it counts as held until the guard drops
+    /// (when its delivery ends).
+    pub fn hold(self: &Arc<Self>, bytes: u64) -> Held {
+        let now = self.held.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        self.held_peak.fetch_max(now, Ordering::Relaxed);
+        Held {
+            metrics: self.clone(),
+            bytes,
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -85,10 +100,33 @@ impl Metrics {
                 "pasta_worker_bodies_total{{source=\"{source}\"}} {n}\n"
             ));
         }
+        out.push_str("# HELP pasta_worker_held_bytes Bytes of job messages this process's workers hold (received, delivery not ended).\n# TYPE pasta_worker_held_bytes gauge\n");
+        out.push_str(&format!(
+            "pasta_worker_held_bytes {}\n",
+            self.held.load(Ordering::Relaxed)
+        ));
+        out.push_str("# HELP pasta_worker_held_bytes_peak The most bytes of job messages this process's workers held at once since it started.\n# TYPE pasta_worker_held_bytes_peak gauge\n");
+        out.push_str(&format!(
+            "pasta_worker_held_bytes_peak {}\n",
+            self.held_peak.load(Ordering::Relaxed)
+        ));
         if let Some(d) = queue_depth {
             out.push_str("# HELP pasta_queue_depth Jobs waiting in the job stream.\n# TYPE pasta_queue_depth gauge\n");
             out.push_str(&format!("pasta_queue_depth {d}\n"));
         }
         out
+    }
+}
+
+/// A job message counted as held by [`Metrics::hold`] until dropped.
+#[derive(Debug)]
+pub struct Held {
+    metrics: Arc<Metrics>,
+    bytes: u64,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.metrics.held.fetch_sub(self.bytes, Ordering::Relaxed);
     }
 }

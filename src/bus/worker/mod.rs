@@ -11,8 +11,10 @@
 //!
 //! Here: the pull loops and the slots. `delivery` takes one delivered message through the
 //! record's transitions, `events` builds and publishes the completion events, `progress`
-//! keeps a message alive while it waits or computes.
+//! keeps a message alive while it waits or computes, `budget` bounds the bytes of the messages
+//! held.
 
+mod budget;
 mod delivery;
 mod events;
 mod progress;
@@ -31,6 +33,7 @@ use tracing::{warn, Instrument};
 use crate::model::JobType;
 use crate::service::ack::{decide, AckKind, Outcome};
 use crate::service::{self, Service};
+use budget::Budget;
 use progress::{slot, Claim, Compute};
 
 /// Worker tunables.
@@ -42,10 +45,11 @@ pub struct WorkerSettings {
     pub concurrency: usize,
 }
 
-/// Jobs in flight per compute slot. Each holds its message (at most one message's worth, 1 MiB
-/// by default: larger bodies come from the blob store, fetched only once a compute slot is
-/// held). More jobs in flight let nats-server batch more per read and write: 64 instead of 16
-/// gave 7 % more jobs/s on two cores (README, Performance).
+/// Jobs in flight per compute slot. Each holds its message (submission's are at most 1 MiB:
+/// larger bodies come from the blob store, fetched only once a compute slot is held; the bytes
+/// of all held messages are bounded by `budget` whatever their size). More jobs in flight let
+/// nats-server batch more per read and write: 64 instead of 16 gave 7 % more jobs/s on two
+/// cores (README, Performance).
 pub const IO_FACTOR: usize = 64;
 
 /// Runs workers until `shutdown` turns true; in-flight jobs finish first.
@@ -60,6 +64,11 @@ pub async fn run(
     let compute = Arc::new(Compute::new(
         settings.concurrency,
         settings.concurrency.max(1) * IO_FACTOR,
+    ));
+    let budget = Arc::new(Budget::new(
+        service.bus.client.server_info().max_payload,
+        settings.types.len(),
+        settings.concurrency,
     ));
     let stream = service
         .bus
@@ -77,7 +86,7 @@ pub async fn run(
             service,
             consumer,
             slots,
-            compute.clone(),
+            (compute.clone(), budget.clone()),
             shutdown,
         ));
     }
@@ -90,7 +99,7 @@ async fn pull_loop(
     service: Service,
     consumer: PullConsumer,
     slots: Arc<Semaphore>,
-    compute: Arc<Compute>,
+    (compute, budget): (Arc<Compute>, Arc<Budget>),
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut jobs = JoinSet::new();
@@ -106,9 +115,15 @@ async fn pull_loop(
             room = compute.room() => room,
         };
         let n = slots.available_permits().min(room).clamp(1, 16);
+        // Room for one message of the largest size; a batch of small ones fits in it too.
+        let mut reservation = tokio::select! {
+            _ = shutdown.wait_for(|s| *s) => break,
+            r = budget.reserve() => r,
+        };
         let batch = consumer
             .fetch()
             .max_messages(n)
+            .max_bytes(budget.fetch_bytes())
             .expires(Duration::from_secs(5))
             .messages()
             .await;
@@ -130,7 +145,14 @@ async fn pull_loop(
             let Some(Ok(msg)) = next else { break };
             let (service, slots, compute) = (service.clone(), slots.clone(), compute.clone());
             let claim = compute.claim();
+            // The message's bytes stay counted, in the budget and in `/metrics`, until its
+            // delivery ends.
+            let held = (
+                reservation.take(msg.length),
+                service.metrics.hold(msg.length as u64),
+            );
             jobs.spawn(async move {
+                let _held = held;
                 let Some(permit) = slot(&slots, &msg, service.bus.settings.ack_wait).await else {
                     return;
                 };
