@@ -40,6 +40,27 @@ fn cases() -> Vec<(JobType, Value)> {
     out
 }
 
+/// A pasta that submits and answers status only: no workers, no bridge.
+async fn front_only(nats: &NatsServer) -> harness::Pasta {
+    let options = Options {
+        workers: false,
+        http: false,
+        ..Options::default()
+    };
+    harness::start(nats, options).await
+}
+
+/// Workers (and a bridge, for `/metrics`) in another instance on `of`'s prefix, with no NATS
+/// service: nothing is handed over from `of`'s submissions.
+async fn workers_of(nats: &NatsServer, of: &harness::Pasta) -> harness::Pasta {
+    let options = Options {
+        responder: false,
+        prefix: Some(of.names.prefix().to_string()),
+        ..Options::default()
+    };
+    harness::start(nats, options).await
+}
+
 /// The `/metrics` text of a pasta running its HTTP bridge.
 async fn metrics_of(pasta: &harness::Pasta) -> String {
     let port = pasta.http.expect("the bridge runs").port();
@@ -310,24 +331,8 @@ async fn a_job_published_straight_to_its_subject_is_validated_and_processed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_of_another_process_computes_the_compact_job_submission_published() {
     let nats = NatsServer::start();
-    let front = harness::start(
-        &nats,
-        Options {
-            workers: false,
-            http: false,
-            ..Options::default()
-        },
-    )
-    .await;
-    let back = harness::start(
-        &nats,
-        Options {
-            responder: false,
-            prefix: Some(front.names.prefix().to_string()),
-            ..Options::default()
-        },
-    )
-    .await;
+    let front = front_only(&nats).await;
+    let back = workers_of(&nats, &front).await;
     for (t, body) in cases() {
         let answer = front.submit(t, &body, None).await;
         let id = answer["data"]["task_id"].as_str().unwrap().to_string();
@@ -371,15 +376,7 @@ async fn a_worker_busy_with_long_jobs_leaves_the_queue_to_another() {
     for id in submit_all(2).await {
         busy.wait_final(&id, "nonbod_pasta").await;
     }
-    let other = harness::start(
-        &nats,
-        Options {
-            responder: false,
-            prefix: Some(busy.names.prefix().to_string()),
-            ..Options::default()
-        },
-    )
-    .await;
+    let other = workers_of(&nats, &busy).await;
     let ids = submit_all(8).await;
     for id in &ids {
         let doc = busy.wait_final(id, "nonbod_pasta").await;
@@ -524,15 +521,7 @@ async fn bodies_and_results_larger_than_one_message_travel_through_the_object_st
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_holds_no_more_message_bytes_than_its_budget() {
     let nats = NatsServer::with_config("max_payload: 2MB");
-    let front = harness::start(
-        &nats,
-        Options {
-            workers: false,
-            http: false,
-            ..Options::default()
-        },
-    )
-    .await;
+    let front = front_only(&nats).await;
     assert_eq!(front.client.server_info().max_payload, 2 << 20);
     let mut large = body("seed-example/request.json");
     large["sr_policy"]["id"] = json!("__sleep_50__");
@@ -546,15 +535,7 @@ async fn a_worker_holds_no_more_message_bytes_than_its_budget() {
         headers.insert("Nats-Msg-Id", id.as_str());
         publish_straight(&front, headers, payload.clone()).await;
     }
-    let back = harness::start(
-        &nats,
-        Options {
-            responder: false,
-            prefix: Some(front.names.prefix().to_string()),
-            ..Options::default()
-        },
-    )
-    .await;
+    let back = workers_of(&nats, &front).await;
     for id in &ids {
         let doc = front.wait_final(id, "nonbod_pasta").await;
         assert_eq!(doc["data"]["task_state"], "SUCCESS", "{doc}");
