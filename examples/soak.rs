@@ -203,18 +203,6 @@ fn truncate(s: &str, n: usize) -> String {
     }
 }
 
-/// `$PASTA_NATS_SERVER`, the project's `.venv/bin/nats-server`, or `nats-server` on the PATH.
-fn nats_server_binary() -> PathBuf {
-    if let Some(p) = std::env::var_os("PASTA_NATS_SERVER") {
-        return PathBuf::from(p);
-    }
-    let local = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/nats-server");
-    if local.exists() {
-        return local;
-    }
-    PathBuf::from("nats-server")
-}
-
 fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
@@ -282,7 +270,7 @@ fn start_nats(dir: &Path) -> anyhow::Result<(Guard, String)> {
             dir.join("store")
         ),
     )?;
-    let bin = nats_server_binary();
+    let bin = pasta::server::binary_in(Path::new(env!("CARGO_MANIFEST_DIR")));
     let child = Command::new(&bin)
         .arg("-c")
         .arg(&conf)

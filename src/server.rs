@@ -20,12 +20,18 @@ pub struct EmbeddedServer {
 /// The nats-server binary: `$PASTA_NATS_SERVER`, the project's `.venv/bin/nats-server` (installed
 /// by `scripts/setup`), or `nats-server` on the PATH.
 pub fn binary() -> PathBuf {
-    if let Ok(path) = std::env::var("PASTA_NATS_SERVER") {
+    binary_in(Path::new("."))
+}
+
+/// [`binary`], for the project at `project` (the tests, benches and examples pass their
+/// `CARGO_MANIFEST_DIR`, so that they find it whatever the working directory).
+pub fn binary_in(project: &Path) -> PathBuf {
+    if let Some(path) = std::env::var_os("PASTA_NATS_SERVER") {
         return PathBuf::from(path);
     }
-    let local = Path::new(".venv/bin/nats-server");
+    let local = project.join(".venv/bin/nats-server");
     if local.exists() {
-        return local.to_path_buf();
+        return local;
     }
     PathBuf::from("nats-server")
 }

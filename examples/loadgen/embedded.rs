@@ -2,7 +2,6 @@
 //! in-process through `pasta::app`.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -44,7 +43,7 @@ impl Embedded {
                 if args.sync_always { "  sync_interval: always\n" } else { "" }
             ),
         )?;
-        let bin = nats_server();
+        let bin = pasta::server::binary_in(std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
         let child = tokio::process::Command::new(&bin)
             .arg("-c")
             .arg(&conf)
@@ -131,16 +130,4 @@ impl Embedded {
         }
         let _ = self.child.kill().await;
     }
-}
-
-/// `$PASTA_NATS_SERVER`, the project's `.venv/bin/nats-server`, or `nats-server` on the PATH.
-pub(crate) fn nats_server() -> PathBuf {
-    if let Some(p) = std::env::var_os("PASTA_NATS_SERVER") {
-        return PathBuf::from(p);
-    }
-    let local = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/nats-server");
-    if local.exists() {
-        return local;
-    }
-    PathBuf::from("nats-server")
 }

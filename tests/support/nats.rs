@@ -7,14 +7,7 @@ use std::time::{Duration, Instant};
 
 /// The nats-server binary: `$PASTA_NATS_SERVER`, the project's `.venv` (scripts/setup), or PATH.
 pub fn binary() -> PathBuf {
-    if let Ok(p) = std::env::var("PASTA_NATS_SERVER") {
-        return PathBuf::from(p);
-    }
-    let local = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/nats-server");
-    if local.exists() {
-        return local;
-    }
-    PathBuf::from("nats-server")
+    pasta::server::binary_in(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
 }
 
 /// A free TCP port on loopback.
