@@ -16,9 +16,9 @@ use pasta::model::{JobType, Limits};
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
-use crate::cases::*;
-use crate::processes::*;
-use crate::*;
+use crate::cases::Case;
+use crate::processes::lock;
+use crate::{Args, ACK_WAIT_SECS, REQUEST_TIMEOUT, STATUS_CONCURRENCY};
 
 /// What became of one submission.
 #[derive(Debug)]

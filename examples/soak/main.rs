@@ -69,15 +69,16 @@ use pasta::bus::Names;
 use serde_json::Value;
 use tokio::sync::watch;
 
+use crate::cases::load_cases;
+use crate::jobs::{drain, listen_events, start_service, submit_all, wait_for_service, Seen, Task};
+use crate::processes::{
+    lock, pasta_binary, read_logs, spawn_killer, spawn_sampler, start_nats, Fleet, FleetGuard,
+};
+
 mod cases;
 mod jobs;
 mod processes;
 mod report;
-
-use cases::*;
-use jobs::*;
-use processes::*;
-use report::*;
 
 /// Kill interval bounds, milliseconds.
 pub(crate) const KILL_EVERY_MS: (u64, u64) = (1_000, 5_000);
@@ -319,7 +320,7 @@ async fn soak(args: Args) -> anyhow::Result<bool> {
         interrupted: interrupted.load(Ordering::SeqCst),
         logs: read_logs(&logs),
     };
-    let passed = report(&args, &cases, &observed);
+    let passed = report::report(&args, &cases, &observed);
     if args.log_dir.is_none() && !passed {
         println!(
             "(the worker logs are removed with the temporary directory; pass --log-dir to keep \

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{bail, Context};
 use tokio::sync::watch;
 
-use crate::*;
+use crate::{Args, Rng, ACK_WAIT_SECS, KILL_EVERY_MS};
 
 /// A child process killed (SIGKILL) and reaped when dropped.
 pub(crate) struct Guard {
