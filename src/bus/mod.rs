@@ -295,10 +295,9 @@ impl Bus {
             .acquire_owned()
             .await
             .expect("the window is never closed");
-        // One deadline for sending and for the acknowledgement together.
-        let deadline = tokio::time::Instant::now() + self.settings.request_timeout;
-        let ack = tokio::time::timeout_at(
-            deadline,
+        let timeout = self.settings.request_timeout;
+        let ack = tokio::time::timeout(
+            timeout,
             self.js.publish_with_headers(subject, headers, payload),
         )
         .await
@@ -307,7 +306,7 @@ impl Bus {
         Ok(Sent {
             _slot: slot,
             ack,
-            deadline,
+            timeout,
         })
     }
 
@@ -361,14 +360,13 @@ pub async fn connect(url: &str, auth: &crate::config::Auth) -> anyhow::Result<as
 pub struct Sent {
     _slot: tokio::sync::OwnedSemaphorePermit,
     ack: jetstream::context::PublishAckFuture,
-    deadline: tokio::time::Instant,
+    timeout: Duration,
 }
 
 impl Sent {
-    /// Waits for the stream's acknowledgement, until the request time-out counted from the
-    /// send: a full stream is [`BusError::QueueFull`].
+    /// Waits for the stream's acknowledgement: a full stream is [`BusError::QueueFull`].
     pub async fn acknowledged(self) -> Result<(), BusError> {
-        tokio::time::timeout_at(self.deadline, self.ack)
+        tokio::time::timeout(self.timeout, self.ack)
             .await
             .map_err(|_| BusError::Unavailable("no publish ack in time".into()))?
             .map_err(|e| {
