@@ -113,18 +113,12 @@ pub(super) async fn process(
         if let Ok(Some(_)) = marked {
             let at = started.started_at.clone().unwrap_or_else(now);
             let event = started_event(id, t, delivered, &at);
-            // Sent before the final record can be written, so that the stream stores it before
-            // the final event; its acknowledgement is awaited aside.
-            match bus.send_event(t, id, "started", &event).await {
-                Ok(sent) => {
-                    tokio::spawn(async move {
-                        if let Err(e) = sent.acknowledged().await {
-                            warn!(error = %e, "started event not acknowledged");
-                        }
-                    });
+            let (events, task) = (bus.clone(), id.to_string());
+            tokio::spawn(async move {
+                if let Err(e) = events.publish_event(t, &task, "started", &event).await {
+                    warn!(error = %e, "started event not published");
                 }
-                Err(e) => warn!(error = %e, "started event not sent"),
-            }
+            });
         }
         marked
     };
