@@ -64,6 +64,13 @@ async fn submit(pasta: &harness::Pasta, body: &Value, id: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn losing_one_server_of_three_loses_no_job_and_the_server_catches_up() {
+    // `RUST_LOG=pasta=debug` shows the service's side of a failure.
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+    }
     let mut servers = cluster();
     let urls = servers
         .iter()

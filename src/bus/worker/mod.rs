@@ -9,7 +9,8 @@
 //! (deduplicated) and the message acknowledged. The last allowed delivery only records GAVE_UP,
 //! so a job that keeps crashing workers still ends FAILURE rather than PENDING forever.
 //!
-//! Here: the pull loops and the slots. `delivery` takes one delivered message through the
+//! Here: the pull loops and the slots. `pull` sends a loop's pull requests and reads their
+//! answers on one long-lived inbox, `delivery` takes one delivered message through the
 //! record's transitions, `events` builds and publishes the completion events, `progress`
 //! keeps a message alive while it waits or computes, `budget` bounds the bytes of the messages
 //! held.
@@ -18,6 +19,7 @@ mod budget;
 mod delivery;
 mod events;
 mod progress;
+mod pull;
 
 pub use events::{final_event, started_event};
 
@@ -25,7 +27,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer::PullConsumer, AckKind as JsAck};
-use futures::StreamExt;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 use tracing::{warn, Instrument};
@@ -81,10 +82,13 @@ pub async fn run(
             .get_consumer(&service.bus.names.consumer(t))
             .await
             .map_err(|e| anyhow::anyhow!("consumer {}: {e}", service.bus.names.consumer(t)))?;
+        let puller = pull::Puller::new(&service.bus.client, service.bus.js.clone(), consumer)
+            .await
+            .map_err(|e| anyhow::anyhow!("subscribing the inbox of {t}'s consumer: {e}"))?;
         let (service, slots, shutdown) = (service.clone(), slots.clone(), shutdown.clone());
         loops.spawn(pull_loop(
             service,
-            consumer,
+            puller,
             slots,
             (compute.clone(), budget.clone()),
             shutdown,
@@ -97,7 +101,7 @@ pub async fn run(
 
 async fn pull_loop(
     service: Service,
-    consumer: PullConsumer,
+    mut puller: pull::Puller,
     slots: Arc<Semaphore>,
     (compute, budget): (Arc<Compute>, Arc<Budget>),
     mut shutdown: watch::Receiver<bool>,
@@ -120,12 +124,8 @@ async fn pull_loop(
             _ = shutdown.wait_for(|s| *s) => break,
             r = budget.reserve() => r,
         };
-        let batch = consumer
-            .fetch()
-            .max_messages(n)
-            .max_bytes(budget.fetch_bytes())
-            .expires(Duration::from_secs(5))
-            .messages()
+        let batch = puller
+            .request(n, budget.fetch_bytes(), Duration::from_secs(5))
             .await;
         let mut batch = match batch {
             Ok(b) => b,
@@ -142,7 +142,7 @@ async fn pull_loop(
                 _ = shutdown.wait_for(|s| *s) => None,
                 m = batch.next() => m,
             };
-            let Some(Ok(msg)) = next else { break };
+            let Some(msg) = next else { break };
             let (service, slots, compute) = (service.clone(), slots.clone(), compute.clone());
             let claim = compute.claim();
             // The message's bytes stay counted, in the budget and in `/metrics`, until its
@@ -154,6 +154,7 @@ async fn pull_loop(
             jobs.spawn(async move {
                 let _held = held;
                 let Some(permit) = slot(&slots, &msg, service.bus.settings.ack_wait).await else {
+                    tracing::debug!(subject = %msg.subject, "an in-progress ack failed while the job waited for a slot; left for a redelivery");
                     return;
                 };
                 handle(&service, msg, (&compute, claim)).await;

@@ -1,0 +1,145 @@
+//! Pull requests on one long-lived inbox per consumer.
+//!
+//! async-nats' `fetch` subscribes a fresh inbox per batch and drops it at the first `409` status.
+//! But a replicated consumer may send `409 Batch Completed` (a request with `max_bytes` has all
+//! its messages) before the messages themselves, which wait for their delivery to be replicated.
+//! They then reached a dropped inbox, were lost, and came again after the ack wait, only to be
+//! lost again: during a fail-over, jobs gave up after every delivery had been lost this way.
+//!
+//! Here the inbox outlives its requests. A request ends when it has all its messages: as many as
+//! asked, or as many as the server's closing status (`404 No Messages`, `408` at expiry,
+//! `409 Batch Completed`) says it sent, awaited for at most [`TRAILING`] more. A message that
+//! comes later still is read with the next request, never dropped.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer::pull::BatchConfig, consumer::PullConsumer};
+use async_nats::{StatusCode, Subject, Subscriber};
+use futures::StreamExt;
+use tokio::time::Instant;
+use tracing::{debug, warn};
+
+/// How long a request's messages may trail its closing status.
+const TRAILING: Duration = Duration::from_secs(1);
+
+/// Past its expiry, how long a request waits for a closing status that may never come (its
+/// server gone).
+const STATUS_GRACE: Duration = Duration::from_secs(5);
+
+/// A consumer's pull requests and the inbox they are answered on.
+pub(super) struct Puller {
+    consumer: PullConsumer,
+    context: jetstream::Context,
+    inbox: Subject,
+    answers: Subscriber,
+}
+
+impl Puller {
+    /// Subscribes the consumer's inbox.
+    pub(super) async fn new(
+        client: &async_nats::Client,
+        context: jetstream::Context,
+        consumer: PullConsumer,
+    ) -> Result<Puller, async_nats::SubscribeError> {
+        let inbox = Subject::from(client.new_inbox());
+        let answers = client.subscribe(inbox.clone()).await?;
+        Ok(Puller {
+            consumer,
+            context,
+            inbox,
+            answers,
+        })
+    }
+
+    /// Asks for at most `messages` messages of at most `max_bytes` in all: those there are, as
+    /// soon as there is one, waiting at most `expires` for it (a fetch: the request does not
+    /// stay open to take later jobs, which another worker may start sooner).
+    pub(super) async fn request(
+        &mut self,
+        messages: usize,
+        max_bytes: usize,
+        expires: Duration,
+    ) -> Result<Request<'_>, async_nats::Error> {
+        let config = BatchConfig {
+            batch: messages,
+            expires: Some(expires),
+            no_wait: true,
+            max_bytes,
+            ..Default::default()
+        };
+        self.consumer
+            .request_batch(config, self.inbox.clone())
+            .await?;
+        Ok(Request {
+            puller: self,
+            asked: messages,
+            received: 0,
+            sent: None,
+            deadline: Instant::now() + expires + STATUS_GRACE,
+        })
+    }
+}
+
+/// One pull request being answered.
+pub(super) struct Request<'a> {
+    puller: &'a mut Puller,
+    asked: usize,
+    received: usize,
+    /// How many messages the server says it sent, once its closing status came.
+    sent: Option<usize>,
+    deadline: Instant,
+}
+
+impl Request<'_> {
+    /// The next message, or `None` once the request has all of its own.
+    pub(super) async fn next(&mut self) -> Option<jetstream::Message> {
+        loop {
+            if self.received >= self.sent.unwrap_or(self.asked) {
+                return None;
+            }
+            let answer = match tokio::time::timeout_at(self.deadline, self.puller.answers.next())
+                .await
+            {
+                Ok(Some(answer)) => answer,
+                Ok(None) => return None,
+                Err(_) => {
+                    debug!(
+                        received = self.received,
+                        sent = ?self.sent,
+                        "pull request ended without all its messages; later ones come with the next"
+                    );
+                    return None;
+                }
+            };
+            match answer.status {
+                None | Some(StatusCode::OK) => {
+                    self.received += 1;
+                    return Some(jetstream::Message {
+                        message: answer,
+                        context: self.puller.context.clone(),
+                    });
+                }
+                Some(StatusCode::IDLE_HEARTBEAT) => continue,
+                Some(status) => {
+                    let unsent = answer
+                        .headers
+                        .as_ref()
+                        .and_then(|h| h.get("Nats-Pending-Messages"))
+                        .and_then(|v| v.as_str().parse::<usize>().ok());
+                    match unsent {
+                        Some(unsent) => {
+                            debug!(%status, description = ?answer.description, unsent, "pull request closed");
+                            self.sent = Some(self.asked.saturating_sub(unsent));
+                            self.deadline = self.deadline.min(Instant::now() + TRAILING);
+                        }
+                        // A refusal or a leadership change: nothing more will be sent for it.
+                        None => {
+                            warn!(%status, description = ?answer.description, "pull request ended by the server");
+                            return None;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
