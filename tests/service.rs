@@ -566,3 +566,61 @@ async fn a_worker_holds_no_more_message_bytes_than_its_budget() {
     back.stop().await;
     front.stop().await;
 }
+
+/// For every task, its `started` event is stored in `PASTA_EVENTS` before its final event, so a
+/// controller replaying the stream never sees a task go back to running. Under load: 1,000 jobs
+/// submitted 64 at a time to the harness's two workers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_started_event_is_stored_before_its_final_event() {
+    let nats = NatsServer::start();
+    let pasta = harness::start(&nats, Options::default()).await;
+    let seed = body("seed-example/request.json");
+    let jobs = 1_000;
+    let answers = futures::stream::iter(0..jobs)
+        .map(|_| pasta.submit(JobType::NonbodPasta, &seed, None))
+        .buffer_unordered(64)
+        .collect::<Vec<_>>()
+        .await;
+    let ids: Vec<String> = answers
+        .iter()
+        .map(|a| a["data"]["task_id"].as_str().expect("accepted").to_string())
+        .collect();
+    for id in &ids {
+        pasta.wait_final(id, "nonbod_pasta").await;
+    }
+    // Every event in stream order: the sequence of each task's started and final events.
+    let js = async_nats::jetstream::new(pasta.client.clone());
+    let stream = js.get_stream(pasta.names.events_stream()).await.unwrap();
+    let consumer = stream
+        .create_consumer(async_nats::jetstream::consumer::pull::OrderedConfig::default())
+        .await
+        .unwrap();
+    let mut messages = consumer.messages().await.unwrap();
+    let mut order: std::collections::HashMap<String, (Option<u64>, Option<u64>)> =
+        Default::default();
+    for _ in 0..2 * jobs {
+        let msg = tokio::time::timeout(Duration::from_secs(10), messages.next())
+            .await
+            .expect("every event is stored")
+            .unwrap()
+            .unwrap();
+        let seq = msg.info().unwrap().stream_sequence;
+        let event: Value = serde_json::from_slice(&msg.payload).unwrap();
+        let id = event["task_id"].as_str().unwrap().to_string();
+        let entry = order.entry(id).or_default();
+        match event["task_state"].as_str().unwrap() {
+            "STARTED" => entry.0 = Some(seq),
+            _ => entry.1 = Some(seq),
+        }
+    }
+    for id in &ids {
+        match order.get(id) {
+            Some((Some(started), Some(done))) => assert!(
+                started < done,
+                "task {id}: started event at {started}, final at {done}"
+            ),
+            other => panic!("task {id}: events {other:?}"),
+        }
+    }
+    pasta.stop().await;
+}

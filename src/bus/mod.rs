@@ -247,10 +247,26 @@ impl Bus {
         state: &str,
         event: &Value,
     ) -> Result<(), BusError> {
+        self.send_event(job_type, task_id, state, event)
+            .await?
+            .acknowledged()
+            .await
+    }
+
+    /// Sends a completion event without waiting for its acknowledgement. The messages of one
+    /// connection are stored in the order they were sent, so an event sent before another
+    /// is written precedes it in the stream.
+    pub async fn send_event(
+        &self,
+        job_type: JobType,
+        task_id: &str,
+        state: &str,
+        event: &Value,
+    ) -> Result<Sent, BusError> {
         let mut headers = HeaderMap::new();
         headers.insert("Nats-Msg-Id", format!("{task_id}.{state}").as_str());
         let payload = Bytes::from(serde_json::to_vec(event).expect("events serialise"));
-        self.publish(self.names.event_subject(job_type, state), headers, payload)
+        self.send(self.names.event_subject(job_type, state), headers, payload)
             .await
     }
 
@@ -260,31 +276,39 @@ impl Bus {
         headers: HeaderMap,
         payload: Bytes,
     ) -> Result<(), BusError> {
-        let _slot = self
+        self.send(subject, headers, payload)
+            .await?
+            .acknowledged()
+            .await
+    }
+
+    /// Sends a message to a stream, within the window of unacknowledged publications.
+    async fn send(
+        &self,
+        subject: String,
+        headers: HeaderMap,
+        payload: Bytes,
+    ) -> Result<Sent, BusError> {
+        let slot = self
             .window
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .expect("the window is never closed");
-        let timeout = self.settings.request_timeout;
-        let ack = tokio::time::timeout(timeout, async {
-            self.js
-                .publish_with_headers(subject, headers, payload)
-                .await
-                .map_err(unavailable)?
-                .await
-                .map_err(|e| {
-                    let text = e.to_string();
-                    if text.contains("maximum messages") || text.contains("maximum bytes") {
-                        BusError::QueueFull
-                    } else {
-                        unavailable(text)
-                    }
-                })
-        })
+        // One deadline for sending and for the acknowledgement together.
+        let deadline = tokio::time::Instant::now() + self.settings.request_timeout;
+        let ack = tokio::time::timeout_at(
+            deadline,
+            self.js.publish_with_headers(subject, headers, payload),
+        )
         .await
-        .map_err(|_| BusError::Unavailable("no publish ack in time".into()))??;
-        let _ = ack;
-        Ok(())
+        .map_err(|_| BusError::Unavailable("could not send in time".into()))?
+        .map_err(unavailable)?;
+        Ok(Sent {
+            _slot: slot,
+            ack,
+            deadline,
+        })
     }
 
     /// Whether the connection is up.
@@ -329,5 +353,32 @@ pub async fn connect(url: &str, auth: &crate::config::Auth) -> anyhow::Result<as
         }
         Ok(Err(e)) => anyhow::bail!("NATS at {url} does not answer: {e}"),
         Err(_) => anyhow::bail!("NATS at {url} does not answer"),
+    }
+}
+
+/// A message sent to a stream whose acknowledgement is still to come; it holds its place in
+/// the window of unacknowledged publications until then.
+pub struct Sent {
+    _slot: tokio::sync::OwnedSemaphorePermit,
+    ack: jetstream::context::PublishAckFuture,
+    deadline: tokio::time::Instant,
+}
+
+impl Sent {
+    /// Waits for the stream's acknowledgement, until the request time-out counted from the
+    /// send: a full stream is [`BusError::QueueFull`].
+    pub async fn acknowledged(self) -> Result<(), BusError> {
+        tokio::time::timeout_at(self.deadline, self.ack)
+            .await
+            .map_err(|_| BusError::Unavailable("no publish ack in time".into()))?
+            .map_err(|e| {
+                let text = e.to_string();
+                if text.contains("maximum messages") || text.contains("maximum bytes") {
+                    BusError::QueueFull
+                } else {
+                    unavailable(text)
+                }
+            })?;
+        Ok(())
     }
 }

@@ -9,7 +9,7 @@ use async_nats::jetstream;
 use bytes::Bytes;
 use tracing::{debug, warn};
 
-use super::events::{announce, started_event};
+use super::events::{announce, StartedEvent};
 use super::progress::{with_progress, Claim, Compute, Computed};
 use crate::bus::{Bus, Created, JobFormat};
 use crate::model::{compact, Job, JobType, Limits};
@@ -71,9 +71,10 @@ pub(super) async fn process(
             format!("gave up after {} deliveries", delivered - 1),
             &now(),
         );
-        return finish(&service.metrics, bus, t, id, gave_up, rev).await;
+        return finish(&service.metrics, bus, t, id, gave_up, rev, Announce::Now).await;
     }
     let Some(permit) = compute.slot(claim, msg, bus.settings.ack_wait).await else {
+        debug!("no compute slot in time; left for a redelivery");
         return Ok(Outcome::Transient);
     };
     // The computation starts at once; STARTED is written meanwhile, and the result is kept only
@@ -110,17 +111,14 @@ pub(super) async fn process(
     let started = record.started(delivered as u32, &now());
     let mark_started = async {
         let marked = bus.update_record(&started, rev).await;
-        if let Ok(Some(_)) = marked {
-            let at = started.started_at.clone().unwrap_or_else(now);
-            let event = started_event(id, t, delivered, &at);
-            let (events, task) = (bus.clone(), id.to_string());
-            tokio::spawn(async move {
-                if let Err(e) = events.publish_event(t, &task, "started", &event).await {
-                    warn!(error = %e, "started event not published");
-                }
-            });
-        }
-        marked
+        let event = match marked {
+            Ok(Some(_)) => {
+                let at = started.started_at.clone().unwrap_or_else(now);
+                Some(StartedEvent::send(bus, t, id, delivered, &at))
+            }
+            _ => None,
+        };
+        (marked, event)
     };
     // `time_ms` is the computation's own time, not the wait for the STARTED write beside it;
     // the compute slot is free again as soon as the computation ends, not when that write's
@@ -131,7 +129,7 @@ pub(super) async fn process(
         compute.computed(started_at.elapsed());
         (outcome, started_at.elapsed().as_secs_f64() * 1000.0)
     };
-    let (marked, (outcome, time_ms)) = tokio::join!(mark_started, computing);
+    let ((marked, started_event), (outcome, time_ms)) = tokio::join!(mark_started, computing);
     let (record, rev) = match marked? {
         Some(rev) => (started, rev),
         None if was_hinted => {
@@ -142,10 +140,19 @@ pub(super) async fn process(
                     announce(bus, t, &found).await?;
                     Ok(Outcome::Final)
                 }
-                _ => Ok(Outcome::Transient),
+                found => {
+                    debug!(hinted = rev, found = ?found.map(|(r, rev)| (r.state, rev)), "the hinted record is stale; left for a redelivery");
+                    Ok(Outcome::Transient)
+                }
             };
         }
-        None => return Ok(Outcome::Transient),
+        None => {
+            debug!(
+                rev,
+                "STARTED lost its compare-and-set; left for a redelivery"
+            );
+            return Ok(Outcome::Transient);
+        }
     };
     let next = match outcome {
         Computed::Done(Ok(result)) => {
@@ -178,7 +185,8 @@ pub(super) async fn process(
         ),
         Computed::Crashed(m) => record.failed("PANIC", m, &now()),
     };
-    finish(&service.metrics, bus, t, id, next, rev).await
+    let after = Announce::After(started_event);
+    finish(&service.metrics, bus, t, id, next, rev, after).await
 }
 
 /// The last delivery of a job in a format this worker does not know: GAVE_UP, naming the
@@ -219,7 +227,7 @@ async fn give_up_unknown_format(
         return Ok(Outcome::Final);
     }
     let gave_up = record.failed("GAVE_UP", reason, &now());
-    finish(&service.metrics, bus, t, id, gave_up, rev).await
+    finish(&service.metrics, bus, t, id, gave_up, rev, Announce::Now).await
 }
 
 /// The PENDING record a job message's headers describe (see [`crate::bus::REVISION_HEADER`]), when
@@ -270,6 +278,15 @@ fn read_job(t: JobType, body: &[u8], format: JobFormat, limits: &Limits) -> Resu
     }
 }
 
+/// When a final record's event may be published.
+enum Announce {
+    /// At once.
+    Now,
+    /// Once this delivery's `started` event is sent, if it has one, so that the stream stores
+    /// it first.
+    After(Option<StartedEvent>),
+}
+
 /// Writes a final record by compare-and-set and announces it. A lost race means another
 /// delivery finished first: its record stands and is announced again.
 async fn finish(
@@ -279,8 +296,13 @@ async fn finish(
     id: &str,
     record: TaskRecord,
     rev: u64,
+    after: Announce,
 ) -> Result<Outcome, ApiError> {
-    match bus.update_record(&record, rev).await? {
+    let written = bus.update_record(&record, rev).await?;
+    if let Announce::After(Some(started)) = after {
+        started.settled(bus.settings.request_timeout).await;
+    }
+    match written {
         Some(_) => {
             debug!(state = ?record.state, "task finished");
             let state = if record.state == TaskState::Success {
@@ -296,6 +318,7 @@ async fn finish(
                 if current.state.is_final() {
                     announce(bus, t, &current).await?;
                 } else {
+                    debug!(rev, state = ?current.state, "the final record lost its compare-and-set; left for a redelivery");
                     return Ok(Outcome::Transient);
                 }
             }
