@@ -6,10 +6,10 @@
 //! They then reached a dropped inbox, were lost, and came again after the ack wait, only to be
 //! lost again: during a fail-over, jobs gave up after every delivery had been lost this way.
 //!
-//! Here the inbox outlives its requests. A request ends when it has all its messages: as many as
-//! asked, or as many as the server's closing status (`404 No Messages`, `408` at expiry,
-//! `409 Batch Completed`) says it sent, awaited for at most [`TRAILING`] more. A message that
-//! comes later still is read with the next request, never dropped.
+//! Here the inbox outlives its requests. A request ends with as many messages as it asked for,
+//! at `404 No Messages` (the queue had no more), or once it has as many as a closing status that
+//! counts them (`408` at expiry, `409 Batch Completed`) says were sent, awaited for at most
+//! [`TRAILING`]. A message that comes later still is read with the next request, never dropped.
 
 use std::time::Duration;
 
@@ -132,6 +132,8 @@ impl Request<'_> {
                             self.sent = Some(self.asked.saturating_sub(unsent));
                             self.deadline = self.deadline.min(Instant::now() + TRAILING);
                         }
+                        // No more messages now (a fetch's usual end).
+                        None if status == StatusCode::NOT_FOUND => return None,
                         // A refusal or a leadership change: nothing more will be sent for it.
                         None => {
                             warn!(%status, description = ?answer.description, "pull request ended by the server");
