@@ -53,6 +53,9 @@ pub struct WorkerSettings {
 /// cores (README, Performance).
 pub const IO_FACTOR: usize = 64;
 
+/// How long a pull loop waits after the server refused its request.
+const REFUSED_PAUSE: Duration = Duration::from_millis(50);
+
 /// Runs workers until `shutdown` turns true; in-flight jobs finish first.
 pub async fn run(
     service: Service,
@@ -161,6 +164,15 @@ async fn pull_loop(
                 drop(permit);
             });
             while jobs.try_join_next().is_some() {}
+        }
+        let refused = batch.refused();
+        drop((batch, reservation));
+        if refused {
+            // Others wait for the next jobs already: ask again a little later, not in a loop.
+            tokio::select! {
+                _ = shutdown.wait_for(|s| *s) => break,
+                _ = tokio::time::sleep(REFUSED_PAUSE) => {}
+            }
         }
         if *shutdown.borrow() {
             break;

@@ -76,6 +76,7 @@ impl Puller {
             received: 0,
             sent: None,
             deadline: Instant::now() + expires + STATUS_GRACE,
+            refused: false,
         })
     }
 }
@@ -88,9 +89,17 @@ pub(super) struct Request<'a> {
     /// How many messages the server says it sent, once its closing status came.
     sent: Option<usize>,
     deadline: Instant,
+    refused: bool,
 }
 
 impl Request<'_> {
+    /// Whether the server refused the request (`408 Requests Pending`: other workers' requests
+    /// already wait for the next jobs; or a refusal of another kind): asking again at once would
+    /// only be refused again.
+    pub(super) fn refused(&self) -> bool {
+        self.refused
+    }
+
     /// The next message, or `None` once the request has all of its own.
     pub(super) async fn next(&mut self) -> Option<jetstream::Message> {
         loop {
@@ -134,9 +143,16 @@ impl Request<'_> {
                         }
                         // No more messages now (a fetch's usual end).
                         None if status == StatusCode::NOT_FOUND => return None,
+                        // Other workers' requests wait already: this one was not queued.
+                        None if status == StatusCode::TIMEOUT => {
+                            debug!(description = ?answer.description, "pull request refused");
+                            self.refused = true;
+                            return None;
+                        }
                         // A refusal or a leadership change: nothing more will be sent for it.
                         None => {
                             warn!(%status, description = ?answer.description, "pull request ended by the server");
+                            self.refused = true;
                             return None;
                         }
                     }
