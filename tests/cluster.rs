@@ -99,7 +99,15 @@ async fn losing_one_server_of_three_loses_no_job_and_the_server_catches_up() {
         if pasta::app::service(client, &settings, &[]).await.is_ok() {
             break;
         }
-        assert!(Instant::now() < deadline, "the cluster never formed");
+        assert!(
+            Instant::now() < deadline,
+            "the cluster never formed; the servers' logs end:\n{}",
+            servers
+                .iter()
+                .map(|s| s.log_tail(15))
+                .collect::<Vec<_>>()
+                .join("\n---\n")
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let pasta = harness::start(&servers[0], options).await;

@@ -74,12 +74,18 @@ impl NatsServer {
             ),
         )
         .expect("config written");
+        // The log survives restarts (appended), for `log_tail`.
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("nats.log"))
+            .expect("log file opened");
         let child = Command::new(binary())
             .arg("-c")
             .arg(&conf)
             .envs(self.envs.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .unwrap_or_else(|e| panic!("starting {} (run scripts/setup): {e}", binary().display()));
         self.child = Some(child);
@@ -88,6 +94,13 @@ impl NatsServer {
             assert!(Instant::now() < deadline, "nats-server did not start");
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// The last `lines` lines of the server's log (for a failing test's message).
+    pub fn log_tail(&self, lines: usize) -> String {
+        let log = std::fs::read_to_string(self.dir.path().join("nats.log")).unwrap_or_default();
+        let all: Vec<&str> = log.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
     }
 
     /// Kills the server at once (SIGKILL).
