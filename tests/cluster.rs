@@ -10,11 +10,14 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use pasta::model::JobType;
 use serde_json::{json, Value};
-use support::nats::{free_port, NatsServer};
+use support::nats::{free_ports, NatsServer};
 use support::pasta::{self as harness, Options};
 
 fn cluster() -> Vec<NatsServer> {
-    let routes: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    // Route and client ports chosen together: a client port taken from another server's route
+    // port (released before that server binds it) would keep that server from starting.
+    let ports = free_ports(6);
+    let (routes, clients) = ports.split_at(3);
     let list = routes
         .iter()
         .map(|p| format!("nats-route://127.0.0.1:{p}"))
@@ -22,10 +25,14 @@ fn cluster() -> Vec<NatsServer> {
         .join(", ");
     (0..3)
         .map(|i| {
-            NatsServer::with_config(&format!(
-                "server_name: n{i}\ncluster {{\n  name: pasta\n  listen: 127.0.0.1:{}\n  routes: [{list}]\n}}\n",
-                routes[i]
-            ))
+            NatsServer::on_port(
+                clients[i],
+                &format!(
+                    "server_name: n{i}\ncluster {{\n  name: pasta\n  listen: 127.0.0.1:{}\n  routes: [{list}]\n}}\n",
+                    routes[i]
+                ),
+                &[],
+            )
         })
         .collect()
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use pasta::model::JobType;
 use serde_json::{json, Value};
-use support::nats::{free_port, NatsServer};
+use support::nats::{free_ports, NatsServer};
 use support::pasta::{self as harness, Options};
 
 const PASTA: &str = env!("CARGO_BIN_EXE_pasta");
@@ -42,8 +42,8 @@ fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_without_a_url_starts_its_own_nats_server_and_stops_it_on_exit() {
     let dir = tempfile::tempdir().unwrap();
-    let nats_port = free_port();
-    let http_port = free_port();
+    let ports = free_ports(2);
+    let (nats_port, http_port) = (ports[0], ports[1]);
     let conf = dir.path().join("nats.conf");
     std::fs::write(
         &conf,
@@ -138,10 +138,14 @@ async fn serve_without_a_url_starts_its_own_nats_server_and_stops_it_on_exit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_with_a_url_that_does_not_answer_is_an_error_not_a_new_server() {
-    let port = free_port();
+    let ports = free_ports(2);
     let out = Command::new(PASTA)
-        .args(["serve", "--nats-url", &format!("nats://127.0.0.1:{port}")])
-        .args(["--http-addr", &format!("127.0.0.1:{}", free_port())])
+        .args([
+            "serve",
+            "--nats-url",
+            &format!("nats://127.0.0.1:{}", ports[0]),
+        ])
+        .args(["--http-addr", &format!("127.0.0.1:{}", ports[1])])
         .output()
         .unwrap();
     assert!(!out.status.success());

@@ -18,6 +18,17 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// `n` distinct free TCP ports on loopback, all held open until every one is chosen, so that no
+/// two of them are the same port.
+pub fn free_ports(n: usize) -> Vec<u16> {
+    let held: Vec<std::net::TcpListener> = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("a free port"))
+        .collect();
+    held.iter()
+        .map(|l| l.local_addr().expect("a bound address").port())
+        .collect()
+}
+
 /// One server.
 pub struct NatsServer {
     child: Option<Child>,
@@ -44,9 +55,14 @@ impl NatsServer {
 
     /// Starts a JetStream server with extra configuration and environment variables.
     pub fn with_config_env(extra: &str, envs: &[(&str, &str)]) -> NatsServer {
+        NatsServer::on_port(free_port(), extra, envs)
+    }
+
+    /// Starts a JetStream server on a given client port.
+    pub fn on_port(port: u16, extra: &str, envs: &[(&str, &str)]) -> NatsServer {
         let mut server = NatsServer {
             child: None,
-            port: free_port(),
+            port,
             dir: tempfile::tempdir().expect("a temporary directory"),
             extra: extra.to_string(),
             envs: envs
