@@ -74,7 +74,7 @@ pub(super) async fn process(
         return finish(&service.metrics, bus, t, id, gave_up, rev, Announce::Now).await;
     }
     let Some(permit) = compute.slot(claim, msg, bus.settings.ack_wait).await else {
-        debug!("no compute slot in time; left for a redelivery");
+        debug!("no compute slot in time; retried");
         return Ok(Outcome::Transient);
     };
     // The computation starts at once; STARTED is written meanwhile, and the result is kept only
@@ -141,16 +141,14 @@ pub(super) async fn process(
                     Ok(Outcome::Final)
                 }
                 found => {
-                    debug!(hinted = rev, found = ?found.map(|(r, rev)| (r.state, rev)), "the hinted record is stale; left for a redelivery");
+                    let found = found.map(|(r, rev)| (r.state, rev));
+                    debug!(hinted = rev, ?found, "the hinted record is stale; retried");
                     Ok(Outcome::Transient)
                 }
             };
         }
         None => {
-            debug!(
-                rev,
-                "STARTED lost its compare-and-set; left for a redelivery"
-            );
+            debug!(rev, "STARTED lost its compare-and-set; retried");
             return Ok(Outcome::Transient);
         }
     };
@@ -318,7 +316,12 @@ async fn finish(
                 if current.state.is_final() {
                     announce(bus, t, &current).await?;
                 } else {
-                    debug!(rev, state = ?current.state, "the final record lost its compare-and-set; left for a redelivery");
+                    let state = current.state;
+                    debug!(
+                        rev,
+                        ?state,
+                        "the final record lost its compare-and-set; retried"
+                    );
                     return Ok(Outcome::Transient);
                 }
             }

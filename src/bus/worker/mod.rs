@@ -157,7 +157,8 @@ async fn pull_loop(
             jobs.spawn(async move {
                 let _held = held;
                 let Some(permit) = slot(&slots, &msg, service.bus.settings.ack_wait).await else {
-                    tracing::debug!(subject = %msg.subject, "an in-progress ack failed while the job waited for a slot; left for a redelivery");
+                    let subject = &msg.subject;
+                    tracing::debug!(%subject, "in-progress ack failed while waiting for a slot");
                     return;
                 };
                 handle(&service, msg, (&compute, claim)).await;

@@ -137,7 +137,8 @@ impl Request<'_> {
                         .and_then(|v| v.as_str().parse::<usize>().ok());
                     match unsent {
                         Some(unsent) => {
-                            debug!(%status, description = ?answer.description, unsent, "pull request closed");
+                            let description = &answer.description;
+                            debug!(%status, ?description, unsent, "pull request closed");
                             self.sent = Some(self.asked.saturating_sub(unsent));
                             self.deadline = self.deadline.min(Instant::now() + TRAILING);
                         }
@@ -151,7 +152,8 @@ impl Request<'_> {
                         }
                         // A refusal or a leadership change: nothing more will be sent for it.
                         None => {
-                            warn!(%status, description = ?answer.description, "pull request ended by the server");
+                            let description = &answer.description;
+                            warn!(%status, ?description, "pull request ended by the server");
                             self.refused = true;
                             return None;
                         }
