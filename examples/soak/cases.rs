@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use bytes::Bytes;
+use pasta::engine::result::timeless;
 use pasta::model::JobType;
 use serde_json::Value;
 
@@ -66,20 +67,6 @@ pub(crate) fn load_cases(dir: &Path) -> anyhow::Result<Vec<Case>> {
             })
         })
         .collect()
-}
-
-/// A document with every `time` field removed (the one field that is not deterministic).
-pub(crate) fn timeless(v: &Value) -> Value {
-    match v {
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .filter(|(k, _)| k.as_str() != "time")
-                .map(|(k, v)| (k.clone(), timeless(v)))
-                .collect(),
-        ),
-        Value::Array(a) => Value::Array(a.iter().map(timeless).collect()),
-        other => other.clone(),
-    }
 }
 
 /// The JSON pointer of the first difference between two documents, with both sides (shortened).

@@ -2,10 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::cases::{first_difference, short, timeless, truncate, Case};
+use crate::cases::{first_difference, short, truncate, Case};
 use crate::jobs::{state_of, Submission};
 use crate::processes::mib;
 use crate::{Args, Observed, SHOW_FAILURES, WARM_UP};
+use pasta::engine::result::timeless;
 
 /// One line of the summary table.
 pub(crate) struct Row(pub(crate) String, pub(crate) String);

@@ -242,3 +242,33 @@ pub struct Released {
     /// Given back.
     pub amount: f64,
 }
+
+/// A document with every `time` field removed, at any depth. `time` is the one field of a result
+/// that is not deterministic: two runs of the same body are equal without it (tests and the soak
+/// compare results this way).
+pub fn timeless(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| k.as_str() != "time")
+                .map(|(k, v)| (k.clone(), timeless(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(timeless).collect()),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn timeless_removes_every_time_field_at_any_depth_and_nothing_else() {
+        let doc = json!({"time": 1.5, "data": [{"time": 2.0, "id": "p", "data": {"time": 3, "segs": [1]}}], "timer": 4});
+        assert_eq!(
+            super::timeless(&doc),
+            json!({"data": [{"id": "p", "data": {"segs": [1]}}], "timer": 4})
+        );
+    }
+}

@@ -19,18 +19,8 @@ pub fn body(path: &str) -> Value {
 }
 
 /// A document with every `time` field removed (the one field that is not deterministic).
-pub fn timeless(v: &Value) -> Value {
-    match v {
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .filter(|(k, _)| k.as_str() != "time")
-                .map(|(k, v)| (k.clone(), timeless(v)))
-                .collect(),
-        ),
-        Value::Array(a) => Value::Array(a.iter().map(timeless).collect()),
-        other => other.clone(),
-    }
-}
+#[allow(unused_imports)] // not every test binary compares results
+pub use ::pasta::engine::result::timeless;
 
 /// A plain HTTP/1.1 GET to the loopback port, waiting at most `wait` for the answer: its status
 /// code and body, or `None` when nothing (or no HTTP) answers.
