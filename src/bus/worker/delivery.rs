@@ -71,7 +71,7 @@ pub(super) async fn process(
             format!("gave up after {} deliveries", delivered - 1),
             &now(),
         );
-        return finish(&service.metrics, bus, t, id, gave_up, rev, Announce::Now).await;
+        return finish(&service.metrics, bus, t, id, gave_up, rev, None).await;
     }
     let Some(permit) = compute.slot(claim, msg, bus.settings.ack_wait).await else {
         debug!("no compute slot in time; retried");
@@ -183,8 +183,7 @@ pub(super) async fn process(
         ),
         Computed::Crashed(m) => record.failed("PANIC", m, &now()),
     };
-    let after = Announce::After(started_event);
-    finish(&service.metrics, bus, t, id, next, rev, after).await
+    finish(&service.metrics, bus, t, id, next, rev, started_event).await
 }
 
 /// The last delivery of a job in a format this worker does not know: GAVE_UP, naming the
@@ -225,7 +224,7 @@ async fn give_up_unknown_format(
         return Ok(Outcome::Final);
     }
     let gave_up = record.failed("GAVE_UP", reason, &now());
-    finish(&service.metrics, bus, t, id, gave_up, rev, Announce::Now).await
+    finish(&service.metrics, bus, t, id, gave_up, rev, None).await
 }
 
 /// The PENDING record a job message's headers describe (see [`crate::bus::REVISION_HEADER`]), when
@@ -276,17 +275,10 @@ fn read_job(t: JobType, body: &[u8], format: JobFormat, limits: &Limits) -> Resu
     }
 }
 
-/// When a final record's event may be published.
-enum Announce {
-    /// At once.
-    Now,
-    /// Once this delivery's `started` event is sent, if it has one, so that the stream stores
-    /// it first.
-    After(Option<StartedEvent>),
-}
-
 /// Writes a final record by compare-and-set and announces it. A lost race means another
-/// delivery finished first: its record stands and is announced again.
+/// delivery finished first: its record stands and is announced again. The final event waits
+/// until this delivery's `started` event, if it sent one, is sent, so that the stream stores it
+/// first; the compare-and-set does not.
 async fn finish(
     metrics: &crate::service::metrics::Metrics,
     bus: &Bus,
@@ -294,10 +286,10 @@ async fn finish(
     id: &str,
     record: TaskRecord,
     rev: u64,
-    after: Announce,
+    started: Option<StartedEvent>,
 ) -> Result<Outcome, ApiError> {
     let written = bus.update_record(&record, rev).await?;
-    if let Announce::After(Some(started)) = after {
+    if let Some(started) = started {
         started.settled(bus.settings.request_timeout).await;
     }
     match written {
