@@ -39,7 +39,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn seed() -> Bytes {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/fixtures/seed-example/request.json"
+        "/tests/fixtures/seed-example/request.json"
     );
     Bytes::from(std::fs::read(path).expect("the seed example"))
 }

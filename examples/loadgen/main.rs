@@ -195,7 +195,7 @@ async fn interrupted() -> &'static str {
 async fn measure(args: Args) -> anyhow::Result<()> {
     let body_path = args.body.clone().unwrap_or_else(|| {
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/fixtures/seed-example/request.json")
+            .join("tests/fixtures/seed-example/request.json")
     });
     let text = std::fs::read(&body_path).with_context(|| body_path.display().to_string())?;
     // Compact, as a controller would send it.

@@ -32,9 +32,9 @@ from nats.errors import TimeoutError as NatsTimeoutError
 
 JOB_TYPE = "nonbod_pasta"
 
-# The seed example lives in the fixtures beside the repository: <repo>/../shared/fixtures/...
+# The seed example is one of the repository's test fixtures.
 REPO = pathlib.Path(__file__).resolve().parents[2]
-DEFAULT_BODY = REPO / ".." / "shared" / "fixtures" / "seed-example" / "request.json"
+DEFAULT_BODY = REPO / "tests" / "fixtures" / "seed-example" / "request.json"
 
 
 def log(text):

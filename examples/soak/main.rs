@@ -27,7 +27,7 @@
 //! reported). Worker logs go to a temporary directory (or `--log-dir`, kept).
 //!
 //! `--jobs` jobs are submitted over NATS request-reply (`<prefix>.submit.<type>`) by
-//! `--concurrency` submitters, cycling through every fixture body in `../shared/fixtures`: the
+//! `--concurrency` submitters, cycling through every fixture body in `tests/fixtures`: the
 //! seed example as `nonbod_pasta` and `bod_pasta`, each `contract-examples/*/request.json` with
 //! its `type`, and every `bod_reopt` example also as `nonbod_reopt`. Each job has its own
 //! `Pasta-Task-Id`; a submission answered `UNAVAILABLE` (or not answered) is retried with the same
@@ -124,7 +124,7 @@ pub(crate) struct Args {
     /// The pasta binary (default: target/release/pasta of this repository).
     #[arg(long, env = "PASTA_BIN")]
     pub(crate) pasta_bin: Option<PathBuf>,
-    /// The fixtures directory (default: ../shared/fixtures beside the repository).
+    /// The fixtures directory (default: tests/fixtures of this repository).
     #[arg(long)]
     pub(crate) fixtures: Option<PathBuf>,
     /// Keep the worker logs in `<DIR>/soak<pid>/` instead of a temporary directory.
@@ -206,7 +206,7 @@ async fn soak(args: Args) -> anyhow::Result<bool> {
     let fixtures = args
         .fixtures
         .clone()
-        .unwrap_or_else(|| repo.join("../shared/fixtures"));
+        .unwrap_or_else(|| repo.join("tests/fixtures"));
     let cases = Arc::new(load_cases(&fixtures)?);
 
     // Dropped in reverse order: workers, then nats-server, then the directory.

@@ -13,9 +13,9 @@ use serde_json::{json, Value};
 
 use super::{Job, JobType, Limits, Problem};
 
-/// The shared fixtures, next to the crate (CI clones the repository beside a copy of `shared/`).
+/// The fixtures of the repository (`tests/fixtures`).
 fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
 /// Every `request.json` under the fixtures, with the job type of its folder's `type` file (the

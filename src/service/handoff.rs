@@ -119,7 +119,7 @@ mod tests {
 
     fn job(t: JobType) -> Job {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/fixtures/seed-example/request.json");
+            .join("tests/fixtures/seed-example/request.json");
         let body = std::fs::read(path).expect("the seed example");
         crate::service::parse_job(t, &body, &Limits::default()).expect("a valid body")
     }

@@ -41,7 +41,7 @@ proptest! {
 
 fn seed() -> Job {
     let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/fixtures/seed-example/request.json");
+        .join("tests/fixtures/seed-example/request.json");
     let body: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     Job::parse(JobType::BodPasta, &body, &Limits::default()).unwrap()
 }

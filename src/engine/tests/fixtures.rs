@@ -1,4 +1,4 @@
-//! The documented examples as tests: `/work/shared/fixtures` (the seed example of the status
+//! The documented examples as tests: `tests/fixtures` (the seed example of the status
 //! document, and one folder per contract rule), each run through [`crate::compute_value`] by one
 //! helper, [`check`]. The brute-force reference is held to the single-policy ones too, so that the
 //! property tests compare the engine with something known to agree with the contract's examples.
@@ -12,9 +12,9 @@ use super::compare::{differences, Empty};
 use super::reference;
 use crate::model::JobType;
 
-/// The shared fixtures folder, next to the crate.
+/// The fixtures folder of the repository (`tests/fixtures`).
 fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
 fn read_json(dir: &str, file: &str) -> Value {

@@ -51,9 +51,9 @@ fn valid(validator: &jsonschema::Validator, job_type: JobType, body: &Value) -> 
     doc
 }
 
-/// The shared fixtures: `(folder, job type)` of every request with a known type.
+/// The fixtures: `(folder, job type)` of every request with a known type.
 fn fixture_cases() -> Vec<(PathBuf, JobType)> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut cases = vec![
         (root.join("seed-example"), JobType::NonbodPasta),
         (root.join("seed-example"), JobType::BodPasta),

@@ -103,7 +103,7 @@ fn record() -> TaskRecord {
 /// The seed example's result document, as a worker computes it.
 fn seed_result() -> Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/fixtures/seed-example/request.json");
+        .join("tests/fixtures/seed-example/request.json");
     let body = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let (job, _) =
         super::super::parse_body(JobType::NonbodPasta, &body, &Limits::default()).expect("valid");
