@@ -7,7 +7,7 @@
 //! - `submission`: read, validate and digest the JSON body, encode the compact form
 //!   (`service::parse_body`, `model::compact::encode`), as a submission does;
 //! - `worker`: decode and check the compact form, compute, serialise the result document
-//!   (`model::compact::decode`, `service::run::compute`), as a worker does;
+//!   (`model::compact::decode`, `task::compute::compute`), as a worker does;
 //! - `both`: one after the other, a whole job.
 //!
 //! ```text
@@ -52,7 +52,10 @@ fn submission(body: &[u8], limits: &Limits) -> Vec<u8> {
 
 fn worker(compact_form: &[u8], limits: &Limits) -> usize {
     let job = compact::decode(TYPE, compact_form, limits).expect("a compact job");
-    service::run::compute(&job).expect("computes").get().len()
+    pasta::task::compute::compute(&job)
+        .expect("computes")
+        .get()
+        .len()
 }
 
 /// Runs `f` `iters` times, on the chosen clock.
@@ -72,7 +75,7 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         // Smoke check: the pieces give the fixture's result.
         let job = compact::decode(TYPE, &compact_form, &limits).expect("decodes");
-        let result = service::run::compute(&job).expect("computes");
+        let result = pasta::task::compute::compute(&job).expect("computes");
         let got: serde_json::Value = serde_json::from_str(result.get()).unwrap();
         let expected = pasta::compute_value(
             TYPE,

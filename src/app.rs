@@ -10,10 +10,14 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::info;
 
-use crate::bus::{self, worker::WorkerSettings, Bus, BusSettings, Names};
+use crate::bus::{self, Bus, BusSettings, Names};
 use crate::http::{self, AppState};
+use crate::metrics::Metrics;
 use crate::model::{JobType, Limits};
-use crate::service::{handoff::Handoff, metrics::Metrics, Service};
+use crate::service::Service;
+use crate::task::handoff::Handoff;
+use crate::task::worker::{self, WorkerSettings};
+use crate::task::Tasks;
 
 /// Which parts to run in this process.
 pub struct Parts {
@@ -38,6 +42,23 @@ pub struct Settings {
     pub max_body: usize,
     /// Time-out of one job.
     pub job_timeout: Duration,
+    /// How long a computation may run before its task is written STARTED.
+    pub started_after: Duration,
+}
+
+impl Settings {
+    /// The defaults of every setting, under `names`: what `pasta serve` runs with when nothing
+    /// is configured.
+    pub fn defaults(names: Names) -> Settings {
+        Settings {
+            names,
+            bus: BusSettings::default(),
+            limits: Limits::default(),
+            max_body: 64 << 20,
+            job_timeout: Duration::from_secs(300),
+            started_after: crate::task::delivery::STARTED_AFTER,
+        }
+    }
 }
 
 /// Opens the bus (provisioning it) and builds the service layer.
@@ -49,13 +70,17 @@ pub async fn service(
     local_types: &[JobType],
 ) -> anyhow::Result<Service> {
     let bus = Bus::open(client, settings.names.clone(), settings.bus.clone()).await?;
-    Ok(Service {
+    let tasks = Tasks {
         bus: Arc::new(bus),
         limits: settings.limits.clone(),
-        max_body: settings.max_body,
         job_timeout: settings.job_timeout,
+        started_after: settings.started_after,
         metrics: Arc::new(Metrics::default()),
         handoff: Arc::new(Handoff::new(local_types)),
+    };
+    Ok(Service {
+        tasks,
+        max_body: settings.max_body,
     })
 }
 
@@ -85,15 +110,19 @@ pub async fn run(
     let mut tasks: JoinSet<anyhow::Result<()>> = JoinSet::new();
     if let Some(w) = parts.workers {
         info!(types = ?w.types, concurrency = w.concurrency, "workers started");
-        tasks.spawn(bus::worker::run(service.clone(), w, shutdown.clone()));
+        tasks.spawn(worker::run(service.tasks.clone(), w, shutdown.clone()));
     }
     if parts.responder {
         let (ready, registered) = tokio::sync::oneshot::channel();
-        tasks.spawn(bus::responder::run(
-            service.clone(),
-            shutdown.clone(),
-            ready,
-        ));
+        let (answering, shutdown) = (service.clone(), shutdown.clone());
+        tasks.spawn(async move {
+            let bus = answering.tasks.bus.clone();
+            let handler = move |request| {
+                let service = answering.clone();
+                async move { service.answer(request).await }
+            };
+            bus::responder::run(&bus, handler, shutdown, ready).await
+        });
         // The bridge's /healthz must not say ok before a NATS client can submit. A responder
         // that fails to start drops `ready`; its error comes out of the join below.
         if registered.await.is_ok() {

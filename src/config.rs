@@ -4,21 +4,9 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::bus::BusSettings;
+use crate::app::Settings;
+use crate::bus::{Auth, BusSettings, Names};
 use crate::model::Limits;
-
-/// Credentials for NATS, from the environment; never from the repository.
-#[derive(Debug, Clone, Default)]
-pub struct Auth {
-    /// User name.
-    pub user: Option<String>,
-    /// Password.
-    pub password: Option<String>,
-    /// Token.
-    pub token: Option<String>,
-    /// A `.creds` file.
-    pub creds_file: Option<String>,
-}
 
 /// How to reach NATS and name the resources.
 #[derive(Debug, Clone, Args)]
@@ -67,6 +55,10 @@ pub struct ServiceArgs {
     /// Seconds one job may compute.
     #[arg(long, env = "PASTA_JOB_TIMEOUT_SECS", default_value_t = 300)]
     pub job_timeout_secs: u64,
+    /// Milliseconds a computation may run before its task is written STARTED and announced;
+    /// one that ends sooner goes straight from PENDING to its final state.
+    #[arg(long, env = "PASTA_STARTED_AFTER_MS", default_value_t = 20)]
+    pub started_after_ms: u64,
     /// Seconds without an ack before a job is redelivered.
     #[arg(long, env = "PASTA_ACK_WAIT_SECS", default_value_t = 30)]
     pub ack_wait_secs: u64,
@@ -100,6 +92,18 @@ pub struct ServiceArgs {
 }
 
 impl ServiceArgs {
+    /// The settings of the service's parts, under `names`.
+    pub fn settings(&self, names: Names) -> Settings {
+        Settings {
+            names,
+            bus: self.bus(),
+            limits: self.limits(),
+            max_body: self.max_body,
+            job_timeout: Duration::from_secs(self.job_timeout_secs),
+            started_after: Duration::from_millis(self.started_after_ms),
+        }
+    }
+
     /// The bus settings.
     pub fn bus(&self) -> BusSettings {
         BusSettings {

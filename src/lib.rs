@@ -1,18 +1,24 @@
 //! pasta: Segment Routing traffic-engineering path computation as asynchronous jobs over NATS.
 //!
 //! The functional core is [`model`] (a wire body becomes a validated [`model::Job`]) and
-//! [`engine`] (its result document); neither does I/O. Around it: [`service`] (submission, status,
-//! the task record's rules), [`bus`] (everything NATS), [`http`] (everything HTTP), [`app`]
-//! (wiring), [`server`] (the embedded nats-server) and [`config`]. `src/main.rs` is the shell.
+//! [`engine`] (its result document); neither does I/O. Around it, top down: [`http`]
+//! (everything HTTP) and the NATS service call [`service`] (submission, status, synchronous
+//! computation); [`task`] is a task's life after submission (records, deliveries, workers,
+//! events); [`bus`] is the adapter to NATS below them all. [`app`] wires the parts, [`cli`] is
+//! the command line, [`server`] the embedded nats-server, [`config`] the settings and
+//! [`metrics`] the counters. `src/main.rs` only parses and dispatches.
 
 pub mod app;
 pub mod bus;
+pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod http;
+pub mod metrics;
 pub mod model;
 pub mod server;
 pub mod service;
+pub mod task;
 
 use model::{Job, JobType, Limits, Problems};
 

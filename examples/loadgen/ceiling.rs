@@ -6,8 +6,9 @@
 //! [`pasta::bus::provision`] like the real one) answers each submission with the KV create of
 //! the PENDING record and the acked job publication (of the compact request, as pasta's); its
 //! workers pull the jobs the way pasta's do (as many as there are free slots, `slots` of them),
-//! write STARTED by compare-and-set while publishing the `started` event, write the SUCCESS
-//! record carrying a result computed once before the run, publish the `success` event and ack.
+//! write the SUCCESS record by compare-and-set on the PENDING revision (a small job goes
+//! straight to its final state, as pasta's does), carrying a result computed once before the
+//! run, publish the `success` event and ack.
 //! The load side is the throughput mode itself. Whatever rate this reaches is what the bus
 //! allows any implementation of the contract on this machine; pasta's own share is the
 //! difference.
@@ -20,10 +21,11 @@ use async_nats::jetstream::consumer::PullConsumer;
 use async_nats::jetstream::stream::StorageType;
 use bytes::Bytes;
 use futures::StreamExt;
-use pasta::bus::worker::{final_event, started_event};
-use pasta::bus::{Bus, BusSettings, JobFormat, Names, REVISION_HEADER, TASK_ID_HEADER};
+use pasta::bus::jobs::REVISION_HEADER;
+use pasta::bus::{Bus, BusSettings, JobFormat, Names, Pending, TASK_ID_HEADER};
 use pasta::model::Limits;
-use pasta::service::record::TaskRecord;
+use pasta::task::events::final_event;
+use pasta::task::{now, store, TaskId, TaskRecord};
 use serde_json::value::RawValue;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -42,15 +44,15 @@ struct Skeleton {
 /// Starts the skeleton service on `url`; its names, and the tasks to abort when done.
 pub async fn start(
     url: &str,
-    auth: &pasta::config::Auth,
+    auth: &pasta::bus::Auth,
     prefix: &str,
     body: &Bytes,
     slots: usize,
     storage: StorageType,
 ) -> anyhow::Result<(Names, JoinSet<()>)> {
-    let job = pasta::service::parse_job(TYPE, body, &Limits::default())
-        .map_err(|e| anyhow::anyhow!("the body: {e:?}"))?;
-    let result = pasta::service::run::compute(&job)
+    let job = pasta::model::body::parse(TYPE, body, &Limits::default())
+        .map_err(|e| anyhow::anyhow!("the body: {e}"))?;
+    let result = pasta::task::compute::compute(&job)
         .map_err(|e| anyhow::anyhow!("computing the body: {}", e.message))?;
     // A prefix per storage: a stream's storage cannot change once created.
     let suffix = match storage {
@@ -66,7 +68,7 @@ pub async fn start(
     let bus = Bus::open(client.clone(), names.clone(), settings).await?;
     let skeleton = Arc::new(Skeleton {
         bus,
-        digest: pasta::service::digest(TYPE, body),
+        digest: pasta::model::body::digest(TYPE, body),
         payload: Bytes::from(pasta::model::compact::encode(&job.request)),
         result,
     });
@@ -91,24 +93,27 @@ async fn respond(skeleton: Arc<Skeleton>, mut submissions: async_nats::Subscribe
     while let Some(msg) = submissions.next().await {
         let skeleton = skeleton.clone();
         tokio::spawn(async move {
-            let (Some(reply), Some(id)) = (
+            let (Some(reply), Some(Ok(id))) = (
                 msg.reply.clone(),
-                msg.headers.as_ref().and_then(|h| h.get(TASK_ID_HEADER)),
+                msg.headers
+                    .as_ref()
+                    .and_then(|h| h.get(TASK_ID_HEADER))
+                    .map(|id| TaskId::parse(id.as_str())),
             ) else {
                 return;
             };
-            let record = TaskRecord::pending(
-                id.as_str(),
-                TYPE.as_str(),
-                &skeleton.digest,
-                &pasta::service::now(),
-            );
+            let record = TaskRecord::pending(&id, TYPE.as_str(), &skeleton.digest, &now());
             let bus = &skeleton.bus;
-            let answer = match bus.create_record(&record).await {
-                Ok(pasta::bus::Created::New(rev)) => {
+            let answer = match store::create(bus, &record).await {
+                Ok(store::Create::New(revision)) => {
                     let payload = skeleton.payload.clone();
+                    let pending = Pending {
+                        revision,
+                        digest: record.digest.clone(),
+                        submitted_at: record.submitted_at.clone(),
+                    };
                     match bus
-                        .publish_job(TYPE, (&record, rev), JobFormat::Compact, payload)
+                        .publish_job(TYPE, id.as_str(), &pending, JobFormat::Compact, payload)
                         .await
                     {
                         Ok(()) => format!(
@@ -157,36 +162,26 @@ async fn work(skeleton: Arc<Skeleton>, consumer: PullConsumer, slots: usize) {
     }
 }
 
-/// One delivery: STARTED (with its event), then SUCCESS (then its event).
+/// One delivery of a small job: SUCCESS straight from PENDING, then its event.
 async fn run_job(skeleton: &Skeleton, msg: &async_nats::jetstream::Message) -> anyhow::Result<()> {
     let headers = msg.headers.as_ref().context("headers")?;
-    let id = headers.get(TASK_ID_HEADER).context("task id")?.as_str();
+    let id = TaskId::parse(headers.get(TASK_ID_HEADER).context("task id")?.as_str())?;
     let revision: u64 = headers
         .get(REVISION_HEADER)
         .context("revision")?
         .as_str()
         .parse()?;
     let bus = &skeleton.bus;
-    let started_at = pasta::service::now();
-    let pending = TaskRecord::pending(id, TYPE.as_str(), &skeleton.digest, &started_at);
-    let record = pending.started(1, &started_at);
-    let event = started_event(id, TYPE, 1, &started_at);
-    let (written, announced) = tokio::join!(
-        bus.update_record(&record, revision),
-        bus.publish_event(TYPE, id, "started", &event)
-    );
-    announced?;
-    let revision = written?.context("STARTED lost its compare-and-set")?;
-    let record = record.succeeded(
-        Some(skeleton.result.clone()),
-        None,
-        0.1,
-        &pasta::service::now(),
-    );
-    bus.update_record(&record, revision)
+    let started_at = now();
+    let pending = TaskRecord::pending(&id, TYPE.as_str(), &skeleton.digest, &started_at);
+    let record =
+        pending
+            .started(1, &started_at)
+            .succeeded(Some(skeleton.result.clone()), None, 0.1, &now());
+    store::replace(bus, &record, revision)
         .await?
         .context("SUCCESS lost its compare-and-set")?;
-    bus.publish_event(TYPE, id, "success", &final_event(TYPE, &record))
+    bus.publish_event(TYPE, id.as_str(), "success", &final_event(TYPE, &record))
         .await?;
     Ok(())
 }

@@ -8,9 +8,9 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use bytes::Bytes;
 use pasta::app::{self, Parts, Settings};
-use pasta::bus::worker::WorkerSettings;
-use pasta::bus::{BusSettings, Names};
-use pasta::model::{JobType, Limits};
+use pasta::bus::Names;
+use pasta::model::JobType;
+use pasta::task::worker::WorkerSettings;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
@@ -67,13 +67,7 @@ impl Embedded {
         let workers = args
             .workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        let settings = Settings {
-            names: Names::new(&args.prefix)?,
-            bus: BusSettings::default(),
-            limits: Limits::default(),
-            max_body: 64 << 20,
-            job_timeout: Duration::from_secs(300),
-        };
+        let settings = Settings::defaults(Names::new(&args.prefix)?);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let http = listener.local_addr()?;
         let parts = Parts {

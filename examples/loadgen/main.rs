@@ -194,8 +194,7 @@ async fn interrupted() -> &'static str {
 /// Runs the chosen modes and prints the table.
 async fn measure(args: Args) -> anyhow::Result<()> {
     let body_path = args.body.clone().unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/seed-example/request.json")
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed-example/request.json")
     });
     let text = std::fs::read(&body_path).with_context(|| body_path.display().to_string())?;
     // Compact, as a controller would send it.
@@ -216,8 +215,8 @@ async fn measure(args: Args) -> anyhow::Result<()> {
     let names = Names::new(&prefix)?;
     // Credentials as the `pasta` command reads them (none for the embedded server).
     let auth = match &embedded {
-        Some(_) => pasta::config::Auth::default(),
-        None => pasta::config::Auth {
+        Some(_) => pasta::bus::Auth::default(),
+        None => pasta::bus::Auth {
             user: std::env::var("PASTA_NATS_USER").ok(),
             password: std::env::var("PASTA_NATS_PASSWORD").ok(),
             token: std::env::var("PASTA_NATS_TOKEN").ok(),
@@ -274,7 +273,7 @@ async fn measure(args: Args) -> anyhow::Result<()> {
     if matches!(args.mode, Mode::Ceiling) {
         // As many jobs in flight as pasta's workers hold.
         let slots =
-            embedded.as_ref().map(|e| e.workers).unwrap_or(2) * pasta::bus::worker::IO_FACTOR;
+            embedded.as_ref().map(|e| e.workers).unwrap_or(2) * pasta::task::worker::IO_FACTOR;
         let storage = match args.storage {
             Storage::File => StorageType::File,
             Storage::Memory => StorageType::Memory,

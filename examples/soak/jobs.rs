@@ -12,7 +12,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use pasta::app::{self, Parts, Settings};
 use pasta::bus::{BusSettings, Names, TASK_ID_HEADER};
-use pasta::model::{JobType, Limits};
+use pasta::model::JobType;
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
@@ -127,14 +127,11 @@ pub(crate) async fn start_service(
     tokio::task::JoinHandle<anyhow::Result<()>>,
 )> {
     let settings = Settings {
-        names: names.clone(),
         bus: BusSettings {
             ack_wait: Duration::from_secs(ACK_WAIT_SECS),
             ..BusSettings::default()
         },
-        limits: Limits::default(),
-        max_body: 64 << 20,
-        job_timeout: Duration::from_secs(300),
+        ..Settings::defaults(names.clone())
     };
     let client = pasta::bus::connect(url, &Default::default()).await?;
     app::service(client.clone(), &settings, &[])

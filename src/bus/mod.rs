@@ -1,20 +1,25 @@
-//! Everything that knows NATS: subjects, streams, the KV bucket, the object store, headers, ack
-//! kinds. The service layer calls the typed operations here; nothing else imports async-nats.
+//! The adapter to NATS: subjects, streams, the KV bucket, the object store, headers, ack kinds.
+//! The layers above call the operations here; nothing else imports async-nats, and nothing here
+//! imports the layers above (records are bytes to this module, requests are handed to a
+//! handler it is given).
 //!
 //! [`Bus`] holds the JetStream handles of one deployment (one prefix). [`provision`] creates or
-//! updates every resource idempotently at start-up. [`worker`] consumes jobs, [`responder`] is the
-//! NATS service (submit and status endpoints).
+//! updates every resource idempotently at start-up. [`pull`] and [`budget`] take job messages
+//! from the durable consumers ([`jobs`] is what a delivered one offers), [`responder`] is the
+//! NATS service (submit and status endpoints), [`client`] the client side of the command line.
 
 pub mod blob_ref;
+pub mod budget;
 pub mod client;
+pub mod connect;
+pub mod jobs;
 pub mod names;
 pub mod provision;
+pub mod pull;
 pub mod responder;
 pub mod settings;
-pub mod worker;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_nats::jetstream::{self, kv, object_store};
 use async_nats::HeaderMap;
@@ -23,59 +28,13 @@ use serde_json::Value;
 use tokio::io::AsyncReadExt;
 use tokio::sync::Semaphore;
 
+pub use connect::{connect, Auth};
+pub use jobs::{JobFormat, JobMessage, Pending, Settle, TASK_ID_HEADER};
 pub use names::Names;
 pub use settings::BusSettings;
 
 use crate::model::JobType;
-use crate::service::record::TaskRecord;
 
-/// The header carrying a client-chosen task id.
-pub const TASK_ID_HEADER: &str = "Pasta-Task-Id";
-/// The header carrying the job message format (see [`JobFormat`]).
-pub const FORMAT_HEADER: &str = "Pasta-Format";
-
-/// What a job message's payload is, by its `Pasta-Format` header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobFormat {
-    /// `1`, or no header (a job published straight to its subject): the JSON body, or
-    /// `{"$ref": name}` for one in the blob store. The worker validates it.
-    Json,
-    /// `2`: the validated request in its compact form ([`crate::model::compact`]), as
-    /// submission publishes a body that fits in one message.
-    Compact,
-}
-
-impl JobFormat {
-    /// The header value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobFormat::Json => "1",
-            JobFormat::Compact => "2",
-        }
-    }
-
-    /// The format of a job message; `Err` names a format this version does not know (written
-    /// by a newer one).
-    pub fn of(headers: Option<&HeaderMap>) -> Result<JobFormat, String> {
-        match headers
-            .and_then(|h| h.get(FORMAT_HEADER))
-            .map(|v| v.as_str())
-        {
-            None | Some("1") => Ok(JobFormat::Json),
-            Some("2") => Ok(JobFormat::Compact),
-            Some(other) => Err(other.to_string()),
-        }
-    }
-}
-/// Headers of a job message describing the PENDING record submission created (its revision,
-/// digest and submission time), so that the first delivery can start the task by
-/// compare-and-set without reading the record first. A stale or missing hint only costs that
-/// read.
-pub const REVISION_HEADER: &str = "Pasta-Revision";
-/// See [`REVISION_HEADER`].
-pub const DIGEST_HEADER: &str = "Pasta-Digest";
-/// See [`REVISION_HEADER`].
-pub const SUBMITTED_HEADER: &str = "Pasta-Submitted-At";
 /// Most publish acks awaited at once (async-nats stalls past a few thousand).
 const PUBLISH_WINDOW: usize = 512;
 
@@ -101,8 +60,8 @@ fn unavailable(e: impl std::fmt::Display) -> BusError {
 pub enum Created {
     /// The record is new, at this revision.
     New(u64),
-    /// A record existed: it and its revision.
-    Exists(Box<TaskRecord>, u64),
+    /// A record existed: its value and its revision.
+    Exists(Bytes, u64),
 }
 
 /// The JetStream handles of one deployment.
@@ -142,27 +101,22 @@ impl Bus {
         })
     }
 
-    /// The record of a task and its revision.
-    pub async fn get_record(&self, task_id: &str) -> Result<Option<(TaskRecord, u64)>, BusError> {
-        let entry = self.tasks.entry(task_id).await.map_err(unavailable)?;
+    /// The value of a record and its revision (`None`: no record, or a deleted one).
+    pub async fn get_record(&self, key: &str) -> Result<Option<(Bytes, u64)>, BusError> {
+        let entry = self.tasks.entry(key).await.map_err(unavailable)?;
         match entry {
-            Some(e) if e.operation == kv::Operation::Put => {
-                let record = serde_json::from_slice(&e.value)
-                    .map_err(|err| BusError::Corrupt(format!("task {task_id}: {err}")))?;
-                Ok(Some((record, e.revision)))
-            }
+            Some(e) if e.operation == kv::Operation::Put => Ok(Some((e.value, e.revision))),
             _ => Ok(None),
         }
     }
 
     /// Creates a record unless one exists.
-    pub async fn create_record(&self, record: &TaskRecord) -> Result<Created, BusError> {
-        let value = Bytes::from(serde_json::to_vec(record).expect("records serialise"));
-        match self.tasks.create(&record.task_id, value).await {
+    pub async fn create_record(&self, key: &str, value: Bytes) -> Result<Created, BusError> {
+        match self.tasks.create(key, value).await {
             Ok(rev) => Ok(Created::New(rev)),
             Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {
-                match self.get_record(&record.task_id).await? {
-                    Some((r, rev)) => Ok(Created::Exists(Box::new(r), rev)),
+                match self.get_record(key).await? {
+                    Some((value, rev)) => Ok(Created::Exists(value, rev)),
                     None => Err(BusError::Unavailable("record vanished".into())),
                 }
             }
@@ -173,11 +127,11 @@ impl Bus {
     /// Replaces a record if it is still at `revision`: `Ok(None)` when someone else changed it.
     pub async fn update_record(
         &self,
-        record: &TaskRecord,
+        key: &str,
+        value: Bytes,
         revision: u64,
     ) -> Result<Option<u64>, BusError> {
-        let value = Bytes::from(serde_json::to_vec(record).expect("records serialise"));
-        match self.tasks.update(&record.task_id, value, revision).await {
+        match self.tasks.update(key, value, revision).await {
             Ok(rev) => Ok(Some(rev)),
             Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => Ok(None),
             Err(e) => Err(unavailable(e)),
@@ -185,9 +139,9 @@ impl Bus {
     }
 
     /// Deletes a record still at `revision` (a submission whose publish failed).
-    pub async fn delete_record(&self, task_id: &str, revision: u64) -> Result<(), BusError> {
+    pub async fn delete_record(&self, key: &str, revision: u64) -> Result<(), BusError> {
         self.tasks
-            .delete_expect_revision(task_id, Some(revision))
+            .delete_expect_revision(key, Some(revision))
             .await
             .map_err(unavailable)
     }
@@ -215,25 +169,18 @@ impl Bus {
         }
     }
 
-    /// Publishes a job with `Nats-Msg-Id` = task id and waits for JetStream's ack. `pending` is
-    /// the task's PENDING record and its revision, announced in the headers (see
-    /// [`REVISION_HEADER`]); `format` says what the payload is.
+    /// Publishes a job with `Nats-Msg-Id` = task id and waits for JetStream's ack. `pending`
+    /// describes the task's PENDING record in the headers (see [`jobs::REVISION_HEADER`]);
+    /// `format` says what the payload is.
     pub async fn publish_job(
         &self,
         job_type: JobType,
-        pending: (&TaskRecord, u64),
+        task_id: &str,
+        pending: &Pending,
         format: JobFormat,
         payload: Bytes,
     ) -> Result<(), BusError> {
-        let (record, revision) = pending;
-        let task_id = record.task_id.as_str();
-        let mut headers = HeaderMap::new();
-        headers.insert("Nats-Msg-Id", task_id);
-        headers.insert(TASK_ID_HEADER, task_id);
-        headers.insert(FORMAT_HEADER, format.as_str());
-        headers.insert(REVISION_HEADER, revision.to_string().as_str());
-        headers.insert(DIGEST_HEADER, record.digest.as_str());
-        headers.insert(SUBMITTED_HEADER, record.submitted_at.as_str());
+        let headers = jobs::headers(task_id, format, pending);
         self.publish(self.names.job_subject(job_type), headers, payload)
             .await
     }
@@ -323,39 +270,6 @@ impl Bus {
     }
 }
 
-/// Connects to NATS with the credentials of the environment (see `crate::config`). The first
-/// connection must succeed (a refused password or a server that does not answer is an error);
-/// after that, the client reconnects by itself.
-pub async fn connect(url: &str, auth: &crate::config::Auth) -> anyhow::Result<async_nats::Client> {
-    let mut options = async_nats::ConnectOptions::new()
-        .name("pasta")
-        .connection_timeout(Duration::from_secs(5))
-        .max_reconnects(None);
-    if let (Some(user), Some(pass)) = (&auth.user, &auth.password) {
-        options = options.user_and_password(user.clone(), pass.clone());
-    }
-    if let Some(token) = &auth.token {
-        options = options.token(token.clone());
-    }
-    if let Some(creds) = &auth.creds_file {
-        options = options.credentials_file(creds).await?;
-    }
-    // A comma-separated list names several servers of a cluster.
-    let servers: Vec<&str> = url
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect();
-    match tokio::time::timeout(Duration::from_secs(10), options.connect(servers)).await {
-        Ok(Ok(client)) => Ok(client),
-        Ok(Err(e)) if e.kind() == async_nats::ConnectErrorKind::AuthorizationViolation => {
-            anyhow::bail!("NATS at {url} refused the credentials: {e}")
-        }
-        Ok(Err(e)) => anyhow::bail!("NATS at {url} does not answer: {e}"),
-        Err(_) => anyhow::bail!("NATS at {url} does not answer"),
-    }
-}
-
 /// A message sent to a stream whose acknowledgement is still to come; it holds its place in
 /// the window of unacknowledged publications until then.
 pub struct Sent {
@@ -372,13 +286,21 @@ impl Sent {
             .await
             .map_err(|_| BusError::Unavailable("no publish ack in time".into()))?
             .map_err(|e| {
-                let text = e.to_string();
-                if text.contains("maximum messages") || text.contains("maximum bytes") {
+                if store_refused(&e) {
                     BusError::QueueFull
                 } else {
-                    unavailable(text)
+                    unavailable(e)
                 }
             })?;
         Ok(())
     }
+}
+
+/// Whether the stream refused to store a message (JetStream error 10077, "store failed": the
+/// stream's message or byte limit is reached, and it discards new messages).
+fn store_refused(e: &jetstream::context::PublishError) -> bool {
+    use std::error::Error as _;
+    e.source()
+        .and_then(|source| source.downcast_ref::<jetstream::Error>())
+        .is_some_and(|api| api.error_code() == jetstream::ErrorCode::STREAM_STORE_FAILED)
 }

@@ -1,27 +1,55 @@
 //! The NATS service `pasta`: `pasta.submit.<type>` and `pasta.job.check_status` endpoints,
-//! discoverable with `$SRV.PING`/`INFO`/`STATS`.
+//! discoverable with `$SRV.PING`/`INFO`/`STATS`. What a request means is not decided here: each
+//! becomes a [`Request`] for the handler the caller gives, whose bytes are the reply.
+
+use std::future::Future;
+use std::sync::Arc;
 
 use async_nats::service::ServiceExt;
+use bytes::Bytes;
 use futures::StreamExt;
-use serde_json::Value;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 use tracing::warn;
 
-use super::TASK_ID_HEADER;
+use super::{Bus, TASK_ID_HEADER};
 use crate::model::JobType;
-use crate::service::{status, Service};
 
-/// Serves the endpoints until `shutdown` turns true; `ready` is told once every endpoint is
-/// registered (a client may submit from then on).
-pub async fn run(
-    service: Service,
+/// A request to the NATS service.
+#[derive(Debug, Clone)]
+pub enum Request {
+    /// `pasta.submit.<type>`: the body, and the `Pasta-Task-Id` header if given.
+    Submit {
+        /// The endpoint's job type.
+        job_type: JobType,
+        /// The request body.
+        body: Bytes,
+        /// The client-chosen task id.
+        task_id: Option<String>,
+    },
+    /// `pasta.job.check_status`: the query (`{"task_id", "type"}`), as sent.
+    Status {
+        /// The request body.
+        query: Bytes,
+    },
+}
+
+/// Serves the endpoints until `shutdown` turns true, answering each request with what
+/// `handler` makes of it; `ready` is told once every endpoint is registered (a client may
+/// submit from then on).
+pub async fn run<H, F>(
+    bus: &Bus,
+    handler: H,
     mut shutdown: watch::Receiver<bool>,
     ready: oneshot::Sender<()>,
-) -> anyhow::Result<()> {
-    let names = service.bus.names.clone();
-    let nats_service = service
-        .bus
+) -> anyhow::Result<()>
+where
+    H: Fn(Request) -> F + Send + Sync + 'static,
+    F: Future<Output = Vec<u8>> + Send + 'static,
+{
+    let names = &bus.names;
+    let handler = Arc::new(handler);
+    let nats_service = bus
         .client
         .service_builder()
         .description("pasta: SR-TE path computation jobs")
@@ -30,63 +58,37 @@ pub async fn run(
         .map_err(|e| anyhow::anyhow!("starting the NATS service: {e}"))?;
     let mut tasks = JoinSet::new();
     for t in JobType::ALL {
+        let subject = names.submit_subject(t);
         let endpoint = nats_service
             .endpoint_builder()
             .name(format!("submit_{}", t.as_str()))
-            .add(names.submit_subject(t))
+            .add(subject.clone())
             .await
-            .map_err(|e| anyhow::anyhow!("endpoint {}: {e}", names.submit_subject(t)))?;
-        let service = service.clone();
-        tasks.spawn(serve(
-            names.submit_subject(t),
-            endpoint,
-            move |msg: async_nats::Message| {
-                let service = service.clone();
-                async move {
-                    let chosen = msg
-                        .headers
-                        .as_ref()
-                        .and_then(|h| h.get(TASK_ID_HEADER))
-                        .map(|v| v.as_str().to_string());
-                    let doc = match service
-                        .submit(t, msg.payload.clone(), chosen.as_deref())
-                        .await
-                    {
-                        Ok(id) => status::submitted(&id),
-                        Err(e) => e.document(),
-                    };
-                    serde_json::to_vec(&doc).expect("documents serialise")
-                }
-            },
-        ));
+            .map_err(|e| anyhow::anyhow!("endpoint {subject}: {e}"))?;
+        let read = move |msg: &async_nats::Message| Request::Submit {
+            job_type: t,
+            body: msg.payload.clone(),
+            task_id: msg
+                .headers
+                .as_ref()
+                .and_then(|h| h.get(TASK_ID_HEADER))
+                .map(|v| v.as_str().to_string()),
+        };
+        tasks.spawn(serve(subject, endpoint, read, handler.clone()));
     }
+    let subject = names.status_subject();
     let endpoint = nats_service
         .endpoint_builder()
         .name("check_status")
-        .add(names.status_subject())
+        .add(subject.clone())
         .await
-        .map_err(|e| anyhow::anyhow!("endpoint {}: {e}", names.status_subject()))?;
-    let svc = service.clone();
-    tasks.spawn(serve(
-        names.status_subject(),
-        endpoint,
-        move |msg: async_nats::Message| {
-            let service = svc.clone();
-            async move {
-                let query: Value = serde_json::from_slice(&msg.payload).unwrap_or(Value::Null);
-                let id = query.get("task_id").and_then(Value::as_str);
-                let t = query.get("type").and_then(Value::as_str);
-                match service.status(id, t).await {
-                    Ok(doc) => doc.get().as_bytes().to_vec(),
-                    Err(e) => serde_json::to_vec(&e.document()).expect("documents serialise"),
-                }
-            }
-        },
-    ));
+        .map_err(|e| anyhow::anyhow!("endpoint {subject}: {e}"))?;
+    let read = |msg: &async_nats::Message| Request::Status {
+        query: msg.payload.clone(),
+    };
+    tasks.spawn(serve(subject, endpoint, read, handler.clone()));
     // The subscriptions reach the server before anyone is told they exist.
-    service
-        .bus
-        .client
+    bus.client
         .flush()
         .await
         .map_err(|e| anyhow::anyhow!("registering the NATS service: {e}"))?;
@@ -97,19 +99,20 @@ pub async fn run(
     Ok(())
 }
 
-async fn serve<F, Fut>(
+async fn serve<R, H, F>(
     subject: String,
     mut endpoint: async_nats::service::endpoint::Endpoint,
-    answer: F,
+    read: R,
+    handler: Arc<H>,
 ) where
-    F: Fn(async_nats::Message) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Vec<u8>> + Send + 'static,
+    R: Fn(&async_nats::Message) -> Request + Send + 'static,
+    H: Fn(Request) -> F + Send + Sync + 'static,
+    F: Future<Output = Vec<u8>> + Send + 'static,
 {
-    let answer = std::sync::Arc::new(answer);
     while let Some(req) = endpoint.next().await {
-        let answer = answer.clone();
+        let answer = handler(read(&req.message));
         tokio::spawn(async move {
-            let bytes = answer(req.message.clone()).await;
+            let bytes = answer.await;
             if let Err(e) = req.respond(Ok(bytes.into())).await {
                 warn!(error = %e, "could not answer a request");
             }

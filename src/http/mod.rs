@@ -15,10 +15,9 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
-use crate::bus::TASK_ID_HEADER;
 use crate::model::JobType;
 use crate::service::status::Envelope;
-use crate::service::{job_type, status, ApiError, Service};
+use crate::service::{job_type, status, ApiError, Service, TASK_ID_HEADER};
 
 /// What the routes share.
 #[derive(Clone)]
@@ -236,7 +235,7 @@ async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) ->
 }
 
 async fn healthz(State(s): State<AppState>) -> Response {
-    if s.service.bus.connected() {
+    if s.service.connected() {
         Json(json!({"status": "ok", "nats": "connected"})).into_response()
     } else {
         (
@@ -248,10 +247,9 @@ async fn healthz(State(s): State<AppState>) -> Response {
 }
 
 async fn metrics(State(s): State<AppState>) -> Response {
-    let depth = s.service.bus.queue_depth().await;
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        s.service.metrics.render(depth),
+        s.service.metrics_text().await,
     )
         .into_response()
 }

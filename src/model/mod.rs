@@ -5,6 +5,8 @@
 //! ([`Job::parse`]); everything after that (the engine, the service) takes `&Job` and never
 //! re-checks a field. This module does no I/O and knows nothing of NATS or HTTP.
 
+pub mod body;
+pub mod canonical;
 pub mod compact;
 mod job;
 pub mod json;

@@ -1,10 +1,48 @@
-//! The status document of a task (contract §5), built from its record.
+//! The status of a task (contract §5): its record read and checked against the type asked for,
+//! and the status document built from it.
 
 use serde::Serialize;
 use serde_json::value::{to_raw_value, RawValue};
 use serde_json::{json, Value};
 
-use super::record::{TaskRecord, TaskState};
+use super::{job_type, task_id, ApiError, Service};
+use crate::task::{store, TaskId, TaskRecord, TaskState};
+
+impl Service {
+    /// The status document of a task, as JSON text.
+    pub async fn status(
+        &self,
+        raw_id: Option<&str>,
+        raw_type: Option<&str>,
+    ) -> Result<Box<RawValue>, ApiError> {
+        let id = task_id(raw_id.ok_or_else(|| ApiError::BadRequest("task_id is missing".into()))?)?;
+        let asked =
+            job_type(raw_type.ok_or_else(|| ApiError::BadRequest("type is missing".into()))?)?;
+        let bus = &self.tasks.bus;
+        let (record, _) = store::get(bus, &id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(id.to_string()))?;
+        if record.job_type != asked.as_str() {
+            return Err(ApiError::TypeMismatch {
+                task_id: id.to_string(),
+                actual: record.job_type,
+                asked: asked.as_str().into(),
+            });
+        }
+        let result = match (&record.state, &record.result_ref) {
+            (TaskState::Success, Some(name)) => {
+                let blob = bus.get_blob(name).await?.ok_or_else(|| {
+                    ApiError::Internal(format!("result {name} is missing from the blob store"))
+                })?;
+                let text = serde_json::from_slice::<Box<RawValue>>(&blob)
+                    .map_err(|e| ApiError::Internal(format!("result {name}: {e}")))?;
+                Some(text)
+            }
+            _ => None,
+        };
+        Ok(document(&record, result))
+    }
+}
 
 /// The outer layer of every answer: `{"status": true, "info": [], "data": …}`.
 #[derive(Serialize)]
@@ -28,7 +66,7 @@ impl<T: Serialize> Envelope<T> {
 /// The inner document of a SUCCESS task, its result written as stored.
 #[derive(Serialize)]
 struct Success<'a> {
-    task_id: &'a str,
+    task_id: &'a TaskId,
     task_state: &'static str,
     task_status: &'static str,
     info: [(); 0],
@@ -65,13 +103,7 @@ pub fn document(record: &TaskRecord, result: Option<Box<RawValue>>) -> Box<RawVa
             return to_raw_value(&Envelope::ok(success)).expect("documents serialise");
         }
         TaskState::Failure => {
-            let error = record
-                .error
-                .clone()
-                .unwrap_or_else(|| super::record::TaskError {
-                    code: "INTERNAL".into(),
-                    message: "failed".into(),
-                });
+            let error = record.failure().expect("a FAILURE record has a failure");
             json!({
                 "task_id": record.task_id,
                 "task_state": "FAILURE",
@@ -86,13 +118,14 @@ pub fn document(record: &TaskRecord, result: Option<Box<RawValue>>) -> Box<RawVa
 }
 
 /// The submission answer.
-pub fn submitted(task_id: &str) -> Value {
+pub fn submitted(task_id: &TaskId) -> Value {
     json!({"status": true, "info": [], "data": {"task_id": task_id}})
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::task::{FailureCode, TaskFailure};
 
     /// The document as a tree, to look into.
     fn tree(doc: impl AsRef<RawValue>) -> Value {
@@ -100,12 +133,8 @@ mod tests {
     }
 
     fn record() -> TaskRecord {
-        TaskRecord::pending(
-            "7d8c4b2e-0000-4000-8000-000000000001",
-            "bod_pasta",
-            "d",
-            "t0",
-        )
+        let id = TaskId::parse("7d8c4b2e-0000-4000-8000-000000000001").unwrap();
+        TaskRecord::pending(&id, "bod_pasta", "d", "t0")
     }
 
     #[test]
@@ -142,7 +171,8 @@ mod tests {
 
     #[test]
     fn a_failed_task_carries_its_reason_as_text_and_as_an_error() {
-        let r = record().failed("PANIC", "the computation panicked", "t2");
+        let failure = TaskFailure::new(FailureCode::Panic, "the computation panicked");
+        let r = record().failed(failure, "t2");
         let doc = tree(document(&r, None));
         assert_eq!(doc["data"]["task_state"], "FAILURE");
         assert_eq!(doc["data"]["info"], "the computation panicked");

@@ -12,10 +12,10 @@ use std::path::PathBuf;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
-use super::super::record::TaskRecord;
 use super::super::{job_type, status, task_id, ApiError};
-use crate::bus::worker::{final_event, started_event};
 use crate::model::{JobType, Limits, Problem, Problems};
+use crate::task::events::{final_event, started_event};
+use crate::task::{now, FailureCode, TaskFailure, TaskId, TaskRecord};
 
 /// The schemas of the service's documents (the result and request schemas are tested with the
 /// engine and the model).
@@ -26,9 +26,6 @@ const SCHEMAS: [&str; 5] = [
     "submit-reply.schema.json",
     "status-request.schema.json",
 ];
-
-/// The failure codes of a task (contract §4).
-const FAILURE_CODES: [&str; 5] = ["INVALID_BODY", "PANIC", "TIMEOUT", "GAVE_UP", "INTERNAL"];
 
 const ID: &str = "7d8c4b2e-0000-4000-8000-000000000001";
 const AT: &str = "2025-01-31T12:00:00.123Z";
@@ -96,18 +93,28 @@ fn status_tree(record: &TaskRecord, result: Option<Value>) -> Value {
     serde_json::from_str(text.get()).expect("a status document is JSON")
 }
 
+/// The task id of these documents.
+fn id() -> TaskId {
+    TaskId::parse(ID).expect("a UUID")
+}
+
+/// A failure with this code and reason.
+fn failure(code: FailureCode, message: &str) -> TaskFailure {
+    TaskFailure::new(code, message)
+}
+
 fn record() -> TaskRecord {
-    TaskRecord::pending(ID, "nonbod_pasta", "digest", AT)
+    TaskRecord::pending(&id(), "nonbod_pasta", "digest", AT)
 }
 
 /// The seed example's result document, as a worker computes it.
 fn seed_result() -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/seed-example/request.json");
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed-example/request.json");
     let body = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let (job, _) =
         super::super::parse_body(JobType::NonbodPasta, &body, &Limits::default()).expect("valid");
-    let text = super::super::run::compute(&job).expect("computes");
+    let text = crate::task::compute::compute(&job).expect("computes");
     serde_json::from_str(text.get()).expect("a result is JSON")
 }
 
@@ -189,11 +196,14 @@ fn status_documents_of_every_state_are_valid_under_the_status_schema() {
         "success, result stored apart",
         &status_tree(&apart, Some(result)),
     );
-    for code in FAILURE_CODES {
-        let failed = running.failed(code, format!("{code} happened"), AT);
-        assert_valid(&v, code, &status_tree(&failed, None));
+    for code in FailureCode::ALL {
+        let failed = running.failed(failure(code, &format!("{code} happened")), AT);
+        assert_valid(&v, code.as_str(), &status_tree(&failed, None));
     }
-    let never_started = queued.failed("INVALID_BODY", "the body bypassed submission", AT);
+    let never_started = queued.failed(
+        failure(FailureCode::InvalidBody, "the body bypassed submission"),
+        AT,
+    );
     assert_valid(
         &v,
         "failed before starting",
@@ -222,7 +232,10 @@ fn the_status_schema_rejects_documents_that_stray_from_it() {
         None,
     );
     let pending = status_tree(&running, None);
-    let failure = status_tree(&running.failed("PANIC", "boom", AT), None);
+    let failed = status_tree(
+        &running.failed(failure(FailureCode::Panic, "boom"), AT),
+        None,
+    );
     type Edit = (&'static str, fn(&mut Value));
     let edits: Vec<(&Value, Edit)> = vec![
         (&pending, ("an unknown member", |d| d["extra"] = json!(1))),
@@ -286,19 +299,19 @@ fn the_status_schema_rejects_documents_that_stray_from_it() {
             }),
         ),
         (
-            &failure,
+            &failed,
             ("no error", |d| {
                 drop(d["data"].as_object_mut().unwrap().remove("error"))
             }),
         ),
         (
-            &failure,
+            &failed,
             ("an unknown failure code", |d| {
                 d["data"]["error"]["code"] = json!("OOPS")
             }),
         ),
         (
-            &failure,
+            &failed,
             ("a failure with data", |d| d["data"]["data"] = json!({})),
         ),
     ];
@@ -405,21 +418,22 @@ fn the_error_schema_rejects_documents_that_stray_from_it() {
 fn completion_events_of_every_state_are_valid_under_the_event_schema() {
     let v = validator("event.schema.json");
     for t in JobType::ALL {
-        assert_valid(&v, "started", &started_event(ID, t, 1, AT));
-        let running = TaskRecord::pending(ID, t.as_str(), "d", AT).started(3, AT);
+        assert_valid(&v, "started", &started_event(&id(), t, 1, AT));
+        let running = TaskRecord::pending(&id(), t.as_str(), "d", AT).started(3, AT);
         let success = running.succeeded(Some(raw(&json!({}))), None, 12.5, AT);
         assert_valid(&v, "success", &final_event(t, &success));
-        for code in FAILURE_CODES {
-            assert_valid(&v, code, &final_event(t, &running.failed(code, "m", AT)));
+        for code in FailureCode::ALL {
+            let failed = running.failed(failure(code, "m"), AT);
+            assert_valid(&v, code.as_str(), &final_event(t, &failed));
         }
     }
     // An invalid body published straight to the job subject fails before any attempt.
-    let adopted = record().failed("INVALID_BODY", "bypassed", &super::super::now());
+    let adopted = record().failed(failure(FailureCode::InvalidBody, "bypassed"), &now());
     assert_valid(&v, "adopted", &final_event(JobType::NonbodPasta, &adopted));
     assert_valid(
         &v,
         "now",
-        &started_event(ID, JobType::BodReopt, 2, &super::super::now()),
+        &started_event(&id(), JobType::BodReopt, 2, &now()),
     );
     let schema = read_schema("event.schema.json");
     let types: BTreeSet<&str> = schema["properties"]["type"]["enum"]
@@ -439,12 +453,15 @@ fn completion_events_of_every_state_are_valid_under_the_event_schema() {
 fn the_event_schema_rejects_events_that_stray_from_it() {
     let v = validator("event.schema.json");
     let running = record().started(1, AT);
-    let started = started_event(ID, JobType::NonbodPasta, 1, AT);
+    let started = started_event(&id(), JobType::NonbodPasta, 1, AT);
     let success = final_event(
         JobType::NonbodPasta,
         &running.succeeded(None, None, 1.0, AT),
     );
-    let failure = final_event(JobType::NonbodPasta, &running.failed("TIMEOUT", "m", AT));
+    let failed = final_event(
+        JobType::NonbodPasta,
+        &running.failed(failure(FailureCode::Timeout, "m"), AT),
+    );
     type Edit = (&'static str, fn(&mut Value));
     let edits: Vec<(&Value, Edit)> = vec![
         (&started, ("an unknown member", |d| d["extra"] = json!(1))),
@@ -483,13 +500,13 @@ fn the_event_schema_rejects_events_that_stray_from_it() {
             ("a lower-case state", |d| d["task_state"] = json!("success")),
         ),
         (
-            &failure,
+            &failed,
             ("no error on failure", |d| {
                 drop(d.as_object_mut().unwrap().remove("error"))
             }),
         ),
         (
-            &failure,
+            &failed,
             ("an unknown failure code", |d| {
                 d["error"]["code"] = json!("NOT_FOUND")
             }),
@@ -506,7 +523,7 @@ fn the_event_schema_rejects_events_that_stray_from_it() {
 #[test]
 fn submission_replies_are_valid_under_the_submit_reply_schema() {
     let v = validator("submit-reply.schema.json");
-    let id = uuid::Uuid::new_v4().hyphenated().to_string();
+    let id = TaskId::new();
     assert_valid(&v, "submitted", &status::submitted(&id));
     for e in every_api_error() {
         assert_valid(&v, e.code(), &e.document());
@@ -514,10 +531,9 @@ fn submission_replies_are_valid_under_the_submit_reply_schema() {
     let mut extra = status::submitted(&id);
     extra["data"]["type"] = json!("bod_pasta");
     assert!(!v.is_valid(&extra), "an unknown member is accepted");
-    assert!(
-        !v.is_valid(&status::submitted("42")),
-        "a task id that is not a UUID"
-    );
+    let mut not_a_uuid = status::submitted(&id);
+    not_a_uuid["data"]["task_id"] = json!("42");
+    assert!(!v.is_valid(&not_a_uuid), "a task id that is not a UUID");
     assert!(
         !v.is_valid(&json!({"status": true, "info": [], "data": {}})),
         "no task id"

@@ -1,4 +1,5 @@
-//! The task record kept in the KV bucket: a versioned JSON document, one per task.
+//! The task record kept in the KV bucket: a versioned JSON document, one per task, and its
+//! transitions, each written once here (pure: the time comes in as an argument).
 //!
 //! Every transition (PENDING → STARTED → SUCCESS | FAILURE) is a compare-and-set on it, so a
 //! redelivered job can never write a second result. JetStream keeps old records around, so the
@@ -6,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+
+use super::{FailureCode, TaskFailure, TaskId};
 
 /// Current record format version.
 pub const RECORD_VERSION: u32 = 1;
@@ -31,22 +34,13 @@ impl TaskState {
     }
 }
 
-/// Why a task failed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TaskError {
-    /// `INVALID_BODY`, `PANIC`, `TIMEOUT`, `GAVE_UP`, `INTERNAL`.
-    pub code: String,
-    /// Human text.
-    pub message: String,
-}
-
 /// The record of one task.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TaskRecord {
     /// Format version.
     pub v: u32,
-    /// The task id (a UUID).
-    pub task_id: String,
+    /// The task id.
+    pub task_id: TaskId,
     /// The job type's wire name.
     #[serde(rename = "type")]
     pub job_type: String,
@@ -76,15 +70,15 @@ pub struct TaskRecord {
     pub result_ref: Option<String>,
     /// Why it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<TaskError>,
+    pub error: Option<TaskFailure>,
 }
 
 impl TaskRecord {
     /// A new PENDING record.
-    pub fn pending(task_id: &str, job_type: &str, digest: &str, now: &str) -> TaskRecord {
+    pub fn pending(task_id: &TaskId, job_type: &str, digest: &str, now: &str) -> TaskRecord {
         TaskRecord {
             v: RECORD_VERSION,
-            task_id: task_id.to_string(),
+            task_id: task_id.clone(),
             job_type: job_type.to_string(),
             state: TaskState::Pending,
             attempt: 0,
@@ -110,15 +104,24 @@ impl TaskRecord {
     }
 
     /// This record failed for good.
-    pub fn failed(&self, code: &str, message: impl Into<String>, now: &str) -> TaskRecord {
+    pub fn failed(&self, failure: TaskFailure, now: &str) -> TaskRecord {
         TaskRecord {
             state: TaskState::Failure,
             finished_at: Some(now.to_string()),
-            error: Some(TaskError {
-                code: code.to_string(),
-                message: message.into(),
-            }),
+            error: Some(failure),
             ..self.clone()
+        }
+    }
+
+    /// The failure of a FAILURE record (an old record without one reads INTERNAL).
+    pub fn failure(&self) -> Option<TaskFailure> {
+        match self.state {
+            TaskState::Failure => Some(
+                self.error
+                    .clone()
+                    .unwrap_or_else(|| TaskFailure::new(FailureCode::Internal, "failed")),
+            ),
+            _ => None,
         }
     }
 

@@ -15,6 +15,10 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer::pull::BatchConfig, consumer::PullConsumer};
 use async_nats::{StatusCode, Subject, Subscriber};
+
+use super::jobs::JobMessage;
+use super::{Bus, Names};
+use crate::model::JobType;
 use futures::StreamExt;
 use tokio::time::Instant;
 use tracing::{debug, warn};
@@ -27,25 +31,35 @@ const TRAILING: Duration = Duration::from_secs(1);
 const STATUS_GRACE: Duration = Duration::from_secs(5);
 
 /// A consumer's pull requests and the inbox they are answered on.
-pub(super) struct Puller {
+pub struct Puller {
     consumer: PullConsumer,
     context: jetstream::Context,
+    names: Names,
     inbox: Subject,
     answers: Subscriber,
 }
 
 impl Puller {
-    /// Subscribes the consumer's inbox.
-    pub(super) async fn new(
-        client: &async_nats::Client,
-        context: jetstream::Context,
-        consumer: PullConsumer,
-    ) -> Result<Puller, async_nats::SubscribeError> {
-        let inbox = Subject::from(client.new_inbox());
-        let answers = client.subscribe(inbox.clone()).await?;
+    /// Opens the durable consumer of a job type and subscribes its inbox.
+    pub async fn open(bus: &Bus, t: JobType) -> anyhow::Result<Puller> {
+        let name = bus.names.consumer(t);
+        let consumer: PullConsumer = bus
+            .js
+            .get_stream(bus.names.jobs_stream())
+            .await?
+            .get_consumer(&name)
+            .await
+            .map_err(|e| anyhow::anyhow!("consumer {name}: {e}"))?;
+        let inbox = Subject::from(bus.client.new_inbox());
+        let answers = bus
+            .client
+            .subscribe(inbox.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!("subscribing the inbox of {name}: {e}"))?;
         Ok(Puller {
             consumer,
-            context,
+            context: bus.js.clone(),
+            names: bus.names.clone(),
             inbox,
             answers,
         })
@@ -54,7 +68,7 @@ impl Puller {
     /// Asks for at most `messages` messages of at most `max_bytes` in all: those there are, as
     /// soon as there is one, waiting at most `expires` for it (a fetch: the request does not
     /// stay open to take later jobs, which another worker may start sooner).
-    pub(super) async fn request(
+    pub async fn request(
         &mut self,
         messages: usize,
         max_bytes: usize,
@@ -82,7 +96,7 @@ impl Puller {
 }
 
 /// One pull request being answered.
-pub(super) struct Request<'a> {
+pub struct Request<'a> {
     puller: &'a mut Puller,
     asked: usize,
     received: usize,
@@ -96,12 +110,12 @@ impl Request<'_> {
     /// Whether the server refused the request (`408 Requests Pending`: other workers' requests
     /// already wait for the next jobs; or a refusal of another kind): asking again at once would
     /// only be refused again.
-    pub(super) fn refused(&self) -> bool {
+    pub fn refused(&self) -> bool {
         self.refused
     }
 
     /// The next message, or `None` once the request has all of its own.
-    pub(super) async fn next(&mut self) -> Option<jetstream::Message> {
+    pub async fn next(&mut self) -> Option<JobMessage> {
         loop {
             if self.received >= self.sent.unwrap_or(self.asked) {
                 return None;
@@ -123,10 +137,12 @@ impl Request<'_> {
             match answer.status {
                 None | Some(StatusCode::OK) => {
                     self.received += 1;
-                    return Some(jetstream::Message {
+                    let job_type = self.puller.names.job_type_of(answer.subject.as_str());
+                    let message = jetstream::Message {
                         message: answer,
                         context: self.puller.context.clone(),
-                    });
+                    };
+                    return Some(JobMessage::new(message, job_type));
                 }
                 Some(StatusCode::IDLE_HEARTBEAT) => continue,
                 Some(status) => {

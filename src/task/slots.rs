@@ -1,29 +1,30 @@
-//! Keeping a delivered message alive: in-progress acks while it waits for a slot and while it
-//! computes on the blocking pool, and the job's time-out.
+//! The compute slots of a worker process, and keeping a delivered message alive: in-progress
+//! acks while it waits for a slot and while it computes on the blocking pool, and the job's
+//! time-out.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::jetstream::{self, AckKind as JsAck};
 use serde_json::value::RawValue;
 use tokio::sync::{Notify, Semaphore};
 use tracing::warn;
 
-use crate::service::ApiError;
+use super::TaskFailure;
+use crate::bus::JobMessage;
 
 /// Waits for a free slot, keeping the message alive with in-progress acks meanwhile (another job
 /// type's loop may have taken the slot since this message was pulled).
-pub(super) async fn slot(
+pub async fn slot(
     slots: &Arc<Semaphore>,
-    msg: &jetstream::Message,
+    msg: &JobMessage,
     ack_wait: Duration,
 ) -> Option<tokio::sync::OwnedSemaphorePermit> {
     loop {
         tokio::select! {
             p = slots.clone().acquire_owned() => return p.ok(),
             _ = tokio::time::sleep((ack_wait / 3).max(Duration::from_millis(100))) => {
-                if msg.ack_with(JsAck::Progress).await.is_err() {
+                if msg.keep_alive().await.is_err() {
                     return None;
                 }
             }
@@ -39,7 +40,7 @@ pub(super) async fn slot(
 /// average time (at least one per slot, at most `most_waiting`). Small jobs thus stay deeply
 /// pipelined, and a process busy with long computations does not hoard jobs that another worker
 /// process could start at once.
-pub(super) struct Compute {
+pub struct Compute {
     slots: Arc<Semaphore>,
     count: usize,
     waiting: AtomicUsize,
@@ -50,11 +51,11 @@ pub(super) struct Compute {
 }
 
 /// How far ahead of the compute slots the pull loops fetch, in computation time.
-pub(super) const HORIZON: Duration = Duration::from_millis(500);
+pub const HORIZON: Duration = Duration::from_millis(500);
 
 /// A fetched job not yet given a compute slot: counted by [`Compute`] until it gets one or its
 /// delivery ends without computing (the guard is dropped).
-pub(super) struct Claim(Arc<Compute>);
+pub struct Claim(Arc<Compute>);
 
 impl Drop for Claim {
     fn drop(&mut self) {
@@ -65,7 +66,7 @@ impl Drop for Claim {
 
 impl Compute {
     /// `slots` compute slots; at most `most_waiting` fetched jobs without one.
-    pub(super) fn new(slots: usize, most_waiting: usize) -> Compute {
+    pub fn new(slots: usize, most_waiting: usize) -> Compute {
         let count = slots.max(1);
         Compute {
             slots: Arc::new(Semaphore::new(count)),
@@ -78,7 +79,7 @@ impl Compute {
     }
 
     /// Notes how long a computation took.
-    pub(super) fn computed(&self, took: Duration) {
+    pub fn computed(&self, took: Duration) {
         let took = (took.as_micros() as u64).max(1);
         let old = self.average_us.load(Ordering::Relaxed);
         let new = if old == 0 { took } else { (old * 7 + took) / 8 };
@@ -97,17 +98,17 @@ impl Compute {
     }
 
     /// Counts a job just fetched.
-    pub(super) fn claim(self: &Arc<Self>) -> Claim {
+    pub fn claim(self: &Arc<Self>) -> Claim {
         self.waiting.fetch_add(1, Ordering::SeqCst);
         Claim(self.clone())
     }
 
     /// Waits for a compute slot as [`slot`] does; the job stops counting as waiting once it
     /// has one (or once this ends without one).
-    pub(super) async fn slot(
+    pub async fn slot(
         &self,
         claim: Claim,
-        msg: &jetstream::Message,
+        msg: &JobMessage,
         ack_wait: Duration,
     ) -> Option<tokio::sync::OwnedSemaphorePermit> {
         let permit = slot(&self.slots, msg, ack_wait).await;
@@ -117,7 +118,7 @@ impl Compute {
 
     /// Waits until fewer fetched jobs than the limit are without a compute slot; how many more
     /// may be fetched.
-    pub(super) async fn room(&self) -> usize {
+    pub async fn room(&self) -> usize {
         loop {
             // Registered before the count is read, so a change in between still wakes it.
             let changed = self.changed.notified();
@@ -132,9 +133,9 @@ impl Compute {
 }
 
 /// How a computation on the blocking pool ended.
-pub(super) enum Computed {
+pub enum Computed {
     /// It returned: the result document, or why there is none.
-    Done(Result<Box<RawValue>, ApiError>),
+    Done(Result<Box<RawValue>, TaskFailure>),
     /// It ran past the job's time-out (it is left to finish on its own; its result is dropped).
     TimedOut,
     /// Its task failed outside the computation's own panic handling.
@@ -142,11 +143,11 @@ pub(super) enum Computed {
 }
 
 /// Waits for the computation, sending in-progress acks every third of the ack wait.
-pub(super) async fn with_progress(
-    msg: &jetstream::Message,
+pub async fn with_progress(
+    msg: &JobMessage,
     ack_wait: Duration,
     timeout: Duration,
-    mut work: tokio::task::JoinHandle<Result<Box<RawValue>, ApiError>>,
+    mut work: tokio::task::JoinHandle<Result<Box<RawValue>, TaskFailure>>,
 ) -> Computed {
     let deadline = tokio::time::sleep(timeout);
     tokio::pin!(deadline);
@@ -167,7 +168,7 @@ pub(super) async fn with_progress(
                 return Computed::TimedOut;
             }
             _ = tick.tick() => {
-                if let Err(e) = msg.ack_with(JsAck::Progress).await {
+                if let Err(e) = msg.keep_alive().await {
                     warn!(error = %e, "in-progress ack failed");
                 }
             }

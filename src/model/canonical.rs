@@ -7,7 +7,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::model::json::Json;
+use super::json::Json;
 
 /// Hex SHA-256 of `type` and the canonical form of `body`.
 pub fn digest(job_type: &str, body: &Json<'_>) -> String {

@@ -10,24 +10,23 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tracing::{warn, Instrument};
 
-use crate::bus::Bus;
+use super::{now, TaskId, TaskRecord, TaskState};
+use crate::bus::{Bus, BusError};
 use crate::model::JobType;
-use crate::service::record::{TaskRecord, TaskState};
-use crate::service::{now, ApiError};
 
 /// Publishes the completion event of a final record.
-pub(super) async fn announce(bus: &Bus, t: JobType, record: &TaskRecord) -> Result<(), ApiError> {
+pub async fn announce(bus: &Bus, t: JobType, record: &TaskRecord) -> Result<(), BusError> {
     let state = match record.state {
         TaskState::Success => "success",
         _ => "failure",
     };
     let event = final_event(t, record);
-    bus.publish_event(t, &record.task_id, state, &event).await?;
-    Ok(())
+    bus.publish_event(t, record.task_id.as_str(), state, &event)
+        .await
 }
 
 /// The `started` event of a delivery (contract §4; `schemas/event.schema.json`).
-pub fn started_event(task_id: &str, t: JobType, attempt: u64, at: &str) -> Value {
+pub fn started_event(task_id: &TaskId, t: JobType, attempt: u64, at: &str) -> Value {
     json!({"task_id": task_id, "type": t.as_str(), "task_state": "STARTED", "at": at, "attempt": attempt})
 }
 
@@ -42,8 +41,8 @@ pub fn final_event(t: JobType, record: &TaskRecord) -> Value {
         "attempt": record.attempt,
         "time_ms": record.time_ms.unwrap_or(0.0),
     });
-    if let Some(e) = &record.error {
-        event["error"] = json!(e);
+    if let Some(failure) = record.failure() {
+        event["error"] = json!(failure);
     }
     event
 }
@@ -52,14 +51,14 @@ pub fn final_event(t: JobType, record: &TaskRecord) -> Value {
 /// waits until it is sent ([`StartedEvent::settled`]): one connection's messages are stored in
 /// the order they were sent, so `PASTA_EVENTS` holds `started` before the final event, and a
 /// controller replaying the stream never sees a finished task go back to running.
-pub(super) struct StartedEvent {
+pub struct StartedEvent {
     sent: oneshot::Receiver<()>,
     sending: JoinHandle<()>,
 }
 
 impl StartedEvent {
     /// Starts sending the `started` event of a delivery; its acknowledgement is awaited aside.
-    pub(super) fn send(bus: &Bus, t: JobType, task_id: &str, attempt: u64, at: &str) -> Self {
+    pub fn send(bus: &Bus, t: JobType, task_id: &TaskId, attempt: u64, at: &str) -> Self {
         let event = started_event(task_id, t, attempt, at);
         let (signal, sent) = oneshot::channel();
         let (bus, task_id) = (bus.clone(), task_id.to_string());
@@ -83,7 +82,7 @@ impl StartedEvent {
     /// Returns once the event is sent, or will never be: its send failed, or it was still
     /// waiting after `patience` (a bus in trouble) and is abandoned, so that it cannot follow
     /// the final event.
-    pub(super) async fn settled(self, patience: Duration) {
+    pub async fn settled(self, patience: Duration) {
         let StartedEvent { sent, sending } = self;
         if tokio::time::timeout(patience, sent).await.is_err() {
             // Cancelling the send is safe: a message already handed to the connection still

@@ -9,33 +9,24 @@
 //! (deduplicated) and the message acknowledged. The last allowed delivery only records GAVE_UP,
 //! so a job that keeps crashing workers still ends FAILURE rather than PENDING forever.
 //!
-//! Here: the pull loops and the slots. `pull` sends a loop's pull requests and reads their
-//! answers on one long-lived inbox, `delivery` takes one delivered message through the
-//! record's transitions, `events` builds and publishes the completion events, `progress`
-//! keeps a message alive while it waits or computes, `budget` bounds the bytes of the messages
-//! held.
-
-mod budget;
-mod delivery;
-mod events;
-mod progress;
-mod pull;
-
-pub use events::{final_event, started_event};
+//! Here: the pull loops. The bus's `pull` sends a loop's pull requests and reads their answers
+//! on one long-lived inbox, and its `budget` bounds the bytes of the messages held; `delivery`
+//! takes one delivered message through the record's transitions; `slots` shares the compute
+//! slots and keeps a message alive while it waits or computes.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::jetstream::{self, consumer::PullConsumer, AckKind as JsAck};
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
-use tracing::{warn, Instrument};
+use tracing::warn;
 
+use super::delivery;
+use super::slots::{slot, Compute};
+use super::Tasks;
+use crate::bus::budget::Budget;
+use crate::bus::pull::Puller;
 use crate::model::JobType;
-use crate::service::ack::{decide, AckKind, Outcome};
-use crate::service::{self, Service};
-use budget::Budget;
-use progress::{slot, Claim, Compute};
 
 /// Worker tunables.
 #[derive(Debug, Clone)]
@@ -58,7 +49,7 @@ const REFUSED_PAUSE: Duration = Duration::from_millis(50);
 
 /// Runs workers until `shutdown` turns true; in-flight jobs finish first.
 pub async fn run(
-    service: Service,
+    tasks: Tasks,
     settings: WorkerSettings,
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
@@ -70,27 +61,16 @@ pub async fn run(
         settings.concurrency.max(1) * IO_FACTOR,
     ));
     let budget = Arc::new(Budget::new(
-        service.bus.client.server_info().max_payload,
+        tasks.bus.client.server_info().max_payload,
         settings.types.len(),
         settings.concurrency,
     ));
-    let stream = service
-        .bus
-        .js
-        .get_stream(service.bus.names.jobs_stream())
-        .await?;
     let mut loops = JoinSet::new();
     for t in settings.types.iter().copied() {
-        let consumer: PullConsumer = stream
-            .get_consumer(&service.bus.names.consumer(t))
-            .await
-            .map_err(|e| anyhow::anyhow!("consumer {}: {e}", service.bus.names.consumer(t)))?;
-        let puller = pull::Puller::new(&service.bus.client, service.bus.js.clone(), consumer)
-            .await
-            .map_err(|e| anyhow::anyhow!("subscribing the inbox of {t}'s consumer: {e}"))?;
-        let (service, slots, shutdown) = (service.clone(), slots.clone(), shutdown.clone());
+        let puller = Puller::open(&tasks.bus, t).await?;
+        let (tasks, slots, shutdown) = (tasks.clone(), slots.clone(), shutdown.clone());
         loops.spawn(pull_loop(
-            service,
+            tasks,
             puller,
             slots,
             (compute.clone(), budget.clone()),
@@ -103,8 +83,8 @@ pub async fn run(
 }
 
 async fn pull_loop(
-    service: Service,
-    mut puller: pull::Puller,
+    tasks: Tasks,
+    mut puller: Puller,
     slots: Arc<Semaphore>,
     (compute, budget): (Arc<Compute>, Arc<Budget>),
     mut shutdown: watch::Receiver<bool>,
@@ -146,22 +126,25 @@ async fn pull_loop(
                 m = batch.next() => m,
             };
             let Some(msg) = next else { break };
-            let (service, slots, compute) = (service.clone(), slots.clone(), compute.clone());
+            let (tasks, slots, compute) = (tasks.clone(), slots.clone(), compute.clone());
             let claim = compute.claim();
             // The message's bytes stay counted, in the budget and in `/metrics`, until its
             // delivery ends.
             let held = (
-                reservation.take(msg.length),
-                service.metrics.hold(msg.length as u64),
+                reservation.take(msg.length()),
+                tasks.metrics.hold(msg.length() as u64),
             );
             jobs.spawn(async move {
                 let _held = held;
-                let Some(permit) = slot(&slots, &msg, service.bus.settings.ack_wait).await else {
-                    let subject = &msg.subject;
+                let Some(permit) = slot(&slots, &msg, tasks.bus.settings.ack_wait).await else {
+                    let subject = msg.subject();
                     tracing::debug!(%subject, "in-progress ack failed while waiting for a slot");
                     return;
                 };
-                handle(&service, msg, (&compute, claim)).await;
+                let settle = delivery::deliver(&tasks, &msg, (&compute, claim)).await;
+                if let Err(e) = msg.settle(settle).await {
+                    warn!(error = %e, "ack failed; the job will be redelivered");
+                }
                 drop(permit);
             });
             while jobs.try_join_next().is_some() {}
@@ -180,42 +163,4 @@ async fn pull_loop(
         }
     }
     while jobs.join_next().await.is_some() {}
-}
-
-async fn handle(service: &Service, msg: jetstream::Message, compute: (&Compute, Claim)) {
-    let delivered = msg.info().map(|i| i.delivered.max(1) as u64).unwrap_or(1);
-    let max = service.bus.settings.max_deliver.max(1) as u64;
-    let id = msg
-        .headers
-        .as_ref()
-        .and_then(|h| h.get("Nats-Msg-Id"))
-        .map(|v| v.as_str().to_string());
-    let job_type = service.bus.names.job_type_of(msg.subject.as_str());
-    let outcome = match (id.as_deref().map(service::task_id), job_type) {
-        (Some(Ok(id)), Some(t)) => {
-            let span = tracing::info_span!("job", task_id = %id, r#type = %t, attempt = delivered);
-            async {
-                delivery::process(service, &msg, compute, &id, t, delivered, max)
-                    .await
-                    .unwrap_or_else(|e| {
-                        warn!(error = %e, "transient failure; will retry");
-                        Outcome::Transient
-                    })
-            }
-            .instrument(span)
-            .await
-        }
-        _ => {
-            warn!(subject = %msg.subject, "a job without a UUID Nats-Msg-Id cannot be recorded; dropped");
-            Outcome::Unusable
-        }
-    };
-    let result = match decide(outcome, delivered, max) {
-        AckKind::Ack => msg.ack().await,
-        AckKind::Retry(delay) => msg.ack_with(JsAck::Nak(Some(delay))).await,
-        AckKind::Term => msg.ack_with(JsAck::Term).await,
-    };
-    if let Err(e) = result {
-        warn!(error = %e, "ack failed; the job will be redelivered");
-    }
 }

@@ -15,10 +15,10 @@ use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Room for a message's subject and headers beyond its payload, bytes.
-pub(super) const ENVELOPE: usize = 16 << 10;
+pub const ENVELOPE: usize = 16 << 10;
 
 /// The byte budget of a worker process, counted in KiB.
-pub(super) struct Budget {
+pub struct Budget {
     kib: Arc<Semaphore>,
     fetch_kib: usize,
 }
@@ -26,7 +26,7 @@ pub(super) struct Budget {
 impl Budget {
     /// The budget for messages of at most `max_payload` bytes, `loops` pull loops and
     /// `concurrency` compute slots.
-    pub(super) fn new(max_payload: usize, loops: usize, concurrency: usize) -> Budget {
+    pub fn new(max_payload: usize, loops: usize, concurrency: usize) -> Budget {
         let fetch_kib = (max_payload + ENVELOPE).div_ceil(1024);
         let reservations = loops.max(1) + 2 * concurrency.max(1);
         Budget {
@@ -36,7 +36,7 @@ impl Budget {
     }
 
     /// The most bytes one fetch may ask for.
-    pub(super) fn fetch_bytes(&self) -> usize {
+    pub fn fetch_bytes(&self) -> usize {
         self.fetch_kib * 1024
     }
 
@@ -47,7 +47,7 @@ impl Budget {
     }
 
     /// Waits until one fetch's worth is free, and reserves it.
-    pub(super) async fn reserve(&self) -> Reservation {
+    pub async fn reserve(&self) -> Reservation {
         let permit = self
             .kib
             .clone()
@@ -59,12 +59,12 @@ impl Budget {
 }
 
 /// One fetch's share of the budget; messages take theirs out of it.
-pub(super) struct Reservation(OwnedSemaphorePermit);
+pub struct Reservation(OwnedSemaphorePermit);
 
 impl Reservation {
     /// The share of a message of `bytes`, held until dropped (`None` when the reservation is
     /// spent: the server sends no more than it allows, up to rounding).
-    pub(super) fn take(&mut self, bytes: usize) -> Option<OwnedSemaphorePermit> {
+    pub fn take(&mut self, bytes: usize) -> Option<OwnedSemaphorePermit> {
         let kib = bytes.div_ceil(1024).max(1).min(self.0.num_permits());
         if kib == 0 {
             return None;

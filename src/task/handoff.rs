@@ -12,6 +12,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
+use super::TaskId;
 use crate::model::{Job, JobType};
 
 /// Most jobs waiting to be taken.
@@ -34,11 +35,11 @@ pub struct Handoff {
 #[derive(Default)]
 struct Waiting {
     /// Task id → (digest, body bytes, job).
-    jobs: HashMap<String, (String, usize, Job)>,
+    jobs: HashMap<TaskId, (String, usize, Job)>,
     /// Body bytes of the jobs waiting.
     bytes: usize,
     /// Task ids, oldest first (an id may be listed after its entry was taken).
-    order: VecDeque<String>,
+    order: VecDeque<TaskId>,
 }
 
 impl Handoff {
@@ -52,7 +53,7 @@ impl Handoff {
 
     /// Leaves the job parsed from a body of `body_len` bytes for a local worker, when one
     /// serves its type and the body is small enough.
-    pub fn offer(&self, task_id: &str, digest: &str, body_len: usize, job: Job) {
+    pub fn offer(&self, task_id: &TaskId, digest: &str, body_len: usize, job: Job) {
         if body_len > MAX_BODY || !self.types.contains(&job.job_type) {
             return;
         }
@@ -78,13 +79,13 @@ impl Handoff {
         if order.len() >= 4 * CAPACITY {
             order.retain(|id| jobs.contains_key(id));
         }
-        jobs.insert(task_id.to_string(), (digest.to_string(), body_len, job));
+        jobs.insert(task_id.clone(), (digest.to_string(), body_len, job));
         *bytes += body_len;
-        order.push_back(task_id.to_string());
+        order.push_back(task_id.clone());
     }
 
     /// The job left for `task_id`, when its digest is `digest` (the entry goes either way).
-    pub fn take(&self, task_id: &str, digest: &str) -> Option<Job> {
+    pub fn take(&self, task_id: &TaskId, digest: &str) -> Option<Job> {
         if self.types.is_empty() {
             return None;
         }
@@ -121,32 +122,44 @@ mod tests {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures/seed-example/request.json");
         let body = std::fs::read(path).expect("the seed example");
-        crate::service::parse_job(t, &body, &Limits::default()).expect("a valid body")
+        crate::model::body::parse(t, &body, &Limits::default()).expect("a valid body")
+    }
+
+    /// A task id of its own for each name.
+    fn id(name: &str) -> TaskId {
+        let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+        });
+        TaskId::parse(&format!(
+            "00000000-0000-4000-8000-{:012x}",
+            hash & 0xffff_ffff_ffff
+        ))
+        .expect("a UUID")
     }
 
     #[test]
     fn a_job_is_taken_once_and_only_with_its_digest() {
         let handoff = Handoff::new(&[JobType::NonbodPasta]);
-        handoff.offer("a", "d1", 100, job(JobType::NonbodPasta));
-        handoff.offer("b", "d2", 100, job(JobType::NonbodPasta));
-        assert!(handoff.take("a", "other").is_none());
+        handoff.offer(&id("a"), "d1", 100, job(JobType::NonbodPasta));
+        handoff.offer(&id("b"), "d2", 100, job(JobType::NonbodPasta));
+        assert!(handoff.take(&id("a"), "other").is_none());
         assert!(
-            handoff.take("a", "d1").is_none(),
+            handoff.take(&id("a"), "d1").is_none(),
             "a mismatch drops the entry"
         );
-        assert!(handoff.take("b", "d2").is_some());
-        assert!(handoff.take("b", "d2").is_none());
+        assert!(handoff.take(&id("b"), "d2").is_some());
+        assert!(handoff.take(&id("b"), "d2").is_none());
         assert!(handoff.is_empty());
     }
 
     #[test]
     fn nothing_is_kept_for_types_served_elsewhere_or_large_bodies() {
         let handoff = Handoff::new(&[JobType::BodPasta]);
-        handoff.offer("a", "d", 100, job(JobType::NonbodPasta));
-        handoff.offer("b", "d", MAX_BODY + 1, job(JobType::BodPasta));
+        handoff.offer(&id("a"), "d", 100, job(JobType::NonbodPasta));
+        handoff.offer(&id("b"), "d", MAX_BODY + 1, job(JobType::BodPasta));
         assert!(handoff.is_empty());
         let none = Handoff::default();
-        none.offer("c", "d", 100, job(JobType::BodPasta));
+        none.offer(&id("c"), "d", 100, job(JobType::BodPasta));
         assert!(none.is_empty());
     }
 
@@ -154,24 +167,26 @@ mod tests {
     fn the_oldest_entries_go_first_and_the_bound_holds() {
         let handoff = Handoff::new(&[JobType::NonbodPasta]);
         let one = job(JobType::NonbodPasta);
-        handoff.offer("t0", "d", 100, one.clone());
-        handoff.take("t0", "d");
+        handoff.offer(&id("t0"), "d", 100, one.clone());
+        handoff.take(&id("t0"), "d");
         for i in 1..CAPACITY + 10 {
-            handoff.offer(&format!("t{i}"), "d", 100, one.clone());
+            handoff.offer(&id(&format!("t{i}")), "d", 100, one.clone());
         }
         assert_eq!(handoff.len(), CAPACITY);
         // t0 was taken, so only t1..t9 made room.
         for i in 1..10 {
             assert!(
-                handoff.take(&format!("t{i}"), "d").is_none(),
+                handoff.take(&id(&format!("t{i}")), "d").is_none(),
                 "t{i} pushed out"
             );
         }
-        assert!(handoff.take("t10", "d").is_some());
-        assert!(handoff.take(&format!("t{}", CAPACITY + 9), "d").is_some());
+        assert!(handoff.take(&id("t10"), "d").is_some());
+        assert!(handoff
+            .take(&id(&format!("t{}", CAPACITY + 9)), "d")
+            .is_some());
         for i in 0..20 * CAPACITY {
-            handoff.offer(&format!("u{i}"), "d", 100, one.clone());
-            handoff.take(&format!("u{i}"), "d");
+            handoff.offer(&id(&format!("u{i}")), "d", 100, one.clone());
+            handoff.take(&id(&format!("u{i}")), "d");
         }
         assert!(handoff.waiting.lock().unwrap().order.len() <= 4 * CAPACITY);
     }
@@ -182,7 +197,7 @@ mod tests {
         let one = job(JobType::NonbodPasta);
         let fits = BUDGET / MAX_BODY;
         for i in 0..fits + 5 {
-            handoff.offer(&format!("b{i}"), "d", MAX_BODY, one.clone());
+            handoff.offer(&id(&format!("b{i}")), "d", MAX_BODY, one.clone());
         }
         {
             let waiting = handoff.waiting.lock().unwrap();
@@ -192,24 +207,24 @@ mod tests {
             assert_eq!(waiting.jobs.len(), fits);
         }
         assert!(
-            handoff.take("b4", "d").is_none(),
+            handoff.take(&id("b4"), "d").is_none(),
             "pushed out by the budget"
         );
-        assert!(handoff.take("b5", "d").is_some());
+        assert!(handoff.take(&id("b5"), "d").is_some());
         // Offering a task again replaces its entry, which then leaves with it.
-        handoff.offer("again", "d1", 10, one.clone());
-        handoff.offer("again", "d2", 10, one.clone());
+        handoff.offer(&id("again"), "d1", 10, one.clone());
+        handoff.offer(&id("again"), "d2", 10, one.clone());
         let listed = |h: &Handoff| {
             h.waiting
                 .lock()
                 .unwrap()
                 .order
                 .iter()
-                .filter(|id| *id == "again")
+                .filter(|listed| **listed == id("again"))
                 .count()
         };
         assert_eq!(listed(&handoff), 1);
-        assert!(handoff.take("again", "d2").is_some());
-        assert!(handoff.take("again", "d2").is_none());
+        assert!(handoff.take(&id("again"), "d2").is_some());
+        assert!(handoff.take(&id("again"), "d2").is_none());
     }
 }

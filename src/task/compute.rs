@@ -1,15 +1,16 @@
-//! Running the engine for a job: the clock, and panics turned into a failure with a reason.
+//! Running the engine for a job: the clock, and a panic turned into a `PANIC` failure with its
+//! message.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
 use serde_json::value::RawValue;
 
-use super::record::TaskError;
+use super::{FailureCode, TaskFailure};
 use crate::model::Job;
 
 /// Computes a job's result document, as JSON text; a panic becomes `PANIC` with its message.
-pub fn compute(job: &Job) -> Result<Box<RawValue>, TaskError> {
+pub fn compute(job: &Job) -> Result<Box<RawValue>, TaskFailure> {
     let epoch = Instant::now();
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         #[cfg(any(test, feature = "test-hooks"))]
@@ -27,10 +28,10 @@ pub fn compute(job: &Job) -> Result<Box<RawValue>, TaskError> {
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            Err(TaskError {
-                code: "PANIC".into(),
-                message: format!("the computation panicked: {text}"),
-            })
+            Err(TaskFailure::new(
+                FailureCode::Panic,
+                format!("the computation panicked: {text}"),
+            ))
         }
     }
 }

@@ -1,0 +1,49 @@
+//! Connecting to NATS with a deployment's credentials.
+
+use std::time::Duration;
+
+/// Credentials for NATS, from the environment; never from the repository.
+#[derive(Debug, Clone, Default)]
+pub struct Auth {
+    /// User name.
+    pub user: Option<String>,
+    /// Password.
+    pub password: Option<String>,
+    /// Token.
+    pub token: Option<String>,
+    /// A `.creds` file.
+    pub creds_file: Option<String>,
+}
+
+/// Connects to NATS with the credentials of the environment (see `crate::config`). The first
+/// connection must succeed (a refused password or a server that does not answer is an error);
+/// after that, the client reconnects by itself.
+pub async fn connect(url: &str, auth: &Auth) -> anyhow::Result<async_nats::Client> {
+    let mut options = async_nats::ConnectOptions::new()
+        .name("pasta")
+        .connection_timeout(Duration::from_secs(5))
+        .max_reconnects(None);
+    if let (Some(user), Some(pass)) = (&auth.user, &auth.password) {
+        options = options.user_and_password(user.clone(), pass.clone());
+    }
+    if let Some(token) = &auth.token {
+        options = options.token(token.clone());
+    }
+    if let Some(creds) = &auth.creds_file {
+        options = options.credentials_file(creds).await?;
+    }
+    // A comma-separated list names several servers of a cluster.
+    let servers: Vec<&str> = url
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    match tokio::time::timeout(Duration::from_secs(10), options.connect(servers)).await {
+        Ok(Ok(client)) => Ok(client),
+        Ok(Err(e)) if e.kind() == async_nats::ConnectErrorKind::AuthorizationViolation => {
+            anyhow::bail!("NATS at {url} refused the credentials: {e}")
+        }
+        Ok(Err(e)) => anyhow::bail!("NATS at {url} does not answer: {e}"),
+        Err(_) => anyhow::bail!("NATS at {url} does not answer"),
+    }
+}

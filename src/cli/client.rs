@@ -1,0 +1,82 @@
+//! `pasta submit`, `status`, `watch`: a NATS client for people.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use serde_json::{json, Value};
+
+use super::{read, url};
+use crate::bus::{self, client, Names};
+use crate::config::NatsArgs;
+use crate::model::JobType;
+
+/// `pasta submit`: exit 0 on SUCCESS (or once queued, without `--wait`), 1 on FAILURE or a
+/// refusal, 2 on an invalid body.
+pub async fn submit(
+    job_type: &str,
+    file: &str,
+    wait: bool,
+    task_id: Option<&str>,
+    nats: &NatsArgs,
+) -> anyhow::Result<ExitCode> {
+    let t =
+        JobType::parse(job_type).ok_or_else(|| anyhow::anyhow!("unknown job type {job_type:?}"))?;
+    let body = read(file)?;
+    let c = bus::connect(&url(nats), &nats.auth()).await?;
+    let names = Names::new(&nats.prefix)?;
+    if !wait {
+        let answer = client::submit(&c, &names, t, body.into(), task_id).await?;
+        println!("{}", serde_json::to_string_pretty(&answer)?);
+        return Ok(exit_of_submission(&answer));
+    }
+    let started = Instant::now();
+    let ending = client::submit_and_wait(&c, &names, t, body.into(), task_id, |text| {
+        eprintln!("[{:>6.2}s] {text}", started.elapsed().as_secs_f64());
+    })
+    .await?;
+    match ending {
+        client::Ending::Refused(doc) => {
+            eprintln!("{}", serde_json::to_string_pretty(&doc)?);
+            Ok(exit_of_submission(&doc))
+        }
+        client::Ending::Finished(doc) => {
+            let state = doc["data"]["task_state"].as_str().unwrap_or("?");
+            eprintln!("[{:>6.2}s] {state}", started.elapsed().as_secs_f64());
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+            Ok(if state == "SUCCESS" {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+    }
+}
+
+/// `pasta status`: the status document; exit 1 when it is an error document.
+pub async fn status(task_id: &str, job_type: &str, nats: &NatsArgs) -> anyhow::Result<ExitCode> {
+    let c = bus::connect(&url(nats), &nats.auth()).await?;
+    let doc = client::status(&c, &Names::new(&nats.prefix)?, task_id, job_type).await?;
+    println!("{}", serde_json::to_string_pretty(&doc)?);
+    Ok(if doc["status"] == json!(true) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// `pasta watch`: completion events as they come.
+pub async fn watch(nats: &NatsArgs) -> anyhow::Result<ExitCode> {
+    let c = bus::connect(&url(nats), &nats.auth()).await?;
+    client::watch(&c, &Names::new(&nats.prefix)?).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn exit_of_submission(answer: &Value) -> ExitCode {
+    if answer["status"] == json!(true) {
+        ExitCode::SUCCESS
+    } else if answer["info"]["code"] == "INVALID_BODY" {
+        ExitCode::from(2)
+    } else {
+        ExitCode::from(1)
+    }
+}

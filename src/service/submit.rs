@@ -1,0 +1,163 @@
+//! Submission (contract §4): the body read (inline or uploaded), validated, its task's PENDING
+//! record created, then its job published. A resubmitted task id with the same type and body
+//! answers the same task (publishing again while it is PENDING); with another, `CONFLICT`. A
+//! publish that fails removes the record, so nothing reads PENDING forever.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use super::{off_thread, parse_body, ApiError, Service};
+use crate::bus::{blob_ref, JobFormat, Pending};
+use crate::model::{compact, Job, JobType, Problem, Problems};
+use crate::task::store::{self, Create};
+use crate::task::{now, TaskId, TaskRecord, TaskState};
+
+/// What a job message carries.
+enum Queued {
+    /// The request in its compact form ([`crate::model::compact`]).
+    Compact(Bytes),
+    /// The JSON body (inline, or through the blob store when large), or the uploaded blob it
+    /// named.
+    Json {
+        /// The body.
+        body: Bytes,
+        /// The blob a `{"$ref": name}` submission named.
+        by_ref: Option<String>,
+    },
+}
+
+impl Service {
+    /// Validates a body and queues its job; answers the task id.
+    pub async fn submit(
+        &self,
+        job_type: JobType,
+        body: Bytes,
+        chosen_id: Option<&str>,
+    ) -> Result<TaskId, ApiError> {
+        let settings = &self.tasks.bus.settings;
+        let bound =
+            settings.request_timeout * 3 + self.tasks.job_timeout.min(Duration::from_secs(30));
+        let outcome = tokio::time::timeout(bound, self.queue(job_type, body, chosen_id))
+            .await
+            .unwrap_or_else(|_| {
+                Err(ApiError::Unavailable(format!(
+                    "JetStream did not answer within {bound:?}"
+                )))
+            });
+        match &outcome {
+            Ok(_) => self.tasks.metrics.submitted(job_type),
+            Err(e) => self.tasks.metrics.rejected(e.code()),
+        }
+        outcome
+    }
+
+    async fn queue(
+        &self,
+        job_type: JobType,
+        body: Bytes,
+        chosen_id: Option<&str>,
+    ) -> Result<TaskId, ApiError> {
+        let task_id = match chosen_id {
+            Some(raw) => super::task_id(raw)?,
+            None => TaskId::new(),
+        };
+        let (body, by_ref) = self.resolve(body).await?;
+        let body_len = body.len();
+        let (job, digest, compact) = prepare(job_type, &body, &self.tasks.limits).await?;
+        // The job message carries the compact request when it fits in one (whether the body
+        // came inline or uploaded), else the body through the blob store.
+        let queued = if compact.len() <= self.tasks.bus.settings.inline_limit {
+            Queued::Compact(compact)
+        } else {
+            Queued::Json { body, by_ref }
+        };
+        let record = TaskRecord::pending(&task_id, job_type.as_str(), &digest, &now());
+        let bus = &self.tasks.bus;
+        let revision = match store::create(bus, &record).await? {
+            Create::New(revision) => revision,
+            Create::Exists(existing, revision) => {
+                if existing.job_type != job_type.as_str() || existing.digest != digest {
+                    return Err(ApiError::Conflict(format!(
+                        "task {task_id} exists with another type or body"
+                    )));
+                }
+                if existing.state == TaskState::Pending {
+                    self.publish(job_type, (&existing, revision), queued)
+                        .await?;
+                }
+                return Ok(task_id);
+            }
+        };
+        // Left before publishing: a local worker may get the job before the publish ack.
+        self.tasks.handoff.offer(&task_id, &digest, body_len, job);
+        if let Err(e) = self.publish(job_type, (&record, revision), queued).await {
+            // Nothing was queued: the record must not read PENDING forever.
+            self.tasks.handoff.take(&task_id, &digest);
+            let _ = store::remove(bus, &task_id, revision).await;
+            return Err(e);
+        }
+        Ok(task_id)
+    }
+
+    /// Reads a body, or the uploaded blob a `{"$ref": name}` body names.
+    async fn resolve(&self, body: Bytes) -> Result<(Bytes, Option<String>), ApiError> {
+        self.check_size(body.len())?;
+        let Some(name) = blob_ref::named_blob(&body) else {
+            return Ok((body, None));
+        };
+        let blob = self.tasks.bus.get_blob(&name).await?.ok_or_else(|| {
+            ApiError::InvalidBody(Problems(vec![Problem {
+                path: "$ref".into(),
+                message: format!("no object {name:?} in the blob store"),
+            }]))
+        })?;
+        self.check_size(blob.len())?;
+        Ok((blob, Some(name)))
+    }
+
+    /// Publishes the job of a PENDING record (and its revision), as `queued` says.
+    async fn publish(
+        &self,
+        job_type: JobType,
+        (record, revision): (&TaskRecord, u64),
+        queued: Queued,
+    ) -> Result<(), ApiError> {
+        let bus = &self.tasks.bus;
+        let task_id = record.task_id.as_str();
+        let (format, payload) = match queued {
+            Queued::Compact(compact) => (JobFormat::Compact, compact),
+            Queued::Json {
+                by_ref: Some(name), ..
+            } => (JobFormat::Json, blob_ref::reference(&name)),
+            Queued::Json { body, .. } if body.len() > bus.settings.inline_limit => {
+                let name = format!("body/{task_id}");
+                bus.put_blob(&name, body).await?;
+                (JobFormat::Json, blob_ref::reference(&name))
+            }
+            Queued::Json { body, .. } => (JobFormat::Json, body),
+        };
+        let pending = Pending {
+            revision,
+            digest: record.digest.clone(),
+            submitted_at: record.submitted_at.clone(),
+        };
+        bus.publish_job(job_type, task_id, &pending, format, payload)
+            .await?;
+        Ok(())
+    }
+}
+
+/// The job, its digest and its compact form for the job message.
+async fn prepare(
+    job_type: JobType,
+    body: &Bytes,
+    limits: &crate::model::Limits,
+) -> Result<(Job, String, Bytes), ApiError> {
+    off_thread(body, limits, move |body, limits| {
+        let (job, digest) = parse_body(job_type, body, limits)?;
+        let compact = Bytes::from(compact::encode(&job.request));
+        Ok((job, digest, compact))
+    })
+    .await
+}

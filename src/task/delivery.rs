@@ -1,0 +1,433 @@
+//! One delivery of a job message, top to bottom.
+//!
+//! 1. The message names its task (`Nats-Msg-Id`) and its type (the subject); without both it is
+//!    unusable and terminated. A format this version does not know is left for another worker.
+//! 2. The task's record: a first delivery trusts the PENDING record its headers describe, a
+//!    redelivery reads it, and a job published straight without a record is adopted (validated
+//!    here, given a PENDING or a final INVALID_BODY record).
+//! 3. A record found final is announced again (an earlier delivery finished). The last allowed
+//!    delivery only records GAVE_UP.
+//! 4. With a compute slot, the body is read (or taken from the hand-off) and computed on the
+//!    blocking pool. A computation that ends within `started_after` goes straight from PENDING
+//!    to its final record; one that lasts is written STARTED (and announced) meanwhile.
+//! 5. The final record is written by compare-and-set on the revision this delivery holds, then
+//!    announced. A lost race means another writer came first: a final record stands and is
+//!    announced again; anything else is retried.
+//!
+//! Every bus error is transient: the delivery is retried later ([`super::ack`]).
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use serde_json::value::RawValue;
+use tracing::{debug, warn, Instrument};
+
+use super::ack::{decide, is_last_chance, Outcome};
+use super::events::{announce, StartedEvent};
+use super::slots::{with_progress, Claim, Compute, Computed};
+use super::store::{self, Create};
+use super::{now, FailureCode, TaskFailure, TaskId, TaskRecord, Tasks};
+use crate::bus::{blob_ref, BusError, JobFormat, JobMessage, Settle};
+use crate::model::{self, compact, Job, JobType, Limits, Problems};
+
+/// Takes one delivered message through its task's transitions; how to settle it.
+pub async fn deliver(tasks: &Tasks, msg: &JobMessage, compute: (&Compute, Claim)) -> Settle {
+    let delivered = msg.delivered();
+    let max = tasks.bus.settings.max_deliver.max(1) as u64;
+    let (id, t) = match (msg.msg_id().map(TaskId::parse), msg.job_type()) {
+        (Some(Ok(id)), Some(t)) => (id, t),
+        _ => {
+            let subject = msg.subject();
+            warn!(%subject, "a job without a UUID Nats-Msg-Id cannot be recorded; dropped");
+            return decide(Outcome::Unusable, delivered, max);
+        }
+    };
+    let span = tracing::info_span!("job", task_id = %id, r#type = %t, attempt = delivered);
+    let delivery = Delivery {
+        tasks,
+        msg,
+        id,
+        t,
+        delivered,
+        last: is_last_chance(delivered, max),
+    };
+    let outcome = delivery
+        .run(compute)
+        .instrument(span)
+        .await
+        .unwrap_or_else(|e| {
+            warn!(error = %e, "transient failure; will retry");
+            Outcome::Transient
+        });
+    decide(outcome, delivered, max)
+}
+
+/// One delivery of one task's job message.
+struct Delivery<'a> {
+    tasks: &'a Tasks,
+    msg: &'a JobMessage,
+    id: TaskId,
+    t: JobType,
+    /// Which delivery this is, from 1.
+    delivered: u64,
+    /// Whether it is the last allowed one, which only records GAVE_UP.
+    last: bool,
+}
+
+impl Delivery<'_> {
+    async fn run(&self, (compute, claim): (&Compute, Claim)) -> Result<Outcome, BusError> {
+        // 1. A format written by a newer version is left to a worker that knows it.
+        let format = match self.msg.format() {
+            Ok(format) => format,
+            Err(unknown) if !self.last => {
+                warn!(format = %unknown, "a job format this worker does not know; left for another");
+                return Ok(Outcome::Transient);
+            }
+            Err(unknown) => return self.give_up_unknown_format(&unknown).await,
+        };
+        // 2. The record.
+        let hinted = self.hinted_record();
+        let was_hinted = hinted.is_some();
+        let (record, rev) = match hinted {
+            Some(found) => found,
+            None => match store::get(&self.tasks.bus, &self.id).await? {
+                Some(found) => found,
+                None => match self.adopt(format).await? {
+                    Some(adopted) => adopted,
+                    None => return Ok(Outcome::Final),
+                },
+            },
+        };
+        // 3. Final already, or the last chance.
+        if record.state.is_final() {
+            announce(&self.tasks.bus, self.t, &record).await?;
+            return Ok(Outcome::Final);
+        }
+        if self.last {
+            let reason = format!("gave up after {} deliveries", self.delivered - 1);
+            let gave_up = record.failed(TaskFailure::new(FailureCode::GaveUp, reason), &now());
+            return self.finish(gave_up, rev, None).await;
+        }
+        // 4. The computation, holding a compute slot.
+        let bus = &self.tasks.bus;
+        let Some(permit) = compute.slot(claim, self.msg, bus.settings.ack_wait).await else {
+            debug!("no compute slot in time; retried");
+            return Ok(Outcome::Transient);
+        };
+        // The job submission parsed in this process, if it did (a first delivery only).
+        let parsed = if was_hinted {
+            self.tasks.handoff.take(&self.id, &record.digest)
+        } else {
+            None
+        };
+        // A body in the blob store is fetched only now, holding a compute slot, so that the
+        // large bodies in memory are bounded by the compute slots rather than the jobs in flight.
+        let body = match parsed {
+            Some(_) => Bytes::new(),
+            None => self.body(format).await?,
+        };
+        self.tasks.metrics.worker_body(match (&parsed, format) {
+            (Some(_), _) => "submission",
+            (None, JobFormat::Compact) => "compact",
+            (None, JobFormat::Json) => "json",
+        });
+        let started_at = Instant::now();
+        let started_text = now();
+        let limits = self.tasks.limits.clone();
+        let t = self.t;
+        let span = tracing::Span::current();
+        let work = tokio::task::spawn_blocking(move || {
+            let _job_span = span.enter();
+            let job = match parsed {
+                Some(job) => job,
+                None => read_job(t, &body, format, &limits).map_err(invalid_body)?,
+            };
+            super::compute::compute(&job)
+        });
+        // `time_ms` is the computation's own time; the compute slot is free again as soon as the
+        // computation ends, not when the bus round trips beside it do.
+        let computing = async {
+            let outcome = with_progress(
+                self.msg,
+                bus.settings.ack_wait,
+                self.tasks.job_timeout,
+                work,
+            )
+            .await;
+            drop(permit);
+            compute.computed(started_at.elapsed());
+            (outcome, started_at.elapsed().as_secs_f64() * 1000.0)
+        };
+        tokio::pin!(computing);
+        let started = record.started(self.delivered as u32, &started_text);
+        let (rev, started_event, (outcome, time_ms)) =
+            match tokio::time::timeout(self.tasks.started_after, &mut computing).await {
+                // Done soon: straight from PENDING to the final record, nothing announced between.
+                Ok(done) => (rev, None, done),
+                // It lasts: STARTED is written and announced while it goes on.
+                Err(_) => {
+                    let (marked, done) = tokio::join!(self.mark_started(&started, rev), computing);
+                    match marked? {
+                        Some((rev, event)) => (rev, Some(event), done),
+                        None => return self.lost_start(was_hinted, rev).await,
+                    }
+                }
+            };
+        // 5. The final record.
+        let next = match outcome {
+            Computed::Done(Ok(result)) => self.succeeded(&started, result, time_ms).await?,
+            Computed::Done(Err(failure)) => started.failed(failure, &now()),
+            Computed::TimedOut => {
+                let reason = format!(
+                    "the computation exceeded its time-out of {:?}",
+                    self.tasks.job_timeout
+                );
+                started.failed(TaskFailure::new(FailureCode::Timeout, reason), &now())
+            }
+            Computed::Crashed(m) => started.failed(TaskFailure::new(FailureCode::Panic, m), &now()),
+        };
+        self.finish(next, rev, started_event).await
+    }
+
+    /// The PENDING record a first delivery's headers describe (see
+    /// [`crate::bus::jobs::REVISION_HEADER`]); a redelivery reads the record instead.
+    fn hinted_record(&self) -> Option<(TaskRecord, u64)> {
+        if self.delivered != 1 {
+            return None;
+        }
+        let pending = self.msg.pending()?;
+        let record = TaskRecord::pending(
+            &self.id,
+            self.t.as_str(),
+            &pending.digest,
+            &pending.submitted_at,
+        );
+        Some((record, pending.revision))
+    }
+
+    /// Writes STARTED by compare-and-set and starts sending its event: the new revision and the
+    /// event, or `None` when another writer changed the record first.
+    async fn mark_started(
+        &self,
+        started: &TaskRecord,
+        rev: u64,
+    ) -> Result<Option<(u64, StartedEvent)>, BusError> {
+        let bus = &self.tasks.bus;
+        let Some(rev) = store::replace(bus, started, rev).await? else {
+            return Ok(None);
+        };
+        let at = started.started_at.clone().unwrap_or_else(now);
+        let event = StartedEvent::send(bus, self.t, &self.id, self.delivered, &at);
+        Ok(Some((rev, event)))
+    }
+
+    /// STARTED lost its compare-and-set: a final record stands (announced again), or the
+    /// redelivery reads the record as it is then.
+    async fn lost_start(&self, was_hinted: bool, rev: u64) -> Result<Outcome, BusError> {
+        if !was_hinted {
+            debug!(rev, "STARTED lost its compare-and-set; retried");
+            return Ok(Outcome::Transient);
+        }
+        match store::get(&self.tasks.bus, &self.id).await? {
+            Some((found, _)) if found.state.is_final() => {
+                announce(&self.tasks.bus, self.t, &found).await?;
+                Ok(Outcome::Final)
+            }
+            found => {
+                let found = found.map(|(r, rev)| (r.state, rev));
+                debug!(hinted = rev, ?found, "the hinted record is stale; retried");
+                Ok(Outcome::Transient)
+            }
+        }
+    }
+
+    /// The SUCCESS record of a result: inline, or in the blob store when too large for one
+    /// message.
+    async fn succeeded(
+        &self,
+        started: &TaskRecord,
+        result: Box<RawValue>,
+        time_ms: f64,
+    ) -> Result<TaskRecord, BusError> {
+        let bus = &self.tasks.bus;
+        if result.get().len() <= bus.settings.inline_limit {
+            return Ok(started.succeeded(Some(result), None, time_ms, &now()));
+        }
+        let name = format!("result/{}", self.id);
+        let text: Box<str> = result.into();
+        bus.put_blob(&name, Bytes::from(text.into_boxed_bytes()))
+            .await?;
+        Ok(started.succeeded(None, Some(name), time_ms, &now()))
+    }
+
+    /// Writes a final record by compare-and-set and announces it. A lost race means another
+    /// delivery finished first: its record stands and is announced again. The final event waits
+    /// until this delivery's `started` event, if it sent one, is sent, so that the stream stores
+    /// it first; the compare-and-set does not.
+    async fn finish(
+        &self,
+        record: TaskRecord,
+        rev: u64,
+        started: Option<StartedEvent>,
+    ) -> Result<Outcome, BusError> {
+        let bus = &self.tasks.bus;
+        let written = store::replace(bus, &record, rev).await?;
+        if let Some(started) = started {
+            started.settled(bus.settings.request_timeout).await;
+        }
+        if written.is_some() {
+            debug!(state = ?record.state, "task finished");
+            self.tasks.metrics.finished(
+                self.t,
+                final_state(&record),
+                record.time_ms.unwrap_or(0.0),
+            );
+            announce(bus, self.t, &record).await?;
+            return Ok(Outcome::Final);
+        }
+        match store::get(bus, &self.id).await? {
+            Some((current, _)) if current.state.is_final() => {
+                announce(bus, self.t, &current).await?;
+                Ok(Outcome::Final)
+            }
+            Some((current, _)) => {
+                let state = current.state;
+                debug!(
+                    rev,
+                    ?state,
+                    "the final record lost its compare-and-set; retried"
+                );
+                Ok(Outcome::Transient)
+            }
+            None => Ok(Outcome::Final),
+        }
+    }
+
+    /// The last delivery of a job in a format this worker does not know: GAVE_UP, naming the
+    /// format. Its body is never read, so a job published straight without a record gets its
+    /// record here, final at once (with the digest its headers state, or the payload's).
+    async fn give_up_unknown_format(&self, format: &str) -> Result<Outcome, BusError> {
+        let bus = &self.tasks.bus;
+        let reason = format!(
+            "gave up after {} deliveries: job format {format} is unknown to the workers that took it",
+            self.delivered - 1
+        );
+        let failure = TaskFailure::new(FailureCode::GaveUp, reason);
+        let (record, rev) = match store::get(bus, &self.id).await? {
+            Some(found) => found,
+            None => {
+                let at = now();
+                let gave_up = TaskRecord::pending(&self.id, self.t.as_str(), &self.digest(), &at)
+                    .failed(failure.clone(), &at);
+                match store::create(bus, &gave_up).await? {
+                    Create::New(_) => {
+                        self.tasks.metrics.finished(self.t, "failure", 0.0);
+                        announce(bus, self.t, &gave_up).await?;
+                        return Ok(Outcome::Final);
+                    }
+                    Create::Exists(found, rev) => (*found, rev),
+                }
+            }
+        };
+        if record.state.is_final() {
+            announce(bus, self.t, &record).await?;
+            return Ok(Outcome::Final);
+        }
+        self.finish(record.failed(failure, &now()), rev, None).await
+    }
+
+    /// A job published straight to its subject, without a record: validated here. An invalid
+    /// body gets a final FAILURE record (`None`: nothing left to do); a valid one a PENDING
+    /// record. (A compact job always had one, made by submission; should it be gone, the job is
+    /// adopted the same way, with the digest its headers carry.)
+    async fn adopt(&self, format: JobFormat) -> Result<Option<(TaskRecord, u64)>, BusError> {
+        let body = self.body(format).await?;
+        let (t, limits) = (self.t, self.tasks.limits.clone());
+        let read = {
+            let body = body.clone();
+            tokio::task::spawn_blocking(move || match format {
+                JobFormat::Json => model::body::parse_with_digest(t, &body, &limits)
+                    .map(|(_, digest)| Some(digest)),
+                JobFormat::Compact => read_job(t, &body, format, &limits).map(|_| None),
+            })
+            .await
+            .map_err(|e| BusError::Corrupt(format!("reading the body: {e}")))?
+        };
+        let stated = || {
+            self.msg
+                .stated_digest()
+                .unwrap_or_else(|| model::body::digest(t, &body))
+        };
+        let at = now();
+        let record = match read {
+            Ok(digest) => {
+                let digest = digest.unwrap_or_else(stated);
+                TaskRecord::pending(&self.id, t.as_str(), &digest, &at)
+            }
+            Err(problems) => TaskRecord::pending(&self.id, t.as_str(), &stated(), &at)
+                .failed(invalid_body(problems), &at),
+        };
+        let (record, rev) = match store::create(&self.tasks.bus, &record).await? {
+            Create::New(rev) => (record, rev),
+            Create::Exists(found, rev) => (*found, rev),
+        };
+        if record.state.is_final() {
+            announce(&self.tasks.bus, t, &record).await?;
+            return Ok(None);
+        }
+        Ok(Some((record, rev)))
+    }
+
+    /// The body: the payload, or the blob a JSON `{"$ref": name}` payload names, fetched.
+    async fn body(&self, format: JobFormat) -> Result<Bytes, BusError> {
+        let payload = self.msg.payload();
+        let named = match format {
+            JobFormat::Json => blob_ref::named_blob(payload),
+            JobFormat::Compact => None,
+        };
+        match named {
+            Some(name) => self
+                .tasks
+                .bus
+                .get_blob(&name)
+                .await?
+                .ok_or_else(|| BusError::Corrupt(format!("body {name} is missing"))),
+            None => Ok(payload.clone()),
+        }
+    }
+
+    /// The digest the message's headers state, or that of its payload.
+    fn digest(&self) -> String {
+        self.msg
+            .stated_digest()
+            .unwrap_or_else(|| model::body::digest(self.t, self.msg.payload()))
+    }
+}
+
+/// The job of a message body in its format: a JSON body read and validated, a compact one
+/// decoded and its references checked.
+fn read_job(t: JobType, body: &[u8], format: JobFormat, limits: &Limits) -> Result<Job, Problems> {
+    match format {
+        JobFormat::Json => model::body::parse(t, body, limits),
+        JobFormat::Compact => compact::decode(t, body, limits),
+    }
+}
+
+/// The failure of a body that bypassed submission and is invalid.
+fn invalid_body(problems: Problems) -> TaskFailure {
+    TaskFailure::new(
+        FailureCode::InvalidBody,
+        format!("the body bypassed submission and is invalid: {problems}"),
+    )
+}
+
+/// The event state of a final record.
+fn final_state(record: &TaskRecord) -> &'static str {
+    match record.state {
+        super::TaskState::Success => "success",
+        _ => "failure",
+    }
+}
+
+/// How long a computation may run before its task is written STARTED, by default (contract §4).
+pub const STARTED_AFTER: Duration = Duration::from_millis(20);
