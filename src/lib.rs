@@ -14,6 +14,8 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod http;
+#[cfg(test)]
+mod layers;
 pub mod metrics;
 pub mod model;
 pub mod server;
