@@ -16,6 +16,7 @@ use crate::metrics::Metrics;
 use crate::model::{JobType, Limits};
 use crate::service::Service;
 use crate::task::handoff::Handoff;
+use crate::task::replica::Replica;
 use crate::task::worker::{self, WorkerSettings};
 use crate::task::Tasks;
 
@@ -81,6 +82,7 @@ pub async fn service(
     Ok(Service {
         tasks,
         max_body: settings.max_body,
+        replica: None,
     })
 }
 
@@ -93,7 +95,7 @@ pub async fn run(
     mut outer: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let local_types = parts.workers.as_ref().map(|w| w.types.clone());
-    let service = service(
+    let mut service = service(
         client.clone(),
         &settings,
         local_types.as_deref().unwrap_or_default(),
@@ -102,6 +104,11 @@ pub async fn run(
     // One signal fanned out: the caller's, or the failure of any part.
     let (stop, shutdown) = watch::channel(false);
     let stop = Arc::new(stop);
+    if parts.responder || parts.http.is_some() {
+        // Status answers for finished tasks from memory (`task::replica`).
+        let replica = Replica::follow(service.tasks.bus.clone(), shutdown.clone());
+        service.replica = Some(replica);
+    }
     let forward = stop.clone();
     tokio::spawn(async move {
         let _ = outer.wait_for(|s| *s).await;

@@ -23,6 +23,8 @@ struct Inner {
     finished: BTreeMap<(&'static str, &'static str), u64>,
     seconds: BTreeMap<&'static str, (f64, u64)>,
     bodies: BTreeMap<&'static str, u64>,
+    status: BTreeMap<&'static str, u64>,
+    straight: u64,
 }
 
 impl Metrics {
@@ -50,6 +52,18 @@ impl Metrics {
     /// body read and validated by the worker).
     pub fn worker_body(&self, source: &'static str) {
         *self.lock().bodies.entry(source).or_default() += 1;
+    }
+
+    /// A status was answered from `source`: `replica` (a final record held in memory) or
+    /// `read` (the record read from the bucket).
+    pub fn status_answered(&self, source: &'static str) {
+        *self.lock().status.entry(source).or_default() += 1;
+    }
+
+    /// A computation ended soon enough for its task to go straight from PENDING to its final
+    /// state, with no STARTED record or event.
+    pub fn straight_to_final(&self) {
+        self.lock().straight += 1;
     }
 
     /// A worker received a job message of `bytes`; it counts as held until the guard drops
@@ -100,6 +114,17 @@ impl Metrics {
                 "pasta_worker_bodies_total{{source=\"{source}\"}} {n}\n"
             ));
         }
+        out.push_str("# HELP pasta_status_answers_total Status answers, by where the record came from: the replica of final records or a read of the bucket.\n# TYPE pasta_status_answers_total counter\n");
+        for (source, n) in &inner.status {
+            out.push_str(&format!(
+                "pasta_status_answers_total{{source=\"{source}\"}} {n}\n"
+            ));
+        }
+        out.push_str("# HELP pasta_jobs_straight_to_final_total Computations that ended within PASTA_STARTED_AFTER_MS: their task went from PENDING to its final state with no STARTED record.\n# TYPE pasta_jobs_straight_to_final_total counter\n");
+        out.push_str(&format!(
+            "pasta_jobs_straight_to_final_total {}\n",
+            inner.straight
+        ));
         out.push_str("# HELP pasta_worker_held_bytes Bytes of job messages this process's workers hold (received, delivery not ended).\n# TYPE pasta_worker_held_bytes gauge\n");
         out.push_str(&format!(
             "pasta_worker_held_bytes {}\n",

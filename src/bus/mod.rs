@@ -64,6 +64,17 @@ pub enum Created {
     Exists(Bytes, u64),
 }
 
+/// A change of one record, as a watch sees it.
+#[derive(Debug, Clone)]
+pub struct RecordChange {
+    /// The record's key.
+    pub key: String,
+    /// Its new value; `None` when it was deleted or purged.
+    pub value: Option<Bytes>,
+    /// The bucket's revision of the change.
+    pub revision: u64,
+}
+
 /// The JetStream handles of one deployment.
 #[derive(Clone)]
 pub struct Bus {
@@ -144,6 +155,25 @@ impl Bus {
             .delete_expect_revision(key, Some(revision))
             .await
             .map_err(unavailable)
+    }
+
+    /// Every change of a record from now on, in the bucket's order: the key, the value (`None`
+    /// for a delete or purge) and the revision. The stream ends when the watch fails (it resumes
+    /// by itself across reconnections; a caller that sees it end may watch again).
+    pub async fn watch_records(
+        &self,
+    ) -> Result<impl futures::Stream<Item = RecordChange> + Send + 'static, BusError> {
+        use futures::StreamExt;
+        let watch = self.tasks.watch_all().await.map_err(unavailable)?;
+        Ok(watch
+            .take_while(|entry| std::future::ready(entry.is_ok()))
+            .filter_map(|entry| {
+                std::future::ready(entry.ok().map(|e| RecordChange {
+                    value: (e.operation == kv::Operation::Put).then_some(e.value),
+                    key: e.key,
+                    revision: e.revision,
+                }))
+            }))
     }
 
     /// Stores a blob under `name`.

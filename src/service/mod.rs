@@ -11,6 +11,8 @@ pub mod error;
 pub mod status;
 pub mod submit;
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use serde_json::value::RawValue;
 
@@ -19,6 +21,7 @@ pub use error::ApiError;
 
 use crate::bus::BusError;
 use crate::model::{self, Job, JobType, Limits};
+use crate::task::replica::Replica;
 use crate::task::{self, TaskId, Tasks};
 
 /// Submission and status over one bus.
@@ -28,6 +31,8 @@ pub struct Service {
     pub tasks: Tasks,
     /// Largest body accepted, in bytes.
     pub max_body: usize,
+    /// The final records a watch has seen, when this process answers statuses.
+    pub replica: Option<Arc<Replica>>,
 }
 
 /// A task id as given by a client.

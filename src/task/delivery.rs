@@ -163,7 +163,10 @@ impl Delivery<'_> {
         let (rev, started_event, (outcome, time_ms)) =
             match tokio::time::timeout(self.tasks.started_after, &mut computing).await {
                 // Done soon: straight from PENDING to the final record, nothing announced between.
-                Ok(done) => (rev, None, done),
+                Ok(done) => {
+                    self.tasks.metrics.straight_to_final();
+                    (rev, None, done)
+                }
                 // It lasts: STARTED is written and announced while it goes on.
                 Err(_) => {
                     let (marked, done) = tokio::join!(self.mark_started(&started, rev), computing);

@@ -14,7 +14,8 @@
 //! bottom; [`worker`] pulls the messages and shares the compute slots ([`slots`]); [`events`]
 //! announces each state on `PASTA_EVENTS`; [`ack`] decides, from what happened, how the message
 //! is settled; [`compute`] runs the engine; [`handoff`] keeps the jobs submission parsed for a
-//! worker of the same process.
+//! worker of the same process; [`replica`] keeps the final records a watch sees, for status
+//! answers without a bus round trip.
 //!
 //! The bus is the adapter below: this module calls its operations (records are bytes to it);
 //! nothing in `bus` imports this module or the service layer above.
@@ -27,6 +28,7 @@ pub mod failure;
 pub mod handoff;
 pub mod id;
 pub mod record;
+pub mod replica;
 pub mod slots;
 pub mod store;
 pub mod worker;
