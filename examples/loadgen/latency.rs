@@ -1,4 +1,5 @@
-//! The latency mode: one job at a time, submit → STARTED and submit → SUCCESS events.
+//! The latency mode: one job at a time, submit → STARTED (only jobs that last past
+//! `PASTA_STARTED_AFTER_MS` have one) and submit → SUCCESS events.
 
 use std::time::{Duration, Instant};
 
@@ -83,6 +84,12 @@ pub(crate) async fn latency(
             "latency",
             "submission reply p50/p90/p99",
             percentiles(&mut replies, &qs),
+        ),
+        // A job that ends within PASTA_STARTED_AFTER_MS has no STARTED event.
+        row(
+            "latency",
+            "jobs with a STARTED event",
+            format!("{} of {}", starts.len(), ends.len()),
         ),
         row(
             "latency",

@@ -1,7 +1,7 @@
 //! The path engine: from a validated [`Job`] to its result document (contract §3).
 //!
 //! Pure and deterministic: no I/O, no clock (the caller passes one for the `time` fields), no
-//! randomness, no global state. petgraph types never leave this module.
+//! randomness, no global state. Its graph types and indices never leave this module.
 //!
 //! The pipeline for one policy: [`feasible`] (step 1) → [`stream`] of candidates in order, built
 //! from [`yen`] per leg over [`search`] (step 2) → [`select`] (`top`, `sorter`, `limit`, `msd`) →

@@ -160,22 +160,28 @@ impl Delivery<'_> {
         };
         tokio::pin!(computing);
         let started = record.started(self.delivered as u32, &started_text);
-        let (rev, started_event, (outcome, time_ms)) =
-            match tokio::time::timeout(self.tasks.started_after, &mut computing).await {
-                // Done soon: straight from PENDING to the final record, nothing announced between.
-                Ok(done) => {
-                    self.tasks.metrics.straight_to_final();
-                    (rev, None, done)
+        // A zero `started_after` announces every computation, however short.
+        let soon = match self.tasks.started_after {
+            after if after.is_zero() => Err(()),
+            after => tokio::time::timeout(after, &mut computing)
+                .await
+                .map_err(|_| ()),
+        };
+        let (rev, started_event, (outcome, time_ms)) = match soon {
+            // Done soon: straight from PENDING to the final record, nothing announced between.
+            Ok(done) => {
+                self.tasks.metrics.straight_to_final();
+                (rev, None, done)
+            }
+            // It lasts: STARTED is written and announced while it goes on.
+            Err(_) => {
+                let (marked, done) = tokio::join!(self.mark_started(&started, rev), computing);
+                match marked? {
+                    Some((rev, event)) => (rev, Some(event), done),
+                    None => return self.lost_start(was_hinted, rev).await,
                 }
-                // It lasts: STARTED is written and announced while it goes on.
-                Err(_) => {
-                    let (marked, done) = tokio::join!(self.mark_started(&started, rev), computing);
-                    match marked? {
-                        Some((rev, event)) => (rev, Some(event), done),
-                        None => return self.lost_start(was_hinted, rev).await,
-                    }
-                }
-            };
+            }
+        };
         // 5. The final record.
         let next = match outcome {
             Computed::Done(Ok(result)) => self.succeeded(&started, result, time_ms).await?,
@@ -293,8 +299,10 @@ impl Delivery<'_> {
                 announce(bus, self.t, &current).await?;
                 Ok(Outcome::Final)
             }
-            Some((current, _)) => {
-                let state = current.state;
+            found => {
+                // Still running elsewhere, or not there at all (a PENDING hint that did not
+                // hold): the redelivery reads or adopts the record as it is then.
+                let state = found.map(|(current, _)| current.state);
                 debug!(
                     rev,
                     ?state,
@@ -302,7 +310,6 @@ impl Delivery<'_> {
                 );
                 Ok(Outcome::Transient)
             }
-            None => Ok(Outcome::Final),
         }
     }
 

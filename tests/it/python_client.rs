@@ -3,18 +3,17 @@
 //! document. The interpreter is `$PASTA_PYTHON` (set by scripts/test) or the project's `.venv`;
 //! when it or nats-py is missing the test fails and says to run scripts/setup.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
 use pasta::model::JobType;
 use serde_json::Value;
-use support::nats::NatsServer;
-use support::pasta::{self as harness, Options};
-use support::{body, timeless};
 use tokio::process::Command;
+
+use crate::support::nats::NatsServer;
+use crate::support::pasta::{self as harness, Options};
+use crate::support::{body, timeless};
 
 /// The interpreter: `$PASTA_PYTHON`, else `<repo>/.venv/bin/python`.
 fn python() -> PathBuf {

@@ -2,16 +2,16 @@
 //! NATS and HTTP, events, idempotent resubmission, the error documents, jobs published straight
 //! to the stream, large bodies through the object store.
 
-mod support;
-
 use std::time::Duration;
 
 use futures::StreamExt;
 use pasta::model::JobType;
 use serde_json::{json, Value};
-use support::nats::NatsServer;
-use support::pasta::{self as harness, Options};
-use support::{body, timeless};
+
+use crate::support;
+use crate::support::nats::NatsServer;
+use crate::support::pasta::{self as harness, Options};
+use crate::support::{body, timeless};
 
 /// Every fixture with its job type.
 fn cases() -> Vec<(JobType, Value)> {
@@ -64,12 +64,9 @@ async fn workers_of(nats: &NatsServer, of: &harness::Pasta) -> harness::Pasta {
 /// The `/metrics` text of a pasta running its HTTP bridge.
 async fn metrics_of(pasta: &harness::Pasta) -> String {
     let port = pasta.http.expect("the bridge runs").port();
-    let (_, metrics) = tokio::task::spawn_blocking(move || {
-        support::http_get(port, "/metrics", Duration::from_secs(5))
-    })
-    .await
-    .unwrap()
-    .expect("/metrics answers");
+    let (_, metrics) = support::http::get(port, "/metrics", Duration::from_secs(5))
+        .await
+        .expect("/metrics answers");
     metrics
 }
 
@@ -125,10 +122,107 @@ async fn every_job_type_runs_end_to_end_over_nats_with_the_result_of_pasta_compu
     pasta.stop().await;
 }
 
+/// A computation that ends within `PASTA_STARTED_AFTER_MS` goes straight from PENDING to its
+/// final record: no STARTED record, no `started` event; one that lasts longer is announced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_computation_goes_straight_to_its_final_state_and_a_long_one_is_announced() {
+    let nats = NatsServer::start();
+    let options = Options {
+        started_after: Duration::from_millis(200),
+        ..Options::default()
+    };
+    let pasta = harness::start(&nats, options).await;
+    let mut live = pasta
+        .client
+        .subscribe(format!("{}.events.nonbod_pasta.*", pasta.names.prefix()))
+        .await
+        .unwrap();
+    let short = body("seed-example/request.json");
+    let mut long = short.clone();
+    long["sr_policy"]["id"] = json!("__sleep_600__");
+    let mut states = std::collections::HashMap::<String, Vec<String>>::new();
+    let mut ids = Vec::new();
+    for b in [&short, &long] {
+        let answer = pasta.submit(JobType::NonbodPasta, b, None).await;
+        ids.push(answer["data"]["task_id"].as_str().unwrap().to_string());
+    }
+    while ids.iter().any(|id| {
+        states
+            .get(id)
+            .is_none_or(|s| s.last().map(String::as_str) != Some("SUCCESS"))
+    }) {
+        let m = tokio::time::timeout(Duration::from_secs(20), live.next())
+            .await
+            .expect("an event in time")
+            .unwrap();
+        let e: Value = serde_json::from_slice(&m.payload).unwrap();
+        let id = e["task_id"].as_str().unwrap().to_string();
+        states
+            .entry(id)
+            .or_default()
+            .push(e["task_state"].as_str().unwrap().to_string());
+    }
+    assert_eq!(states[&ids[0]], ["SUCCESS"], "the short job");
+    assert_eq!(states[&ids[1]], ["STARTED", "SUCCESS"], "the long job");
+    for id in &ids {
+        let doc = pasta.status(id, "nonbod_pasta").await;
+        assert_eq!(doc["data"]["task_state"], "SUCCESS");
+    }
+    let metrics = metrics_of(&pasta).await;
+    assert!(
+        metrics.contains("pasta_jobs_straight_to_final_total 1\n"),
+        "{metrics}"
+    );
+    pasta.stop().await;
+}
+
+/// A finished task's status is answered from the replica of final records, and equals what a
+/// read of the bucket gives; a task still queued is read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_status_of_a_finished_task_comes_from_memory_and_equals_a_read() {
+    let nats = NatsServer::start();
+    let pasta = harness::start(&nats, Options::default()).await;
+    let answer = pasta
+        .submit(
+            JobType::NonbodPasta,
+            &body("seed-example/request.json"),
+            None,
+        )
+        .await;
+    let id = answer["data"]["task_id"].as_str().unwrap().to_string();
+    let done = pasta.wait_final(&id, "nonbod_pasta").await;
+    // The watch may trail the final write by a moment: ask until memory answers.
+    let mut from_memory = false;
+    for _ in 0..100 {
+        let doc = pasta.status(&id, "nonbod_pasta").await;
+        assert_eq!(doc, done, "every answer equals the read");
+        let metrics = metrics_of(&pasta).await;
+        if metrics.contains("pasta_status_answers_total{source=\"replica\"}") {
+            from_memory = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(from_memory, "no status answered from the replica");
+    // Another type is still a mismatch, and an unknown task still NOT_FOUND.
+    let other = pasta.status(&id, "bod_pasta").await;
+    assert_eq!(other["info"]["code"], "TYPE_MISMATCH");
+    let unknown = pasta
+        .status("00000000-0000-4000-8000-00000000ffff", "nonbod_pasta")
+        .await;
+    assert_eq!(unknown["info"]["code"], "NOT_FOUND");
+    pasta.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn completion_events_are_published_and_kept_in_the_events_stream() {
     let nats = NatsServer::start();
-    let pasta = harness::start(&nats, Options::default()).await;
+    // Every task announced STARTED, however short its computation.
+    let options = Options {
+        started_after: Duration::ZERO,
+        ..Options::default()
+    };
+    let pasta = harness::start(&nats, options).await;
     let mut live = pasta
         .client
         .subscribe(format!("{}.events.nonbod_pasta.*", pasta.names.prefix()))
@@ -408,7 +502,7 @@ async fn compact_jobs_are_checked_and_an_unknown_format_is_left_then_given_up() 
     options.bus.max_deliver = 2;
     let pasta = harness::start(&nats, options).await;
     let seed = serde_json::to_vec(&body("seed-example/request.json")).unwrap();
-    let job = pasta::service::parse_job(
+    let job = pasta::model::body::parse(
         JobType::NonbodPasta,
         &seed,
         &pasta::model::Limits::default(),
@@ -434,7 +528,7 @@ async fn compact_jobs_are_checked_and_an_unknown_format_is_left_then_given_up() 
     ] {
         let mut headers = async_nats::HeaderMap::new();
         headers.insert("Nats-Msg-Id", id);
-        headers.insert(pasta::bus::FORMAT_HEADER, format);
+        headers.insert(pasta::bus::jobs::FORMAT_HEADER, format);
         publish_straight(&pasta, headers, payload).await;
     }
     let ok = pasta.wait_final(good, "nonbod_pasta").await;
@@ -469,9 +563,12 @@ async fn a_job_whose_headers_describe_a_record_that_is_not_there_still_completes
     let id = "1a2b3c4d-0000-4000-8000-00000000000c";
     let mut headers = async_nats::HeaderMap::new();
     headers.insert("Nats-Msg-Id", id);
-    headers.insert(pasta::bus::REVISION_HEADER, "77");
-    headers.insert(pasta::bus::DIGEST_HEADER, "not-the-digest");
-    headers.insert(pasta::bus::SUBMITTED_HEADER, "2026-01-01T00:00:00.000Z");
+    headers.insert(pasta::bus::jobs::REVISION_HEADER, "77");
+    headers.insert(pasta::bus::jobs::DIGEST_HEADER, "not-the-digest");
+    headers.insert(
+        pasta::bus::jobs::SUBMITTED_HEADER,
+        "2026-01-01T00:00:00.000Z",
+    );
     let seed = body("seed-example/request.json");
     publish_straight(&pasta, headers, serde_json::to_vec(&seed).unwrap()).await;
     let doc = pasta.wait_final(id, "nonbod_pasta").await;
@@ -573,7 +670,12 @@ async fn a_worker_holds_no_more_message_bytes_than_its_budget() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_started_event_is_stored_before_its_final_event() {
     let nats = NatsServer::start();
-    let pasta = harness::start(&nats, Options::default()).await;
+    // Every task announced STARTED, however short its computation.
+    let options = Options {
+        started_after: Duration::ZERO,
+        ..Options::default()
+    };
+    let pasta = harness::start(&nats, options).await;
     let seed = body("seed-example/request.json");
     let jobs = 1_000;
     let answers = futures::stream::iter(0..jobs)

@@ -1,9 +1,7 @@
 //! Tests of the HTTP bridge (contract §6): every route driven through `pasta::http::router`
 //! without a socket, against the service layer on a real nats-server (no worker runs, so queued
-//! tasks stay PENDING), and one job end to end through a real socket with a plain HTTP/1.1
-//! client.
-
-mod support;
+//! tasks stay PENDING), and one job end to end through a real socket with an HTTP/1.1 client
+//! (hyper) over one keep-alive connection.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -11,18 +9,20 @@ use std::time::Duration;
 use axum::body::{Body, Bytes};
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
-use http_body_util::BodyExt;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
 use pasta::http::{router, AppState};
 use pasta::model::JobType;
 use pasta::service::Service;
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tower::ServiceExt;
 
-use support::nats::NatsServer;
-use support::pasta::{self as harness, Options};
-use support::{body, timeless};
+use crate::support;
+use crate::support::nats::NatsServer;
+use crate::support::pasta::{self as harness, Options};
+use crate::support::{body, timeless};
 
 /// A contract example's body and its job type.
 fn example(name: &str) -> (JobType, Value) {
@@ -252,7 +252,7 @@ async fn every_asynchronous_route_queues_a_pending_task_of_its_type() {
         assert_error(&mismatch, StatusCode::BAD_REQUEST, "TYPE_MISMATCH");
     }
     assert_eq!(
-        service.bus.queue_depth().await,
+        service.tasks.bus.queue_depth().await,
         Some(routes.len() as u64),
         "every submission queued exactly one job"
     );
@@ -356,7 +356,11 @@ async fn every_synchronous_route_answers_the_result_of_pasta_compute_and_queues_
             "{method} {route} runs {t}"
         );
     }
-    assert_eq!(service.bus.queue_depth().await, Some(0), "nothing queued");
+    assert_eq!(
+        service.tasks.bus.queue_depth().await,
+        Some(0),
+        "nothing queued"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -476,7 +480,11 @@ async fn an_invalid_body_or_unknown_type_is_refused_with_400_and_nothing_is_queu
         .await;
         assert_error(&answer, StatusCode::BAD_REQUEST, "BAD_REQUEST");
     }
-    assert_eq!(service.bus.queue_depth().await, Some(0), "nothing queued");
+    assert_eq!(
+        service.tasks.bus.queue_depth().await,
+        Some(0),
+        "nothing queued"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -588,7 +596,7 @@ async fn a_token_guards_every_route_but_healthz() {
         assert_eq!(metrics.status, StatusCode::UNAUTHORIZED, "{headers:?}");
     }
     assert_eq!(
-        service.bus.queue_depth().await,
+        service.tasks.bus.queue_depth().await,
         Some(0),
         "nothing queued unauthorised"
     );
@@ -670,9 +678,10 @@ async fn metrics_count_submissions_and_rejections_in_prometheus_text() {
     );
 }
 
-/// A plain HTTP/1.1 client over one keep-alive connection.
+/// One keep-alive HTTP/1.1 connection to the bridge, through hyper's connection-level client:
+/// every request goes over this one connection, so a bridge that closed it fails the next one.
 struct Http1 {
-    stream: BufReader<TcpStream>,
+    sender: SendRequest<Full<Bytes>>,
     host: String,
 }
 
@@ -682,51 +691,43 @@ impl Http1 {
             .await
             .expect("the bridge accepts connections");
         stream.set_nodelay(true).unwrap();
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .expect("an HTTP/1.1 connection");
+        tokio::spawn(connection);
         Http1 {
-            stream: BufReader::new(stream),
+            sender,
             host: addr.to_string(),
         }
     }
 
     /// Sends one request and reads its answer: status code and JSON body.
-    async fn send(&mut self, method: &str, path: &str, body: &[u8]) -> (u16, Value) {
+    async fn send(&mut self, method: Method, path: &str, body: &[u8]) -> (u16, Value) {
         tokio::time::timeout(Duration::from_secs(10), self.exchange(method, path, body))
             .await
             .expect("an answer in time")
     }
 
-    async fn exchange(&mut self, method: &str, path: &str, body: &[u8]) -> (u16, Value) {
-        let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-            self.host,
-            body.len()
-        );
-        let socket = self.stream.get_mut();
-        socket.write_all(head.as_bytes()).await.unwrap();
-        socket.write_all(body).await.unwrap();
-        let mut line = String::new();
-        self.stream.read_line(&mut line).await.unwrap();
-        let code: u16 = line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or_else(|| panic!("a status line: {line:?}"));
-        let mut length = None;
-        loop {
-            line.clear();
-            self.stream.read_line(&mut line).await.unwrap();
-            let l = line.trim_end();
-            if l.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = l.split_once(':') {
-                if k.eq_ignore_ascii_case("content-length") {
-                    length = Some(v.trim().parse::<usize>().unwrap());
-                }
-            }
-        }
-        let mut content = vec![0; length.expect("a Content-Length header")];
-        self.stream.read_exact(&mut content).await.unwrap();
+    async fn exchange(&mut self, method: Method, path: &str, body: &[u8]) -> (u16, Value) {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, &self.host)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::copy_from_slice(body)))
+            .expect("a request");
+        self.sender
+            .ready()
+            .await
+            .expect("the connection is still open");
+        let response = self.sender.send_request(request).await.expect("an answer");
+        let code = response.status().as_u16();
+        let content = response
+            .into_body()
+            .collect()
+            .await
+            .expect("a readable body")
+            .to_bytes();
         (code, serde_json::from_slice(&content).expect("a JSON body"))
     }
 }
@@ -747,7 +748,7 @@ async fn a_job_posted_over_a_real_socket_runs_to_success() {
     let mut http = Http1::connect(addr).await;
     let (code, answer) = http
         .send(
-            "POST",
+            Method::POST,
             "/api/pasta/async_nonbod_pasta",
             &serde_json::to_vec(&seed).unwrap(),
         )
@@ -762,7 +763,7 @@ async fn a_job_posted_over_a_real_socket_runs_to_success() {
     let mut doc = Value::Null;
     for _ in 0..500 {
         // The same connection throughout: the bridge keeps it alive.
-        let (code, d) = http.send("GET", &path, b"").await;
+        let (code, d) = http.send(Method::GET, &path, b"").await;
         assert_eq!(code, 200, "{d}");
         doc = d;
         if doc["data"]["task_state"] != "PENDING" {
@@ -774,7 +775,7 @@ async fn a_job_posted_over_a_real_socket_runs_to_success() {
     assert_eq!(doc["data"]["task_id"], json!(id));
     let expected = pasta::compute_value(JobType::NonbodPasta, &seed).unwrap();
     assert_eq!(timeless(&doc["data"]["data"]), timeless(&expected));
-    let (code, health) = http.send("GET", "/healthz", b"").await;
+    let (code, health) = http.send(Method::GET, "/healthz", b"").await;
     assert_eq!(
         (code, health),
         (200, json!({"status": "ok", "nats": "connected"}))

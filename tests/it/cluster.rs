@@ -2,16 +2,16 @@
 //! three replicas: under load, the server pasta is connected to is killed; no accepted job is lost
 //! or finished twice, the service goes on, and the server catches up when it comes back.
 
-mod support;
-
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use pasta::model::JobType;
 use serde_json::{json, Value};
-use support::nats::{free_ports, NatsServer};
-use support::pasta::{self as harness, Options};
+
+use crate::support;
+use crate::support::nats::{free_ports, NatsServer};
+use crate::support::pasta::{self as harness, Options};
 
 fn cluster() -> Vec<NatsServer> {
     // Route and client ports chosen together: a client port taken from another server's route
@@ -102,6 +102,7 @@ async fn losing_one_server_of_three_loses_no_job_and_the_server_catches_up() {
             limits: Default::default(),
             max_body: 1 << 20,
             job_timeout: Duration::from_secs(10),
+            started_after: pasta::task::delivery::STARTED_AFTER,
         };
         if pasta::app::service(client, &settings, &[]).await.is_ok() {
             break;

@@ -2,15 +2,15 @@
 //! time-out, a job whose deliveries keep dying, a nats-server killed and restarted with jobs
 //! queued and running. Each must end with every accepted job final, and the workers serving on.
 
-mod support;
-
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use pasta::model::JobType;
 use serde_json::{json, Value};
-use support::nats::NatsServer;
-use support::pasta::{self as harness, Options};
+
+use crate::support;
+use crate::support::nats::NatsServer;
+use crate::support::pasta::{self as harness, Options};
 
 fn seed_with_id(id: &str) -> Value {
     let mut body = support::body("seed-example/request.json");
@@ -155,7 +155,8 @@ async fn every_answered_submission_finishes_after_the_server_is_killed_and_resta
     let (code, body) = http_get(
         http.port(),
         &format!("/api/job/check_status?task_id={}&type=nonbod_pasta", ids[0]),
-    );
+    )
+    .await;
     assert!(
         started.elapsed() < Duration::from_secs(8),
         "answered in {:?}",
@@ -164,7 +165,7 @@ async fn every_answered_submission_finishes_after_the_server_is_killed_and_resta
     assert_eq!(code, 503, "{body}");
     let doc: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(doc["info"]["code"], "UNAVAILABLE");
-    let (code, _) = http_get(http.port(), "/healthz");
+    let (code, _) = http_get(http.port(), "/healthz").await;
     assert_eq!(code, 503);
     tokio::time::sleep(Duration::from_millis(500)).await;
     nats.restart();
@@ -172,12 +173,14 @@ async fn every_answered_submission_finishes_after_the_server_is_killed_and_resta
         let doc = pasta.wait_final(id, "nonbod_pasta").await;
         assert_eq!(doc["data"]["task_state"], "SUCCESS", "{id}: {doc}");
     }
-    let (code, _) = http_get(http.port(), "/healthz");
+    let (code, _) = http_get(http.port(), "/healthz").await;
     assert_eq!(code, 200, "the bridge reconnected by itself");
     pasta.stop().await;
 }
 
 /// A GET to the bridge, answered within 15 s.
-fn http_get(port: u16, path: &str) -> (u16, String) {
-    support::http_get(port, path, Duration::from_secs(15)).expect("the bridge answers")
+async fn http_get(port: u16, path: &str) -> (u16, String) {
+    support::http::get(port, path, Duration::from_secs(15))
+        .await
+        .expect("the bridge answers")
 }

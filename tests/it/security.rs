@@ -2,16 +2,16 @@
 //! submits, asks the status and receives events, but cannot read or write the task bucket nor
 //! publish a job that bypasses validation; a wrong password is refused.
 
-mod support;
-
 use std::time::Duration;
 
 use futures::StreamExt;
-use pasta::config::Auth;
+use pasta::bus::Auth;
 use pasta::model::JobType;
 use serde_json::json;
-use support::nats::NatsServer;
-use support::pasta::{self as harness, Options};
+
+use crate::support;
+use crate::support::nats::NatsServer;
+use crate::support::pasta::{self as harness, Options};
 
 const CLIENT: &str = "client-secret-for-tests";
 const SERVICE: &str = "service-secret-for-tests";

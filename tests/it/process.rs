@@ -1,8 +1,6 @@
 //! Tests of the real `pasta` binary as separate processes: `serve` with its embedded nats-server,
 //! and a worker killed with SIGKILL in the middle of a job.
 
-mod support;
-
 use std::io::Read;
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
@@ -11,8 +9,10 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use pasta::model::JobType;
 use serde_json::{json, Value};
-use support::nats::{free_ports, NatsServer};
-use support::pasta::{self as harness, Options};
+
+use crate::support;
+use crate::support::nats::{free_ports, NatsServer};
+use crate::support::pasta::{self as harness, Options};
 
 const PASTA: &str = env!("CARGO_BIN_EXE_pasta");
 
@@ -35,8 +35,8 @@ fn signal(child: &Child, sig: &str) {
 }
 
 /// A GET to the bridge, answered within 5 s.
-fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
-    support::http_get(port, path, Duration::from_secs(5))
+async fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    support::http::get(port, path, Duration::from_secs(5)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,7 +68,7 @@ async fn serve_without_a_url_starts_its_own_nats_server_and_stops_it_on_exit() {
     let mut serve = Process(child);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        if let Some((200, body)) = http_get(http_port, "/healthz") {
+        if let Some((200, body)) = http_get(http_port, "/healthz").await {
             let v: Value = serde_json::from_str(&body).unwrap();
             assert_eq!(v, json!({"status": "ok", "nats": "connected"}));
             break;
@@ -96,7 +96,7 @@ async fn serve_without_a_url_starts_its_own_nats_server_and_stops_it_on_exit() {
     let status_path = format!("/api/job/check_status?task_id={id}&type=nonbod_pasta");
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let (code, body) = http_get(http_port, &status_path).unwrap();
+        let (code, body) = http_get(http_port, &status_path).await.unwrap();
         assert_eq!(code, 200);
         let doc: Value = serde_json::from_str(&body).unwrap();
         if doc["data"]["task_state"] == "SUCCESS" {

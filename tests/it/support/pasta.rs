@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use async_nats::HeaderMap;
 use pasta::app::{self, Parts, Settings};
-use pasta::bus::worker::WorkerSettings;
 use pasta::bus::{BusSettings, Names};
 use pasta::model::{JobType, Limits};
+use pasta::task::delivery::STARTED_AFTER;
+use pasta::task::worker::WorkerSettings;
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
@@ -32,9 +33,11 @@ pub struct Options {
     /// Prefix (default: unique per start).
     pub prefix: Option<String>,
     /// Credentials of the service's connection and of the test's client.
-    pub auth: pasta::config::Auth,
+    pub auth: pasta::bus::Auth,
     /// Server URL(s) instead of the server's own (a cluster's list).
     pub url: Option<String>,
+    /// How long a computation runs before its task is written STARTED (zero: always).
+    pub started_after: Duration,
 }
 
 impl Default for Options {
@@ -53,6 +56,7 @@ impl Default for Options {
             prefix: None,
             auth: Default::default(),
             url: None,
+            started_after: STARTED_AFTER,
         }
     }
 }
@@ -86,7 +90,7 @@ pub async fn connect(nats: &NatsServer) -> async_nats::Client {
 }
 
 /// Connects a client with credentials.
-pub async fn connect_as(nats: &NatsServer, auth: &pasta::config::Auth) -> async_nats::Client {
+pub async fn connect_as(nats: &NatsServer, auth: &pasta::bus::Auth) -> async_nats::Client {
     pasta::bus::connect(&nats.url(), auth)
         .await
         .expect("connected")
@@ -102,6 +106,7 @@ pub async fn start(nats: &NatsServer, options: Options) -> Pasta {
         limits: Limits::default(),
         max_body: 64 << 20,
         job_timeout: options.job_timeout,
+        started_after: options.started_after,
     };
     let (http, listener) = if options.http {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -238,6 +243,7 @@ pub async fn service(nats: &NatsServer) -> pasta::service::Service {
         limits: Limits::default(),
         max_body: 64 << 20,
         job_timeout: Duration::from_secs(20),
+        started_after: STARTED_AFTER,
     };
     app::service(connect(nats).await, &settings, &[])
         .await
