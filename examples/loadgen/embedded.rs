@@ -21,6 +21,8 @@ pub(crate) struct Embedded {
     pub(crate) url: String,
     pub(crate) prefix: String,
     pub(crate) http: SocketAddr,
+    /// nats-server's monitoring endpoint.
+    pub(crate) monitor: SocketAddr,
     pub(crate) workers: usize,
     pub(crate) child: tokio::process::Child,
     _dir: tempfile::TempDir,
@@ -34,11 +36,12 @@ impl Embedded {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
+        let monitor: SocketAddr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
         let conf = dir.path().join("nats.conf");
         std::fs::write(
             &conf,
             format!(
-                "listen: 127.0.0.1:{port}\nmax_payload: 8MB\njetstream {{\n  store_dir: {:?}\n{}}}\n",
+                "listen: 127.0.0.1:{port}\nhttp: {monitor}\nmax_payload: 8MB\njetstream {{\n  store_dir: {:?}\n{}}}\n",
                 dir.path().join("store"),
                 if args.sync_always { "  sync_interval: always\n" } else { "" }
             ),
@@ -107,6 +110,7 @@ impl Embedded {
             url,
             prefix: args.prefix.clone(),
             http,
+            monitor,
             workers,
             child,
             _dir: dir,

@@ -40,7 +40,8 @@
 //! arguments, runs the modes asked for and prints the table.
 //!
 //! Throughput, latency and ceiling also report the CPU time spent per job (Linux `/proc`): this process
-//! (the load generator, and pasta when embedded) and the embedded nats-server. The embedded
+//! (the load generator, and pasta when embedded) and the embedded nats-server; with
+//! `--embedded`, the messages per job through nats-server too (`messages.rs`). The embedded
 //! setup is loopback only; every mode stops after its count or `--time-limit` seconds, whichever
 //! comes first.
 
@@ -59,6 +60,7 @@ mod ceiling;
 mod embedded;
 mod floor;
 mod latency;
+mod messages;
 mod stats;
 mod status;
 mod throughput;
@@ -245,8 +247,10 @@ async fn measure(args: Args) -> anyhow::Result<()> {
 
     let server_pid = embedded.as_ref().and_then(|e| e.child.id());
     let mut rows = Vec::new();
+    let monitor = embedded.as_ref().map(|e| e.monitor);
     if matches!(args.mode, Mode::All | Mode::Throughput) {
         let cpu = Cpu::now(server_pid);
+        let messages = messages_now(monitor).await?;
         let (r, jobs) = throughput(
             "throughput",
             &client,
@@ -259,13 +263,20 @@ async fn measure(args: Args) -> anyhow::Result<()> {
         .await?;
         rows.extend(r);
         rows.extend(cpu.per_job("throughput", jobs));
+        if let Some(m) = messages {
+            rows.push(m.per_job("throughput", jobs).await?);
+        }
     }
     if matches!(args.mode, Mode::All | Mode::Latency) {
         let cpu = Cpu::now(server_pid);
+        let messages = messages_now(monitor).await?;
         let pause = Duration::from_millis(args.pause_ms);
         let (r, jobs) = latency(&client, &names, &body, args.samples, pause, limit).await?;
         rows.extend(r);
         rows.extend(cpu.per_job("latency", jobs));
+        if let Some(m) = messages {
+            rows.push(m.per_job("latency", jobs).await?);
+        }
     }
     if matches!(args.mode, Mode::All | Mode::Status) {
         rows.extend(status(&client, &names, &body, &http, args.queries, limit).await?);
@@ -281,6 +292,7 @@ async fn measure(args: Args) -> anyhow::Result<()> {
         let (skeleton, mut tasks) =
             ceiling::start(&url, &auth, &prefix, &body, slots, storage).await?;
         let cpu = Cpu::now(server_pid);
+        let messages = messages_now(monitor).await?;
         let (r, jobs) = throughput(
             "ceiling",
             &client,
@@ -293,6 +305,9 @@ async fn measure(args: Args) -> anyhow::Result<()> {
         .await?;
         rows.extend(r);
         rows.extend(cpu.per_job("ceiling", jobs));
+        if let Some(m) = messages {
+            rows.push(m.per_job("ceiling", jobs).await?);
+        }
         tasks.abort_all();
     }
     if matches!(args.mode, Mode::All | Mode::Floor) {
@@ -305,6 +320,16 @@ async fn measure(args: Args) -> anyhow::Result<()> {
         e.stop().await;
     }
     Ok(())
+}
+
+/// The embedded nats-server's message counts now (none without `--embedded`).
+async fn messages_now(
+    monitor: Option<std::net::SocketAddr>,
+) -> anyhow::Result<Option<messages::Messages>> {
+    match monitor {
+        Some(m) => Ok(Some(messages::Messages::now(m).await?)),
+        None => Ok(None),
+    }
 }
 
 fn print_table(rows: &[Row]) {
