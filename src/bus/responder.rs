@@ -110,6 +110,16 @@ async fn serve<R, H, F>(
     F: Future<Output = Vec<u8>> + Send + 'static,
 {
     while let Some(req) = endpoint.next().await {
+        // A reply goes only to a requester's inbox: any other reply subject (the task bucket,
+        // the event subjects, the JetStream API) would have the service publish there with its
+        // own rights on a client's behalf.
+        let Some(reply) = req.message.reply.as_ref() else {
+            continue;
+        };
+        if !is_inbox(reply) {
+            warn!(%subject, %reply, "a request whose reply subject is no inbox; not answered");
+            continue;
+        }
         let answer = handler(read(&req.message));
         tokio::spawn(async move {
             let bytes = answer.await;
@@ -121,4 +131,52 @@ async fn serve<R, H, F>(
     // Only stopping the service ends an endpoint's requests (and then this task is aborted
     // first): anything else leaves the subject unanswered, so say so loudly.
     tracing::error!(%subject, "the endpoint's request stream ended; its requests go unanswered");
+}
+
+/// Whether a reply subject is in the inbox namespace: `_INBOX.<…>`, or a per-user prefix
+/// `_INBOX_<user>.<…>` (deploy/auth).
+pub fn is_inbox(reply: &str) -> bool {
+    let Some(rest) = reply.strip_prefix("_INBOX") else {
+        return false;
+    };
+    let rest = match rest.strip_prefix('_') {
+        Some(user) => match user.split_once('.') {
+            Some((name, tail)) if !name.is_empty() => Some(tail),
+            _ => None,
+        },
+        None => rest.strip_prefix('.'),
+    };
+    rest.is_some_and(|tail| {
+        !tail.is_empty()
+            && tail
+                .split('.')
+                .all(|token| !token.is_empty() && token != "*" && token != ">")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_inbox;
+
+    #[test]
+    fn only_inbox_subjects_are_answered() {
+        for ok in ["_INBOX.abc", "_INBOX.abc.def", "_INBOX_pasta_client.x.y"] {
+            assert!(is_inbox(ok), "{ok}");
+        }
+        for no in [
+            "$KV.pasta_tasks.7d8c4b2e-0000-4000-8000-000000000001",
+            "pasta.events.bod_pasta.success",
+            "$JS.API.STREAM.DELETE.PASTA_JOBS",
+            "_INBOX",
+            "_INBOX.",
+            "_INBOX_.x",
+            "_INBOXX.x",
+            "_INBOX.a..b",
+            "_INBOX.>",
+            "_INBOX_u",
+            "pasta._INBOX.x",
+        ] {
+            assert!(!is_inbox(no), "{no}");
+        }
+    }
 }

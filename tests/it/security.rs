@@ -175,6 +175,60 @@ async fn a_client_cannot_publish_a_job_that_bypasses_validation() {
     pasta.stop().await;
 }
 
+/// A hostile client sets the reply subject of its requests to the victim's task record or to an
+/// event subject: the service, which may publish there, must not answer there. The victim's
+/// record and the events stream stay as they were, and honest requests are still answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_reply_subject_gets_no_answer_written_with_the_service_rights() {
+    let nats = server();
+    let pasta = service(&nats).await;
+    let seed = support::body("seed-example/request.json");
+    let victim = pasta.submit(JobType::NonbodPasta, &seed, None).await;
+    let victim = victim["data"]["task_id"].as_str().unwrap().to_string();
+    let before = pasta.wait_final(&victim, "nonbod_pasta").await;
+    let admin = harness::connect_as(&nats, &auth("pasta_admin", ADMIN)).await;
+    let js = async_nats::jetstream::new(admin);
+    let mut stream = js.get_stream("PASTA_EVENTS").await.unwrap();
+    let stored = stream.info().await.unwrap().state.messages;
+
+    let client = harness::connect_as(&nats, &auth("pasta_client", CLIENT)).await;
+    let status = serde_json::to_vec(&json!({"task_id": victim, "type": "nonbod_pasta"})).unwrap();
+    let body = serde_json::to_vec(&seed).unwrap();
+    for reply in [
+        format!("$KV.pasta_tasks.{victim}"),
+        "pasta.events.bod_pasta.success".to_string(),
+        "$JS.API.STREAM.PURGE.PASTA_JOBS".to_string(),
+    ] {
+        client
+            .publish_with_reply(
+                "pasta.job.check_status",
+                reply.clone(),
+                status.clone().into(),
+            )
+            .await
+            .unwrap();
+        client
+            .publish_with_reply("pasta.submit.nonbod_pasta", reply, body.clone().into())
+            .await
+            .unwrap();
+    }
+    client.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let after = pasta.status(&victim, "nonbod_pasta").await;
+    assert_eq!(after, before, "the victim's record changed");
+    let now = stream.info().await.unwrap().state.messages;
+    assert_eq!(now, stored, "an event was stored");
+    // An honest request is still answered.
+    let answer = client
+        .request("pasta.job.check_status", status.into())
+        .await
+        .unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&answer.payload).unwrap();
+    assert_eq!(answer["data"]["task_state"], "SUCCESS");
+    pasta.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_password_is_refused() {
     let nats = server();
