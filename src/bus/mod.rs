@@ -186,6 +186,15 @@ impl Bus {
             .map_err(unavailable)
     }
 
+    /// Removes a blob (nothing when it is not there).
+    pub async fn delete_blob(&self, name: &str) -> Result<(), BusError> {
+        match self.blobs.delete(name).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == object_store::DeleteErrorKind::NotFound => Ok(()),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
     /// Reads a blob (`None` when missing).
     pub async fn get_blob(&self, name: &str) -> Result<Option<Bytes>, BusError> {
         match self.blobs.get(name).await {

@@ -2,6 +2,11 @@
 //! record created, then its job published. A resubmitted task id with the same type and body
 //! answers the same task (publishing again while it is PENDING); with another, `CONFLICT`. A
 //! publish that fails removes the record, so nothing reads PENDING forever.
+//!
+//! A body uploaded to the blob store is named `body/<uuid>` by its client and submitted as
+//! `{"$ref": "body/<uuid>"}`; no other object may be named (the service keeps the large bodies of
+//! accepted jobs as `job/<task_id>`, which a reference cannot reach), and the upload is removed
+//! once its job is accepted, so no other submission can compute on it.
 
 use std::time::Duration;
 
@@ -17,14 +22,14 @@ use crate::task::{now, TaskId, TaskRecord, TaskState};
 enum Queued {
     /// The request in its compact form ([`crate::model::compact`]).
     Compact(Bytes),
-    /// The JSON body (inline, or through the blob store when large), or the uploaded blob it
-    /// named.
-    Json {
-        /// The body.
-        body: Bytes,
-        /// The blob a `{"$ref": name}` submission named.
-        by_ref: Option<String>,
-    },
+    /// The JSON body, inline, or through the blob store (`job/<task_id>`) when large.
+    Json(Bytes),
+}
+
+/// Whether an object name is a client's upload: `body/<uuid>`.
+fn is_upload(name: &str) -> bool {
+    name.strip_prefix("body/")
+        .is_some_and(|id| uuid::Uuid::try_parse(id).is_ok())
 }
 
 impl Service {
@@ -70,7 +75,7 @@ impl Service {
         let queued = if compact.len() <= self.tasks.bus.settings.inline_limit {
             Queued::Compact(compact)
         } else {
-            Queued::Json { body, by_ref }
+            Queued::Json(body)
         };
         let record = TaskRecord::pending(&task_id, job_type.as_str(), &digest, &now());
         let bus = &self.tasks.bus;
@@ -86,6 +91,7 @@ impl Service {
                     self.publish(job_type, (&existing, revision), queued)
                         .await?;
                 }
+                self.remove_upload(by_ref).await;
                 return Ok(task_id);
             }
         };
@@ -97,6 +103,7 @@ impl Service {
             let _ = store::remove(bus, &task_id, revision).await;
             return Err(e);
         }
+        self.remove_upload(by_ref).await;
         Ok(task_id)
     }
 
@@ -106,6 +113,14 @@ impl Service {
         let Some(name) = blob_ref::named_blob(&body) else {
             return Ok((body, None));
         };
+        if !is_upload(&name) {
+            return Err(ApiError::InvalidBody(Problems(vec![Problem {
+                path: "$ref".into(),
+                message: format!(
+                    "{name:?} is not an uploaded body: a reference names body/<uuid>, the object the client uploaded"
+                ),
+            }])));
+        }
         let blob = self.tasks.bus.get_blob(&name).await?.ok_or_else(|| {
             ApiError::InvalidBody(Problems(vec![Problem {
                 path: "$ref".into(),
@@ -114,6 +129,16 @@ impl Service {
         })?;
         self.check_size(blob.len())?;
         Ok((blob, Some(name)))
+    }
+
+    /// Removes the upload a submission named, once its job is accepted (a failure to remove it
+    /// only leaves it to the blob store's expiry).
+    async fn remove_upload(&self, by_ref: Option<String>) {
+        if let Some(name) = by_ref {
+            if let Err(e) = self.tasks.bus.delete_blob(&name).await {
+                tracing::warn!(error = %e, %name, "could not remove an accepted upload");
+            }
+        }
     }
 
     /// Publishes the job of a PENDING record (and its revision), as `queued` says.
@@ -127,15 +152,12 @@ impl Service {
         let task_id = record.task_id.as_str();
         let (format, payload) = match queued {
             Queued::Compact(compact) => (JobFormat::Compact, compact),
-            Queued::Json {
-                by_ref: Some(name), ..
-            } => (JobFormat::Json, blob_ref::reference(&name)),
-            Queued::Json { body, .. } if body.len() > bus.settings.inline_limit => {
-                let name = format!("body/{task_id}");
+            Queued::Json(body) if body.len() > bus.settings.inline_limit => {
+                let name = format!("job/{task_id}");
                 bus.put_blob(&name, body).await?;
                 (JobFormat::Json, blob_ref::reference(&name))
             }
-            Queued::Json { body, .. } => (JobFormat::Json, body),
+            Queued::Json(body) => (JobFormat::Json, body),
         };
         let pending = Pending {
             revision,

@@ -597,17 +597,39 @@ async fn bodies_and_results_larger_than_one_message_travel_through_the_object_st
         .get_object_store(format!("{}_blobs", pasta.names.prefix()))
         .await
         .unwrap();
-    assert!(blobs.get(format!("body/{id}")).await.is_ok());
+    assert!(blobs.get(format!("job/{id}")).await.is_ok());
     assert!(blobs.get(format!("result/{id}")).await.is_ok());
-    // A client may upload a body itself and submit a reference to it.
+    // A client may upload a body itself as body/<uuid> and submit a reference to it; the
+    // upload is removed once the job is accepted, so it cannot be named again.
+    let upload = format!("body/{}", uuid::Uuid::new_v4());
     let mut reader = std::io::Cursor::new(serde_json::to_vec(&seed).unwrap());
-    blobs.put("upload/seed", &mut reader).await.unwrap();
+    blobs.put(upload.as_str(), &mut reader).await.unwrap();
     let by_ref = pasta
-        .submit(JobType::NonbodPasta, &json!({"$ref": "upload/seed"}), None)
+        .submit(JobType::NonbodPasta, &json!({ "$ref": upload }), None)
         .await;
     let id2 = by_ref["data"]["task_id"].as_str().unwrap().to_string();
     let doc2 = pasta.wait_final(&id2, "nonbod_pasta").await;
     assert_eq!(timeless(&doc2["data"]["data"]), timeless(&expected));
+    assert!(
+        blobs.get(upload.as_str()).await.is_err(),
+        "the upload stayed"
+    );
+    let again = pasta
+        .submit(JobType::NonbodPasta, &json!({ "$ref": upload }), None)
+        .await;
+    assert_eq!(again["info"]["code"], "INVALID_BODY", "{again}");
+    // Only uploads can be named: not the service's own objects, not any other name.
+    for name in [
+        format!("job/{id}"),
+        format!("result/{id}"),
+        "upload/seed".into(),
+    ] {
+        let refused = pasta
+            .submit(JobType::NonbodPasta, &json!({ "$ref": name }), None)
+            .await;
+        assert_eq!(refused["info"]["code"], "INVALID_BODY", "{name}: {refused}");
+        assert_eq!(refused["info"]["problems"][0]["path"], "$ref", "{refused}");
+    }
     pasta.stop().await;
 }
 
