@@ -120,12 +120,51 @@ async fn authorize(
         let given = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        if given != Some(token.as_str()) {
+            .and_then(bearer);
+        if !given.is_some_and(|given| same_token(given, token)) {
             return Failure(ApiError::Unauthorized).into_response();
         }
     }
     next.run(request).await
+}
+
+/// The token of an `Authorization: Bearer <token>` value (the scheme is case-insensitive, RFC
+/// 9110 §11.1).
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim_start())
+}
+
+/// Whether a given token is the configured one, in time that does not depend on where they
+/// differ.
+fn same_token(given: &str, token: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    given.as_bytes().ct_eq(token.as_bytes()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{bearer, same_token};
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for value in ["Bearer t0k", "bearer t0k", "BEARER t0k", "  Bearer   t0k"] {
+            assert_eq!(bearer(value), Some("t0k"), "{value}");
+        }
+        for value in ["Basic t0k", "Bearert0k", "t0k", ""] {
+            assert_eq!(bearer(value), None, "{value}");
+        }
+    }
+
+    #[test]
+    fn tokens_are_the_same_only_when_equal() {
+        assert!(same_token("secret", "secret"));
+        assert!(!same_token("secreT", "secret"));
+        assert!(!same_token("secret ", "secret"));
+        assert!(!same_token("", "secret"));
+    }
 }
 
 async fn check_status(

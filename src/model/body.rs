@@ -1,8 +1,15 @@
 //! A wire body as bytes: read as JSON, digested, parsed and validated into its [`Job`]. The one
 //! place a body's bytes become a job, for submission, the synchronous routes and the workers.
+//!
+//! The digest resubmissions compare is that of the validated request ([`request_digest`]): two
+//! bodies that mean the same job (`10` or `10.0`, `he` or `headend`, keys in any order, a default
+//! written out or left to apply, an unknown member) have one digest. Only a body that does not
+//! validate is digested as written ([`digest`], its canonical JSON).
+
+use sha2::{Digest, Sha256};
 
 use super::json::Json;
-use super::{canonical, Job, JobType, Limits, Problem, Problems};
+use super::{canonical, compact, Job, JobType, Limits, Problem, Problems, Request};
 
 /// Reads a body as JSON, or says why it is not (a problem at `$`).
 pub fn read_json(body: &[u8]) -> Result<Json<'_>, Problems> {
@@ -26,13 +33,29 @@ pub fn parse_with_digest(
     body: &[u8],
     limits: &Limits,
 ) -> Result<(Job, String), Problems> {
-    let json = read_json(body)?;
-    let digest = canonical::digest(job_type.as_str(), &json);
-    let job = Job::parse_json(job_type, &json, limits)?;
+    let job = parse(job_type, body, limits)?;
+    let digest = request_digest(job_type, &job.request);
     Ok((job, digest))
 }
 
-/// The digest resubmissions compare, of any body (one that is not JSON counts as `null`).
+/// The digest of a validated request: hex SHA-256 of the type and the request's compact form
+/// (defaults applied, short names, numbers as values), prefixed `r1:` so that it is never
+/// mistaken for a digest of a body as written.
+pub fn request_digest(job_type: JobType, request: &Request) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(job_type.as_str().as_bytes());
+    hasher.update([0u8]);
+    hasher.update(compact::encode(request));
+    let hex: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("r1:{hex}")
+}
+
+/// The digest of a body as written (one that is not JSON counts as `null`), for bodies that do
+/// not validate.
 pub fn digest(job_type: JobType, body: &[u8]) -> String {
     let json = Json::from_slice(body).unwrap_or(Json::Null);
     canonical::digest(job_type.as_str(), &json)
@@ -55,6 +78,38 @@ mod tests {
                 prop_assert!(!problems.0.is_empty());
             }
         }
+    }
+
+    #[test]
+    fn bodies_that_mean_the_same_job_have_one_digest() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/seed-example/request.json");
+        let seed: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let mut aliased = seed.clone();
+        let policy = aliased["sr_policy"].as_object_mut().unwrap();
+        let he = policy.remove("headend").unwrap();
+        policy.insert("he".into(), he);
+        policy.insert("bandwidth".into(), serde_json::json!(0.0));
+        aliased["unknown_member"] = serde_json::json!([1, 2, 3]);
+        let digest_of = |v: &serde_json::Value| {
+            let bytes = serde_json::to_vec(v).unwrap();
+            parse_with_digest(JobType::NonbodPasta, &bytes, &Limits::default())
+                .unwrap()
+                .1
+        };
+        assert_eq!(digest_of(&seed), digest_of(&aliased));
+        let mut other = seed.clone();
+        other["sr_policy"]["bandwidth"] = serde_json::json!(5);
+        assert_ne!(digest_of(&seed), digest_of(&other));
+        let as_bod = parse_with_digest(
+            JobType::BodPasta,
+            &serde_json::to_vec(&seed).unwrap(),
+            &Limits::default(),
+        )
+        .unwrap()
+        .1;
+        assert_ne!(digest_of(&seed), as_bod, "the type counts");
     }
 
     #[test]

@@ -62,9 +62,10 @@ impl From<BusError> for ApiError {
 
 impl Service {
     /// Computes a body at once, without the queue (what-if): the SUCCESS result document, as
-    /// JSON text.
+    /// JSON text. The body may be `{"$ref": "body/<uuid>"}`, an upload, as for submission.
     pub async fn compute(&self, job_type: JobType, body: Bytes) -> Result<Box<RawValue>, ApiError> {
-        self.check_size(body.len())?;
+        // An uploaded body may be named as for submission (and stays for further what-ifs).
+        let (body, _) = self.resolve(body).await?;
         let limits = self.tasks.limits.clone();
         let work = tokio::task::spawn_blocking(move || {
             let job =

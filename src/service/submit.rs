@@ -108,7 +108,7 @@ impl Service {
     }
 
     /// Reads a body, or the uploaded blob a `{"$ref": name}` body names.
-    async fn resolve(&self, body: Bytes) -> Result<(Bytes, Option<String>), ApiError> {
+    pub(super) async fn resolve(&self, body: Bytes) -> Result<(Bytes, Option<String>), ApiError> {
         self.check_size(body.len())?;
         let Some(name) = blob_ref::named_blob(&body) else {
             return Ok((body, None));

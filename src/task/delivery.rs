@@ -358,7 +358,8 @@ impl Delivery<'_> {
             tokio::task::spawn_blocking(move || match format {
                 JobFormat::Json => model::body::parse_with_digest(t, &body, &limits)
                     .map(|(_, digest)| Some(digest)),
-                JobFormat::Compact => read_job(t, &body, format, &limits).map(|_| None),
+                JobFormat::Compact => read_job(t, &body, format, &limits)
+                    .map(|job| Some(model::body::request_digest(t, &job.request))),
             })
             .await
             .map_err(|e| BusError::Corrupt(format!("reading the body: {e}")))?

@@ -258,6 +258,38 @@ async fn every_asynchronous_route_queues_a_pending_task_of_its_type() {
     );
 }
 
+/// The synchronous routes take an uploaded body by reference, as submission does, and refuse
+/// a reference to anything but an upload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_synchronous_route_computes_an_uploaded_body_named_by_reference() {
+    let nats = NatsServer::start();
+    let service = harness::service(&nats).await;
+    let app = app(&service, None);
+    let seed = body_of(JobType::NonbodPasta);
+    let upload = format!("body/{}", uuid::Uuid::new_v4());
+    service
+        .tasks
+        .bus
+        .put_blob(&upload, serde_json::to_vec(&seed).unwrap().into())
+        .await
+        .unwrap();
+    let reference = json!({ "$ref": upload });
+    let computed = send(
+        &app,
+        Method::POST,
+        "/api/compute/nonbod_pasta",
+        &[],
+        &reference,
+    )
+    .await;
+    assert_eq!(computed.status, StatusCode::OK);
+    let expected = pasta::compute_value(JobType::NonbodPasta, &seed).unwrap();
+    assert_eq!(timeless(&computed.json()["data"]), timeless(&expected));
+    let other = json!({"$ref": "job/6f1c2a9e-8d4b-4c1a-9e2f-0a1b2c3d4e5f"});
+    let refused = send(&app, Method::POST, "/api/compute/nonbod_pasta", &[], &other).await;
+    assert_error(&refused, StatusCode::BAD_REQUEST, "INVALID_BODY");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_synchronous_route_answers_the_result_of_pasta_compute_and_queues_nothing() {
     let nats = NatsServer::start();
@@ -622,6 +654,16 @@ async fn a_token_guards_every_route_but_healthz() {
     assert_eq!(computed.status, StatusCode::OK);
     let metrics = call(&app, Method::GET, "/metrics", &good, Body::empty()).await;
     assert_eq!(metrics.status, StatusCode::OK);
+    // The scheme is case-insensitive; the token is not.
+    for (value, expected) in [
+        ("bearer s3cret", StatusCode::OK),
+        ("BEARER s3cret", StatusCode::OK),
+        ("Bearer S3CRET", StatusCode::UNAUTHORIZED),
+    ] {
+        let headers = [("Authorization", value)];
+        let metrics = call(&app, Method::GET, "/metrics", &headers, Body::empty()).await;
+        assert_eq!(metrics.status, expected, "{value}");
+    }
     let health = get(&app, "/healthz").await;
     assert_eq!(health.status, StatusCode::OK, "healthz needs no token");
 }

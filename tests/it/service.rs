@@ -297,6 +297,14 @@ async fn resubmitting_a_task_id_answers_the_same_task_and_another_body_is_a_conf
     pasta.wait_final(id, "nonbod_pasta").await;
     let again = pasta.submit(JobType::NonbodPasta, &seed, Some(id)).await;
     assert_eq!(again, first);
+    // The same job written otherwise (an alias, `0.0` for `0`) is the same submission.
+    let mut same = seed.clone();
+    let policy = same["sr_policy"].as_object_mut().unwrap();
+    let headend = policy.remove("headend").unwrap();
+    policy.insert("he".into(), headend);
+    policy.insert("bandwidth".into(), json!(0.0));
+    let rewritten = pasta.submit(JobType::NonbodPasta, &same, Some(id)).await;
+    assert_eq!(rewritten, first, "{rewritten}");
     let mut other = seed.clone();
     other["sr_policy"]["tailend"] = json!("P6");
     let conflict = pasta.submit(JobType::NonbodPasta, &other, Some(id)).await;
