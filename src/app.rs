@@ -64,7 +64,7 @@ impl Settings {
 
 /// Opens the bus (provisioning it) and builds the service layer.
 /// `local_types`: the job types this process's workers serve (their jobs are handed over parsed,
-/// see [`crate::service::handoff`]).
+/// see [`crate::task::handoff`]).
 pub async fn service(
     client: async_nats::Client,
     settings: &Settings,

@@ -24,11 +24,11 @@ use tokio::time::Instant;
 use tracing::{debug, warn};
 
 /// How long a request's messages may trail its closing status.
-const TRAILING: Duration = Duration::from_secs(1);
+pub const TRAILING: Duration = Duration::from_secs(1);
 
 /// Past its expiry, how long a request waits for a closing status that may never come (its
 /// server gone).
-const STATUS_GRACE: Duration = Duration::from_secs(5);
+pub const STATUS_GRACE: Duration = Duration::from_secs(5);
 
 /// A consumer's pull requests and the inbox they are answered on.
 pub struct Puller {
