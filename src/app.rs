@@ -138,10 +138,7 @@ pub async fn run(
     }
     if let Some((listener, token)) = parts.http {
         info!(addr = %listener.local_addr()?, "HTTP bridge listening");
-        let state = AppState {
-            service: service.clone(),
-            token,
-        };
+        let state = AppState::new(service.clone(), token);
         tasks.spawn(http::run(state, listener, shutdown.clone()));
     }
     let mut first_error = None;

@@ -15,6 +15,10 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
+pub mod serve;
+
+pub use serve::HttpLimits;
+
 use crate::model::JobType;
 use crate::service::status::Envelope;
 use crate::service::{job_type, status, ApiError, Service, TASK_ID_HEADER};
@@ -26,6 +30,19 @@ pub struct AppState {
     pub service: Service,
     /// When set, every route but `/healthz` needs `Authorization: Bearer <token>`.
     pub token: Option<String>,
+    /// The bounds of connections and requests.
+    pub limits: HttpLimits,
+}
+
+impl AppState {
+    /// The bridge of `service`, with an optional token and the default limits.
+    pub fn new(service: Service, token: Option<String>) -> AppState {
+        AppState {
+            service,
+            token,
+            limits: HttpLimits::default(),
+        }
+    }
 }
 
 /// The HTTP status of an error.
@@ -34,6 +51,7 @@ pub fn status_code(e: &ApiError) -> StatusCode {
         ApiError::InvalidBody(_) | ApiError::BadRequest(_) | ApiError::TypeMismatch { .. } => {
             StatusCode::BAD_REQUEST
         }
+        ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
         ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         ApiError::Conflict(_) => StatusCode::CONFLICT,
         ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
@@ -88,6 +106,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::disable())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            refuse_oversized,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             authorize,
         ))
         .route("/healthz", get(healthz))
@@ -96,18 +118,33 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves the router on `listener` until `shutdown` turns true.
+/// Serves the router on `listener` within the state's limits until `shutdown` turns true.
 pub async fn run(
     state: AppState,
     listener: tokio::net::TcpListener,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move {
-            let _ = shutdown.wait_for(|s| *s).await;
-        })
-        .await?;
-    Ok(())
+    let limits = state.limits.clone();
+    serve::serve(router(state), listener, limits, shutdown).await
+}
+
+/// Refuses a request whose `Content-Length` exceeds the largest body before reading any of it.
+async fn refuse_oversized(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let limit = state.service.max_body;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u128>().ok());
+    if let Some(size) = declared.filter(|size| *size > limit as u128) {
+        let size = usize::try_from(size).unwrap_or(usize::MAX);
+        return Failure(ApiError::TooLarge { size, limit }).into_response();
+    }
+    next.run(request).await
 }
 
 async fn authorize(
@@ -181,15 +218,20 @@ async fn check_status(
     Ok(Json(doc).into_response())
 }
 
-/// Reads a request body, refusing more than the service accepts with the TOO_LARGE document.
+/// Reads a request body, refusing more than the service accepts with the TOO_LARGE document,
+/// and a body that does not arrive within the body time-out.
 async fn read(state: &AppState, body: Body) -> Result<Bytes, ApiError> {
     let limit = state.service.max_body;
-    axum::body::to_bytes(body, limit + 1)
-        .await
-        .map_err(|_| ApiError::TooLarge {
+    let wait = state.limits.body_timeout;
+    match tokio::time::timeout(wait, axum::body::to_bytes(body, limit + 1)).await {
+        Ok(read) => read.map_err(|_| ApiError::TooLarge {
             size: limit + 1,
             limit,
-        })
+        }),
+        Err(_) => Err(ApiError::RequestTimeout(format!(
+            "the request body did not arrive within {wait:?}"
+        ))),
+    }
 }
 
 async fn submit(state: &AppState, t: JobType, headers: &HeaderMap, body: Bytes) -> Answer {

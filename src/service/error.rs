@@ -34,6 +34,9 @@ pub enum ApiError {
     /// Missing or invalid `task_id`, `type` or header.
     #[error("{0}")]
     BadRequest(String),
+    /// The request did not arrive in time (its body, over HTTP); code `BAD_REQUEST`.
+    #[error("{0}")]
+    RequestTimeout(String),
     /// The task is of another type.
     #[error("task {task_id:?} is a {actual} job, not {asked}")]
     TypeMismatch {
@@ -59,7 +62,7 @@ impl ApiError {
             ApiError::Unauthorized => "UNAUTHORIZED",
             ApiError::Unavailable(_) => "UNAVAILABLE",
             ApiError::NotFound(_) => "NOT_FOUND",
-            ApiError::BadRequest(_) => "BAD_REQUEST",
+            ApiError::BadRequest(_) | ApiError::RequestTimeout(_) => "BAD_REQUEST",
             ApiError::TypeMismatch { .. } => "TYPE_MISMATCH",
             ApiError::Internal(_) => "INTERNAL",
         }

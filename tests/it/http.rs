@@ -50,10 +50,7 @@ fn body_of(t: JobType) -> Value {
 
 /// The router over a service, with an optional token.
 fn app(service: &Service, token: Option<&str>) -> Router {
-    router(AppState {
-        service: service.clone(),
-        token: token.map(str::to_string),
-    })
+    router(AppState::new(service.clone(), token.map(str::to_string)))
 }
 
 /// An answer: status, content type, body.

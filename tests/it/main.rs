@@ -6,6 +6,7 @@
 mod support;
 
 mod cluster;
+mod connections;
 mod faults;
 mod http;
 mod process;

@@ -147,6 +147,7 @@ fn every_api_error() -> Vec<ApiError> {
             actual: "bod_pasta".into(),
             asked: "nonbod_pasta".into(),
         },
+        ApiError::RequestTimeout("the request body did not arrive within 30s".into()),
         ApiError::Internal("oops".into()),
     ];
     for e in &all {
@@ -159,6 +160,7 @@ fn every_api_error() -> Vec<ApiError> {
             | ApiError::NotFound(_)
             | ApiError::BadRequest(_)
             | ApiError::TypeMismatch { .. }
+            | ApiError::RequestTimeout(_)
             | ApiError::Internal(_) => {}
         }
     }
