@@ -26,6 +26,9 @@ pub struct NatsArgs {
     /// NATS credentials file.
     #[arg(long, env = "PASTA_NATS_CREDS")]
     pub nats_creds: Option<String>,
+    /// Prefix of this connection's reply inboxes (e.g. `_INBOX_pasta_client` with deploy/auth).
+    #[arg(long, env = "PASTA_NATS_INBOX_PREFIX")]
+    pub nats_inbox_prefix: Option<String>,
     /// Prefix of every subject, stream, bucket and of the NATS service name.
     #[arg(long, env = "PASTA_PREFIX", default_value = "pasta")]
     pub prefix: String,
@@ -39,6 +42,7 @@ impl NatsArgs {
             password: self.nats_password.clone(),
             token: self.nats_token.clone(),
             creds_file: self.nats_creds.clone(),
+            inbox_prefix: self.nats_inbox_prefix.clone(),
         }
     }
 }

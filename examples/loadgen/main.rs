@@ -223,6 +223,7 @@ async fn measure(args: Args) -> anyhow::Result<()> {
             password: std::env::var("PASTA_NATS_PASSWORD").ok(),
             token: std::env::var("PASTA_NATS_TOKEN").ok(),
             creds_file: std::env::var("PASTA_NATS_CREDS").ok(),
+            inbox_prefix: std::env::var("PASTA_NATS_INBOX_PREFIX").ok(),
         },
     };
     let client = pasta::bus::connect(&url, &auth)

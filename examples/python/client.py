@@ -23,6 +23,7 @@ status is 0 when the task ended SUCCESS, 1 otherwise.
 import argparse
 import asyncio
 import json
+import os
 import pathlib
 import sys
 import uuid
@@ -45,7 +46,15 @@ def log(text):
 async def run(url, prefix, body_path, timeout):
     """Submits the body as a nonbod_pasta job and returns its final status document."""
     body = pathlib.Path(body_path).read_bytes()
-    nc = await nats.connect(url, name="pasta-python-example")
+    # Credentials and the per-user inbox prefix as the pasta command reads them (deploy/auth:
+    # PASTA_NATS_USER=pasta_client, PASTA_NATS_INBOX_PREFIX=_INBOX_pasta_client).
+    options = {"name": "pasta-python-example"}
+    if os.environ.get("PASTA_NATS_USER"):
+        options["user"] = os.environ["PASTA_NATS_USER"]
+        options["password"] = os.environ.get("PASTA_NATS_PASSWORD", "")
+    if os.environ.get("PASTA_NATS_INBOX_PREFIX"):
+        options["inbox_prefix"] = os.environ["PASTA_NATS_INBOX_PREFIX"]
+    nc = await nats.connect(url, **options)
     try:
         # 1. Completion events of this job type: <prefix>.events.<type>.<started|success|failure>.
         events = await nc.subscribe(f"{prefix}.events.{JOB_TYPE}.*")

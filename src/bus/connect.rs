@@ -13,6 +13,10 @@ pub struct Auth {
     pub token: Option<String>,
     /// A `.creds` file.
     pub creds_file: Option<String>,
+    /// The prefix of this connection's reply inboxes (default `_INBOX`): a per-user prefix such
+    /// as `_INBOX_pasta_client`, which deploy/auth lets only that user subscribe to, keeps the
+    /// replies of one identity from every other.
+    pub inbox_prefix: Option<String>,
 }
 
 /// Connects to NATS with the credentials of the environment (see `crate::config`). The first
@@ -28,6 +32,9 @@ pub async fn connect(url: &str, auth: &Auth) -> anyhow::Result<async_nats::Clien
     }
     if let Some(token) = &auth.token {
         options = options.token(token.clone());
+    }
+    if let Some(prefix) = &auth.inbox_prefix {
+        options = options.custom_inbox_prefix(prefix.clone());
     }
     if let Some(creds) = &auth.creds_file {
         options = options.credentials_file(creds).await?;

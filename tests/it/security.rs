@@ -17,10 +17,13 @@ const CLIENT: &str = "client-secret-for-tests";
 const SERVICE: &str = "service-secret-for-tests";
 const ADMIN: &str = "admin-secret-for-tests";
 
+/// A user of deploy/auth, with its own inbox prefix (`_INBOX_<user>`; the admin keeps the
+/// default).
 fn auth(user: &str, password: &str) -> Auth {
     Auth {
         user: Some(user.into()),
         password: Some(password.into()),
+        inbox_prefix: (user != "pasta_admin").then(|| format!("_INBOX_{user}")),
         ..Auth::default()
     }
 }
@@ -226,6 +229,57 @@ async fn a_forged_reply_subject_gets_no_answer_written_with_the_service_rights()
         .unwrap();
     let answer: serde_json::Value = serde_json::from_slice(&answer.payload).unwrap();
     assert_eq!(answer["data"]["task_state"], "SUCCESS");
+    pasta.stop().await;
+}
+
+/// A client reads only its own replies: it may not subscribe to the default inbox namespace
+/// nor to the service's, so other users' status answers and the service's own JetStream and KV
+/// replies never reach it, while its own requests are answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_cannot_read_the_replies_of_another_identity() {
+    let nats = server();
+    let pasta = service(&nats).await;
+    let client = harness::connect_as(&nats, &auth("pasta_client", CLIENT)).await;
+    let mut snooping = Vec::new();
+    for inbox in ["_INBOX.>", "_INBOX_pasta_service.>", ">"] {
+        snooping.push(client.subscribe(inbox).await.unwrap());
+    }
+    client.flush().await.unwrap();
+    // The service works (KV, JetStream, blob replies to its inbox) and an admin asks statuses.
+    let answer = pasta
+        .submit(
+            JobType::NonbodPasta,
+            &support::body("seed-example/request.json"),
+            None,
+        )
+        .await;
+    let id = answer["data"]["task_id"].as_str().unwrap().to_string();
+    pasta.wait_final(&id, "nonbod_pasta").await;
+    let admin = harness::connect_as(&nats, &auth("pasta_admin", ADMIN)).await;
+    let query = serde_json::to_vec(&json!({"task_id": id, "type": "nonbod_pasta"})).unwrap();
+    let admins = admin
+        .request("pasta.job.check_status", query.clone().into())
+        .await
+        .unwrap();
+    assert!(admins.subject.starts_with("_INBOX."), "{}", admins.subject);
+    for mut snoop in snooping {
+        let seen = tokio::time::timeout(Duration::from_millis(300), snoop.next()).await;
+        assert!(
+            !matches!(seen, Ok(Some(_))),
+            "a client read a message meant for another: {:?}",
+            seen.ok().flatten().map(|m| m.subject)
+        );
+    }
+    // Its own request is answered on its own inbox.
+    let own = client
+        .request("pasta.job.check_status", query.into())
+        .await
+        .unwrap();
+    assert!(
+        own.subject.starts_with("_INBOX_pasta_client."),
+        "{}",
+        own.subject
+    );
     pasta.stop().await;
 }
 
