@@ -28,6 +28,16 @@ fn auth(user: &str, password: &str) -> Auth {
     }
 }
 
+/// The status document of a task, asked over NATS by `client`.
+async fn status_as(client: &async_nats::Client, id: &str) -> serde_json::Value {
+    let query = serde_json::to_vec(&json!({"task_id": id, "type": "nonbod_pasta"})).unwrap();
+    let answer = client
+        .request("pasta.job.check_status", query.into())
+        .await
+        .unwrap();
+    serde_json::from_slice(&answer.payload).unwrap()
+}
+
 /// A server with the shipped authorization block and the passwords in its environment.
 fn server() -> NatsServer {
     let shipped = std::fs::read_to_string(
@@ -78,12 +88,7 @@ async fn a_client_submits_asks_the_status_and_receives_events_with_its_own_role(
         let e: serde_json::Value = serde_json::from_slice(&m.payload).unwrap();
         done = e["task_id"] == json!(id) && e["task_state"] == "SUCCESS";
     }
-    let q = serde_json::to_vec(&json!({"task_id": id, "type": "nonbod_pasta"})).unwrap();
-    let status = client
-        .request("pasta.job.check_status", q.into())
-        .await
-        .unwrap();
-    let status: serde_json::Value = serde_json::from_slice(&status.payload).unwrap();
+    let status = status_as(&client, &id).await;
     assert_eq!(status["data"]["task_state"], "SUCCESS");
     pasta.stop().await;
 }
@@ -223,11 +228,7 @@ async fn a_forged_reply_subject_gets_no_answer_written_with_the_service_rights()
     let now = stream.info().await.unwrap().state.messages;
     assert_eq!(now, stored, "an event was stored");
     // An honest request is still answered.
-    let answer = client
-        .request("pasta.job.check_status", status.into())
-        .await
-        .unwrap();
-    let answer: serde_json::Value = serde_json::from_slice(&answer.payload).unwrap();
+    let answer = status_as(&client, &victim).await;
     assert_eq!(answer["data"]["task_state"], "SUCCESS");
     pasta.stop().await;
 }
