@@ -14,7 +14,7 @@ use crate::bus::{self, Bus, BusSettings, Names};
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
 use crate::model::{JobType, Limits};
-use crate::service::Service;
+use crate::service::{Admission, Service};
 use crate::task::handoff::Handoff;
 use crate::task::replica::Replica;
 use crate::task::worker::{self, WorkerSettings};
@@ -41,6 +41,10 @@ pub struct Settings {
     pub limits: Limits,
     /// Largest body, bytes.
     pub max_body: usize,
+    /// Memory bodies may take while read and parsed, bytes (see [`crate::service::admission`]).
+    pub body_memory: usize,
+    /// How long an HTTP request waits for room in that budget.
+    pub admission_wait: Duration,
     /// Time-out of one job.
     pub job_timeout: Duration,
     /// How long a computation may run before its task is written STARTED.
@@ -56,6 +60,8 @@ impl Settings {
             bus: BusSettings::default(),
             limits: Limits::default(),
             max_body: 64 << 20,
+            body_memory: 2 << 30,
+            admission_wait: Duration::from_secs(10),
             job_timeout: Duration::from_secs(300),
             started_after: crate::task::delivery::STARTED_AFTER,
         }
@@ -83,6 +89,7 @@ pub async fn service(
         tasks,
         max_body: settings.max_body,
         replica: None,
+        admission: Admission::new(settings.body_memory, settings.admission_wait),
     })
 }
 

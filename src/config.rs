@@ -75,6 +75,13 @@ pub struct ServiceArgs {
     /// Largest body accepted, bytes (bodies over 1 MiB travel through the object store).
     #[arg(long, env = "PASTA_MAX_BODY", default_value_t = 64 << 20)]
     pub max_body: usize,
+    /// Memory request bodies may take while read and parsed, MiB: each is charged 32 times its
+    /// size; beyond the budget HTTP requests wait and NATS requests are refused (UNAVAILABLE).
+    #[arg(long, env = "PASTA_BODY_MEMORY_MB", default_value_t = 2048)]
+    pub body_memory_mb: usize,
+    /// Milliseconds an HTTP request waits for room in the body budget before 503.
+    #[arg(long, env = "PASTA_ADMISSION_WAIT_MS", default_value_t = 10_000)]
+    pub admission_wait_ms: u64,
     /// Most nodes of a body.
     #[arg(long, env = "PASTA_MAX_NODES", default_value_t = Limits::default().max_nodes)]
     pub max_nodes: usize,
@@ -93,6 +100,9 @@ pub struct ServiceArgs {
     /// Most waypoints of a policy.
     #[arg(long, env = "PASTA_MAX_WAYPOINTS", default_value_t = Limits::default().max_waypoints)]
     pub max_waypoints: usize,
+    /// Most elements of any other list of a body (exc, srlg, qos_class, prefix, path levels).
+    #[arg(long, env = "PASTA_MAX_ITEMS", default_value_t = Limits::default().max_items)]
+    pub max_items: usize,
 }
 
 impl ServiceArgs {
@@ -103,6 +113,8 @@ impl ServiceArgs {
             bus: self.bus(),
             limits: self.limits(),
             max_body: self.max_body,
+            body_memory: self.body_memory_mb.saturating_mul(1 << 20),
+            admission_wait: Duration::from_millis(self.admission_wait_ms),
             job_timeout: Duration::from_secs(self.job_timeout_secs),
             started_after: Duration::from_millis(self.started_after_ms),
         }
@@ -130,6 +142,7 @@ impl ServiceArgs {
             max_algorithms: self.max_algorithms,
             max_top: self.max_top,
             max_waypoints: self.max_waypoints,
+            max_items: self.max_items,
         }
     }
 }

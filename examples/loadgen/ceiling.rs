@@ -68,7 +68,7 @@ pub async fn start(
     let bus = Bus::open(client.clone(), names.clone(), settings).await?;
     let skeleton = Arc::new(Skeleton {
         bus,
-        digest: pasta::model::body::digest(TYPE, body),
+        digest: pasta::model::body::digest(TYPE, body, &Default::default()),
         payload: Bytes::from(pasta::model::compact::encode(&job.request)),
         result,
     });

@@ -195,6 +195,15 @@ impl Bus {
         }
     }
 
+    /// The size of an object of the blob store, `None` when there is none of that name.
+    pub async fn blob_size(&self, name: &str) -> Result<Option<usize>, BusError> {
+        match self.blobs.info(name).await {
+            Ok(info) => Ok(Some(info.size)),
+            Err(e) if e.kind() == object_store::InfoErrorKind::NotFound => Ok(None),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
     /// Reads a blob (`None` when missing).
     pub async fn get_blob(&self, name: &str) -> Result<Option<Bytes>, BusError> {
         match self.blobs.get(name).await {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use super::read;
-use crate::model::{Job, JobType, Limits};
+use crate::model::{JobType, Limits};
 
 /// Prints the result document of a body: exit 0 with the document, 2 with the problems of an
 /// invalid body on standard error.
@@ -21,14 +21,7 @@ pub fn compute(job_type: &str, file: &str, pretty: bool) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let body: serde_json::Value = match serde_json::from_slice(&text) {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!("$: not JSON: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let job = match Job::parse(job_type, &body, &Limits::default()) {
+    let job = match crate::model::body::parse(job_type, &text, &Limits::default()) {
         Ok(job) => job,
         Err(problems) => {
             eprintln!("{problems}");

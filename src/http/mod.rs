@@ -12,7 +12,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::sync::watch;
 
 pub mod serve;
@@ -20,6 +20,7 @@ pub mod serve;
 pub use serve::HttpLimits;
 
 use crate::model::JobType;
+use crate::service::admission::Admitted;
 use crate::service::status::Envelope;
 use crate::service::{job_type, status, ApiError, Service, TASK_ID_HEADER};
 
@@ -55,7 +56,7 @@ pub fn status_code(e: &ApiError) -> StatusCode {
         ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         ApiError::Conflict(_) => StatusCode::CONFLICT,
         ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-        ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        ApiError::Unavailable(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
         ApiError::NotFound(_) => StatusCode::NOT_FOUND,
         ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -65,9 +66,17 @@ struct Failure(ApiError);
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        (status_code(&self.0), Json(self.0.document())).into_response()
+        let mut response = (status_code(&self.0), Json(self.0.document())).into_response();
+        if matches!(self.0, ApiError::Busy(_)) {
+            let retry = header::HeaderValue::from_static(RETRY_AFTER_SECS);
+            response.headers_mut().insert(header::RETRY_AFTER, retry);
+        }
+        response
     }
 }
+
+/// What `Retry-After` says of a request refused while the body budget is spent.
+const RETRY_AFTER_SECS: &str = "1";
 
 impl From<ApiError> for Failure {
     fn from(e: ApiError) -> Self {
@@ -218,23 +227,31 @@ async fn check_status(
     Ok(Json(doc).into_response())
 }
 
-/// Reads a request body, refusing more than the service accepts with the TOO_LARGE document,
-/// and a body that does not arrive within the body time-out.
-async fn read(state: &AppState, body: Body) -> Result<Bytes, ApiError> {
+/// Reads a request body once the body budget admits it (by its `Content-Length`, or as the
+/// largest body when it has none), refusing more than the service accepts with the TOO_LARGE
+/// document, and a body that does not arrive within the body time-out.
+async fn read(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Admitted, ApiError> {
     let limit = state.service.max_body;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    let ticket = state.service.admit(declared.unwrap_or(limit)).await?;
     let wait = state.limits.body_timeout;
     match tokio::time::timeout(wait, axum::body::to_bytes(body, limit + 1)).await {
-        Ok(read) => read.map_err(|_| ApiError::TooLarge {
-            size: limit + 1,
-            limit,
-        }),
+        Ok(read) => read
+            .map(|bytes| ticket.body(bytes))
+            .map_err(|_| ApiError::TooLarge {
+                size: limit + 1,
+                limit,
+            }),
         Err(_) => Err(ApiError::RequestTimeout(format!(
             "the request body did not arrive within {wait:?}"
         ))),
     }
 }
 
-async fn submit(state: &AppState, t: JobType, headers: &HeaderMap, body: Bytes) -> Answer {
+async fn submit(state: &AppState, t: JobType, headers: &HeaderMap, body: Admitted) -> Answer {
     let chosen =
         match headers.get(TASK_ID_HEADER) {
             None => None,
@@ -246,7 +263,7 @@ async fn submit(state: &AppState, t: JobType, headers: &HeaderMap, body: Bytes) 
     Ok(Json(status::submitted(&id)).into_response())
 }
 
-async fn compute(state: &AppState, t: JobType, body: Bytes) -> Answer {
+async fn compute(state: &AppState, t: JobType, body: Admitted) -> Answer {
     let doc = state.service.compute(t, body).await?;
     Ok(Json(Envelope::ok(doc)).into_response())
 }
@@ -258,22 +275,32 @@ async fn submit_typed(
     body: Body,
 ) -> Answer {
     let t = job_type(&t)?;
-    let body = read(&s, body).await?;
+    let body = read(&s, &headers, body).await?;
     submit(&s, t, &headers, body).await
 }
 
-async fn compute_typed(State(s): State<AppState>, Path(t): Path<String>, body: Body) -> Answer {
+async fn compute_typed(
+    State(s): State<AppState>,
+    Path(t): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Answer {
     let t = job_type(&t)?;
-    let body = read(&s, body).await?;
+    let body = read(&s, &headers, body).await?;
     compute(&s, t, body).await
 }
 
 /// The original bod re-optimisation routes run congestion relief when the body names
 /// `congested_link` (even an empty list, which validation then refuses).
 fn reopt_type(body: &Bytes) -> JobType {
-    let has_key = serde_json::from_slice::<Value>(body)
+    /// The one member looked at; everything else is skipped unread.
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        congested_link: Option<serde::de::IgnoredAny>,
+    }
+    let has_key = serde_json::from_slice::<Probe>(body)
         .ok()
-        .and_then(|v| v.get("congested_link").map(|_| ()))
+        .and_then(|p| p.congested_link)
         .is_some();
     if has_key {
         JobType::BodCongestReopt
@@ -285,13 +312,13 @@ fn reopt_type(body: &Bytes) -> JobType {
 macro_rules! fixed_routes {
     ($($submit:ident, $compute:ident => $t:expr;)*) => {$(
         async fn $submit(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Answer {
-            let body = read(&s, body).await?;
-            let t: JobType = $t(&body);
+            let body = read(&s, &headers, body).await?;
+            let t: JobType = $t(&body.bytes);
             submit(&s, t, &headers, body).await
         }
-        async fn $compute(State(s): State<AppState>, body: Body) -> Answer {
-            let body = read(&s, body).await?;
-            let t: JobType = $t(&body);
+        async fn $compute(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Answer {
+            let body = read(&s, &headers, body).await?;
+            let t: JobType = $t(&body.bytes);
             compute(&s, t, body).await
         }
     )*};

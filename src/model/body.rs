@@ -8,22 +8,26 @@
 
 use sha2::{Digest, Sha256};
 
-use super::json::Json;
+use super::json::{Json, Unread};
 use super::{canonical, compact, Job, JobType, Limits, Problem, Problems, Request};
 
-/// Reads a body as JSON, or says why it is not (a problem at `$`).
-pub fn read_json(body: &[u8]) -> Result<Json<'_>, Problems> {
-    Json::from_slice(body).map_err(|e| {
-        Problems(vec![Problem {
-            path: "$".into(),
-            message: format!("not JSON: {e}"),
+/// Reads a body as JSON, or says why it is not (a problem at `$`, or at a list longer than its
+/// cap): what a request can mean of it, members no request has skipped unread ([`Json::read`]).
+pub fn read_json<'a>(body: &'a [u8], limits: &Limits) -> Result<Json<'a>, Problems> {
+    Json::read(body, &super::parse::BODY_SHAPE, limits).map_err(|e| {
+        Problems(vec![match e {
+            Unread::TooLong(problem) => problem,
+            Unread::NotJson(e) => Problem {
+                path: "$".into(),
+                message: format!("not JSON: {e}"),
+            },
         }])
     })
 }
 
 /// Parses and validates a body into its job.
 pub fn parse(job_type: JobType, body: &[u8], limits: &Limits) -> Result<Job, Problems> {
-    let json = read_json(body)?;
+    let json = read_json(body, limits)?;
     Job::parse_json(job_type, &json, limits)
 }
 
@@ -56,8 +60,8 @@ pub fn request_digest(job_type: JobType, request: &Request) -> String {
 
 /// The digest of a body as written (one that is not JSON counts as `null`), for bodies that do
 /// not validate.
-pub fn digest(job_type: JobType, body: &[u8]) -> String {
-    let json = Json::from_slice(body).unwrap_or(Json::Null);
+pub fn digest(job_type: JobType, body: &[u8], limits: &Limits) -> String {
+    let json = read_json(body, limits).unwrap_or(Json::Null);
     canonical::digest(job_type.as_str(), &json)
 }
 

@@ -31,6 +31,6 @@ pub fn decode(job_type: JobType, bytes: &[u8], limits: &Limits) -> Result<Job, P
     if problems.0.is_empty() {
         Ok(Job { job_type, request })
     } else {
-        Err(validate::capped(problems))
+        Err(validate::capped(problems, 0))
     }
 }

@@ -9,12 +9,25 @@
 //! The meaning is `serde_json::Value`'s, which the service used before: numbers are the same
 //! [`Number`]s, the same nesting limit applies, and when an object repeats a key the last value
 //! counts ([`Json::members`] yields both; readers take the last).
+//!
+//! A body is read by its [`Shape`] ([`Json::read`]): members the shape does not name are
+//! skipped as the text is scanned, without allocating anything for them, and a container where
+//! a scalar belongs is kept as an empty one (the parser only says it has the wrong type). So an
+//! unknown member of any size costs nothing, and the tree is proportional to what the request
+//! can mean, not to what a client chose to send. Each list of a shape has a cap ([`Cap`], from
+//! the [`Limits`]): a longer one ends the reading with one problem at its path, before any of
+//! its elements past the cap is kept.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt;
 
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 use serde_json::{Number, Value};
+
+use super::{Limits, Problem};
 
 /// A JSON value whose strings borrow from the text it was read from.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,9 +47,30 @@ pub enum Json<'a> {
 }
 
 impl<'a> Json<'a> {
-    /// Reads a document from JSON text.
+    /// Reads a whole document from JSON text.
     pub fn from_slice(text: &'a [u8]) -> Result<Json<'a>, serde_json::Error> {
         serde_json::from_slice(text)
+    }
+
+    /// Reads from JSON text what `shape` keeps of the document; the rest is only scanned (it
+    /// must still be JSON). A list longer than its cap under `limits` is the one problem found.
+    pub fn read(text: &'a [u8], shape: &Shape, limits: &Limits) -> Result<Json<'a>, Unread> {
+        let over = Cell::new(None);
+        let seed = Shaped {
+            shape,
+            limits,
+            at: None,
+            over: &over,
+        };
+        let mut de = serde_json::Deserializer::from_slice(text);
+        let read = seed.deserialize(&mut de).and_then(|json| {
+            de.end()?;
+            Ok(json)
+        });
+        read.map_err(|e| match over.take() {
+            Some(problem) => Unread::TooLong(problem),
+            None => Unread::NotJson(e),
+        })
     }
 
     /// The same document, borrowing from a `serde_json::Value`.
@@ -93,16 +127,136 @@ impl<'a> Json<'a> {
     }
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for Json<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(JsonVisitor)
+/// Why a document was not read.
+#[derive(Debug)]
+pub enum Unread {
+    /// The text is not JSON.
+    NotJson(serde_json::Error),
+    /// A list is longer than its cap: the problem, at the list's path.
+    TooLong(Problem),
+}
+
+/// What of a document is kept when it is read ([`Json::read`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Shape {
+    /// Everything.
+    Any,
+    /// A scalar: a container here is kept empty, its contents skipped.
+    Scalar,
+    /// An array of elements of a shape, at most its cap (anything else as [`Shape::Scalar`]).
+    List(&'static Shape, Cap),
+    /// One element of a shape, or an array of them (at most its cap).
+    OneOrList(&'static Shape, Cap),
+    /// An object: the shape of each member it keeps, by key (`None`: skipped); an array here
+    /// is kept empty.
+    Object(fn(&str) -> Option<&'static Shape>),
+}
+
+/// The cap of a list, and what its elements are called in the problem of a longer one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cap {
+    /// [`Limits::max_nodes`].
+    Nodes,
+    /// [`Limits::max_links`].
+    Links,
+    /// [`Limits::max_policies`].
+    Policies,
+    /// [`Limits::max_algorithms`].
+    Entries,
+    /// [`Limits::max_waypoints`].
+    Waypoints,
+    /// [`Limits::max_items`]: any other list.
+    Items,
+}
+
+impl Cap {
+    /// The most elements, and their name.
+    fn of(self, limits: &Limits) -> (usize, &'static str) {
+        match self {
+            Cap::Nodes => (limits.max_nodes, "nodes"),
+            Cap::Links => (limits.max_links, "links"),
+            Cap::Policies => (limits.max_policies, "policies"),
+            Cap::Entries => (limits.max_algorithms, "entries"),
+            Cap::Waypoints => (limits.max_waypoints, "waypoints"),
+            Cap::Items => (limits.max_items, "elements"),
+        }
     }
 }
 
-/// Builds a [`Json`] from what the deserializer reads.
-struct JsonVisitor;
+impl<'de: 'a, 'a> Deserialize<'de> for Json<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let over = Cell::new(None);
+        let seed = Shaped {
+            shape: &Shape::Any,
+            limits: &Limits::default(),
+            at: None,
+            over: &over,
+        };
+        seed.deserialize(deserializer)
+    }
+}
 
-impl<'de> Visitor<'de> for JsonVisitor {
+/// Where a value is: its key or index, below its parent (built into a path only for a problem).
+struct Step<'p> {
+    parent: Option<&'p Step<'p>>,
+    key: Result<&'p str, usize>,
+}
+
+impl Step<'_> {
+    /// The path, as problems write it (`links[3].srlg`).
+    fn path(&self) -> String {
+        let mut steps = vec![self];
+        while let Some(parent) = steps.last().and_then(|s| s.parent) {
+            steps.push(parent);
+        }
+        let mut out = String::new();
+        for step in steps.iter().rev() {
+            match step.key {
+                Ok(key) if out.is_empty() => out.push_str(key),
+                Ok(key) => {
+                    out.push('.');
+                    out.push_str(key);
+                }
+                Err(i) => out.push_str(&format!("[{i}]")),
+            }
+        }
+        out
+    }
+}
+
+/// Reads a value of a shape.
+#[derive(Clone, Copy)]
+struct Shaped<'s> {
+    shape: &'s Shape,
+    limits: &'s Limits,
+    at: Option<&'s Step<'s>>,
+    over: &'s Cell<Option<Problem>>,
+}
+
+impl<'s> Shaped<'s> {
+    /// The seed of a value of `shape` at `at`.
+    fn child<'c>(&self, shape: &'c Shape, at: &'c Step<'c>) -> Shaped<'c>
+    where
+        's: 'c,
+    {
+        Shaped {
+            shape,
+            limits: self.limits,
+            at: Some(at),
+            over: self.over,
+        }
+    }
+}
+
+impl<'de, 's> DeserializeSeed<'de> for Shaped<'s> {
+    type Value = Json<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Json<'de>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de, 's> Visitor<'de> for Shaped<'s> {
     type Value = Json<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -146,21 +300,77 @@ impl<'de> Visitor<'de> for JsonVisitor {
     }
 
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Json<'de>, D::Error> {
-        Deserialize::deserialize(d)
+        self.deserialize(d)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'de>, A::Error> {
+        let (item, cap) = match self.shape {
+            Shape::Any => (&Shape::Any, None),
+            Shape::List(item, cap) | Shape::OneOrList(item, cap) => (*item, Some(*cap)),
+            Shape::Scalar | Shape::Object(_) => {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                return Ok(Json::Array(Vec::new()));
+            }
+        };
+        let (max, what) = cap.map_or((usize::MAX, ""), |cap| cap.of(self.limits));
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
+        loop {
+            let at = Step {
+                parent: self.at,
+                key: Err(items.len()),
+            };
+            let Some(value) = seq.next_element_seed(self.child(item, &at))? else {
+                break;
+            };
+            items.push(value);
+            if items.len() > max {
+                let mut n = items.len();
+                while seq.next_element::<IgnoredAny>()?.is_some() {
+                    n += 1;
+                }
+                let path = self.at.map_or_else(|| "$".to_owned(), Step::path);
+                let message = format!("{n} {what}, more than the limit of {max}");
+                self.over.set(Some(Problem { path, message }));
+                return Err(serde::de::Error::custom("a list longer than its cap"));
+            }
         }
         Ok(Json::Array(items))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
+        let members_of = match self.shape {
+            Shape::Any => None,
+            Shape::Object(members) => Some(*members),
+            Shape::OneOrList(item, _) => {
+                let one = Shaped {
+                    shape: item,
+                    ..self
+                };
+                return one.visit_map(map);
+            }
+            Shape::Scalar | Shape::List(..) => {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                return Ok(Json::Object(Vec::new()));
+            }
+        };
         let mut members = Vec::with_capacity(map.size_hint().unwrap_or(0).min(64));
         while let Some(key) = map.next_key::<Key<'de>>()? {
-            members.push((key.0, map.next_value()?));
+            let shape = match members_of {
+                None => &Shape::Any,
+                Some(members_of) => match members_of(&key.0) {
+                    Some(shape) => shape,
+                    None => {
+                        map.next_value::<IgnoredAny>()?;
+                        continue;
+                    }
+                },
+            };
+            let at = Step {
+                parent: self.at,
+                key: Ok(&key.0),
+            };
+            let value = map.next_value_seed(self.child(shape, &at))?;
+            members.push((key.0, value));
         }
         Ok(Json::Object(members))
     }
@@ -262,6 +472,49 @@ mod tests {
     fn nesting_beyond_the_limit_is_an_error_not_a_crash() {
         let deep = "[".repeat(100_000);
         assert!(Json::from_slice(deep.as_bytes()).is_err());
+    }
+
+    static ITEM: Shape = Shape::Object(|k| (k == "id").then_some(&IDS));
+    static IDS: Shape = Shape::List(&Shape::Scalar, Cap::Items);
+    static ITEMS: Shape = Shape::List(&ITEM, Cap::Nodes);
+
+    #[test]
+    fn a_shape_keeps_what_it_names_and_empties_containers_where_scalars_belong() {
+        let text = br#"[{"id": ["a", [1, 2], {"x": 3}], "junk": [0, 0, {"y": [1]}]}, 7]"#;
+        let read = Json::read(text, &ITEMS, &Limits::default()).unwrap();
+        let expected = json!([{"id": ["a", [], {}]}, 7]);
+        assert_eq!(as_value(&read), expected);
+    }
+
+    #[test]
+    fn a_list_longer_than_its_cap_is_one_problem_at_its_path() {
+        let limits = Limits {
+            max_nodes: 2,
+            max_items: 3,
+            ..Limits::default()
+        };
+        let fine = br#"[{"id": ["a", "b", "c"]}, {"id": []}]"#;
+        assert!(Json::read(fine, &ITEMS, &limits).is_ok());
+        let Err(Unread::TooLong(p)) = Json::read(
+            br#"[{"id": []}, {"id": ["a", "b", "c", "d", "e"]}]"#,
+            &ITEMS,
+            &limits,
+        ) else {
+            panic!("too long")
+        };
+        assert_eq!(
+            (p.path.as_str(), p.message.as_str()),
+            ("[1].id", "5 elements, more than the limit of 3")
+        );
+        let Err(Unread::TooLong(p)) = Json::read(b"[1, 2, 3, 4]", &ITEMS, &limits) else {
+            panic!("too long")
+        };
+        assert_eq!(p.message, "4 nodes, more than the limit of 2");
+        // Text that is not JSON after the list is still not JSON.
+        assert!(matches!(
+            Json::read(b"[1, 2] x", &ITEMS, &limits),
+            Err(Unread::NotJson(_))
+        ));
     }
 
     proptest! {

@@ -15,6 +15,9 @@ pub struct Limits {
     pub max_top: u32,
     /// Most waypoints (`inc`) of one policy.
     pub max_waypoints: usize,
+    /// Most elements of any other list of a body (`exc`, `srlg`, `qos_class`, `prefix`,
+    /// `congested_link`, and each level of a `path`).
+    pub max_items: usize,
 }
 
 impl Default for Limits {
@@ -26,6 +29,7 @@ impl Default for Limits {
             max_algorithms: 16,
             max_top: 1_000,
             max_waypoints: 32,
+            max_items: 10_000,
         }
     }
 }

@@ -31,7 +31,7 @@ mod topology;
 
 use std::collections::HashMap;
 
-use super::json::Json;
+use super::json::{Cap, Json, Shape};
 
 use self::reader::{boolean, number, one_of, uint32, Collector, Floor, Key, Loc, Reader};
 use super::{
@@ -147,6 +147,97 @@ pub(crate) const GLOBAL_KEYS: &[Key] = &[
     Key::new("traffic_prefer"),
 ];
 
+/// What reading a body keeps ([`Json::read`]): the members the key tables name (short names
+/// and aliases), each with its shape; any other member is skipped unread.
+pub(crate) static BODY_SHAPE: Shape = Shape::Object(body_member);
+static NODE_SHAPE: Shape = Shape::Object(node_member);
+static PREFIX_SHAPE: Shape = Shape::Object(prefix_member);
+static LINK_SHAPE: Shape = Shape::Object(link_member);
+static QOS_SHAPE: Shape = Shape::Object(qos_member);
+static POLICY_SHAPE: Shape = Shape::Object(policy_member);
+static FORMER_SHAPE: Shape = Shape::Object(former_member);
+static ALGORITHM_SHAPE: Shape = Shape::Object(algorithm_member);
+static GLOBAL_SHAPE: Shape = Shape::Object(global_member);
+/// A list of scalars (ids, SRLGs).
+static SCALARS: Shape = Shape::List(&Shape::Scalar, Cap::Items);
+/// A placement shaped like `segs`: segments of alternatives of id lists.
+static SEG_PATH_SHAPE: Shape = Shape::List(&Shape::List(&SCALARS, Cap::Items), Cap::Items);
+
+/// The short name of the key of `table` that `written` names (by its name or its alias).
+fn known(table: &[Key], written: &str) -> Option<&'static str> {
+    table
+        .iter()
+        .find(|k| k.name == written || k.alias == Some(written))
+        .map(|k| k.name)
+}
+
+/// The shape of a member of `table`: `nested` names the members that are not scalars.
+fn member(
+    table: &[Key],
+    written: &str,
+    nested: &[(&str, &'static Shape)],
+) -> Option<&'static Shape> {
+    let name = known(table, written)?;
+    let shape = nested.iter().find(|(n, _)| *n == name).map(|(_, s)| *s);
+    Some(shape.unwrap_or(&Shape::Scalar))
+}
+
+fn body_member(k: &str) -> Option<&'static Shape> {
+    static NODES: Shape = Shape::List(&NODE_SHAPE, Cap::Nodes);
+    static LINKS: Shape = Shape::List(&LINK_SHAPE, Cap::Links);
+    static POLICIES: Shape = Shape::OneOrList(&POLICY_SHAPE, Cap::Policies);
+    let nested = [
+        ("nodes", &NODES),
+        ("links", &LINKS),
+        ("sr_policy", &POLICIES),
+        ("global", &GLOBAL_SHAPE),
+        ("congested_link", &SCALARS),
+    ];
+    member(BODY_KEYS, k, &nested)
+}
+
+fn node_member(k: &str) -> Option<&'static Shape> {
+    static PREFIXES: Shape = Shape::List(&PREFIX_SHAPE, Cap::Items);
+    member(NODE_KEYS, k, &[("prefix", &PREFIXES)])
+}
+
+fn prefix_member(k: &str) -> Option<&'static Shape> {
+    member(PREFIX_KEYS, k, &[])
+}
+
+fn link_member(k: &str) -> Option<&'static Shape> {
+    static CLASSES: Shape = Shape::List(&QOS_SHAPE, Cap::Items);
+    member(LINK_KEYS, k, &[("srlg", &SCALARS), ("qos_class", &CLASSES)])
+}
+
+fn qos_member(k: &str) -> Option<&'static Shape> {
+    member(QOS_KEYS, k, &[])
+}
+
+fn policy_member(k: &str) -> Option<&'static Shape> {
+    static WAYPOINTS: Shape = Shape::List(&Shape::Scalar, Cap::Waypoints);
+    let nested = [
+        ("inc", &WAYPOINTS),
+        ("exc", &SCALARS),
+        ("former", &FORMER_SHAPE),
+        ("path", &SEG_PATH_SHAPE),
+    ];
+    member(POLICY_KEYS, k, &nested)
+}
+
+fn former_member(k: &str) -> Option<&'static Shape> {
+    member(FORMER_KEYS, k, &[("path", &SEG_PATH_SHAPE)])
+}
+
+fn algorithm_member(k: &str) -> Option<&'static Shape> {
+    member(ALGORITHM_KEYS, k, &[])
+}
+
+fn global_member(k: &str) -> Option<&'static Shape> {
+    static ENTRIES: Shape = Shape::List(&ALGORITHM_SHAPE, Cap::Entries);
+    member(GLOBAL_KEYS, k, &[("algorithm", &ENTRIES)])
+}
+
 /// Every key table of the body.
 const TABLES: [&[Key]; 9] = [
     BODY_KEYS,
@@ -188,7 +279,11 @@ pub(super) fn request(
     };
     let request = body_of(&mut c, job_type, body);
     let mut found = Problems::default();
-    super::validate::check(job_type, &request, limits, &c.failed, &mut found);
+    // A body with more problems than are shown is not validated further: what it holds would
+    // only be counted, at the cost of remembering every failed value.
+    if c.unshown == 0 {
+        super::validate::check(job_type, &request, limits, &c.failed, &mut found);
+    }
     if !found.is_empty() {
         let mut noted = Collector::default();
         body_of(&mut noted, job_type, body);
@@ -203,7 +298,7 @@ pub(super) fn request(
     if c.problems.is_empty() {
         Ok(request)
     } else {
-        Err(super::validate::capped(c.problems))
+        Err(super::validate::capped(c.problems, c.unshown))
     }
 }
 

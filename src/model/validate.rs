@@ -36,13 +36,19 @@ pub(super) fn check(
     }
 }
 
-/// At most [`MAX_PROBLEMS`] problems, and a count of the others.
-pub(super) fn capped(mut problems: Problems) -> Problems {
-    let total = problems.0.len();
+/// At most [`MAX_PROBLEMS`] problems, and a count of the others (`unshown` of them already left
+/// out).
+pub(super) fn capped(mut problems: Problems, unshown: usize) -> Problems {
+    let total = problems.0.len() + unshown;
     if total > MAX_PROBLEMS {
         problems.0.truncate(MAX_PROBLEMS);
         let more = total - MAX_PROBLEMS;
-        problems.push("$", format!("{more} more problems not shown"));
+        let note = if unshown > 0 {
+            " (the body was not validated further)"
+        } else {
+            ""
+        };
+        problems.push("$", format!("{more} more problems not shown{note}"));
     }
     problems
 }

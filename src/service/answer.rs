@@ -1,7 +1,9 @@
 //! The answers of the NATS service: what the responder's requests mean, as reply bytes (the
 //! same documents as the HTTP bridge's).
 
-use serde_json::Value;
+use std::borrow::Cow;
+
+use serde::Deserialize;
 
 use super::{status, Service};
 use crate::bus::responder::Request;
@@ -14,14 +16,24 @@ impl Service {
                 job_type,
                 body,
                 task_id,
-            } => match self.submit(job_type, body, task_id.as_deref()).await {
-                Ok(id) => status::submitted(&id),
-                Err(e) => e.document(),
-            },
+            } => {
+                // The body has arrived: one the budget has no room for now is refused now,
+                // so that no payload waits in memory.
+                let submitted = match self.try_admit(body.len()) {
+                    Ok(ticket) => {
+                        let body = ticket.body(body);
+                        self.submit(job_type, body, task_id.as_deref()).await
+                    }
+                    Err(busy) => Err(busy),
+                };
+                match submitted {
+                    Ok(id) => status::submitted(&id),
+                    Err(e) => e.document(),
+                }
+            }
             Request::Status { query } => {
-                let query: Value = serde_json::from_slice(&query).unwrap_or(Value::Null);
-                let id = query.get("task_id").and_then(Value::as_str);
-                let t = query.get("type").and_then(Value::as_str);
+                let query = serde_json::from_slice::<StatusQuery>(&query).unwrap_or_default();
+                let (id, t) = (query.task_id.as_deref(), query.job_type.as_deref());
                 match self.status(id, t).await {
                     Ok(doc) => return doc.get().as_bytes().to_vec(),
                     Err(e) => e.document(),
@@ -30,4 +42,56 @@ impl Service {
         };
         serde_json::to_vec(&document).expect("documents serialise")
     }
+}
+
+/// A status query, `{"task_id", "type"}`: other members are skipped unread, and a member that
+/// is not a string counts as missing.
+#[derive(Default, Deserialize)]
+struct StatusQuery<'a> {
+    #[serde(default, borrow, deserialize_with = "text")]
+    task_id: Option<Cow<'a, str>>,
+    #[serde(default, borrow, rename = "type", deserialize_with = "text")]
+    job_type: Option<Cow<'a, str>>,
+}
+
+/// A string member, or nothing when it is of another kind (skipped unread).
+fn text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
+    use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+    struct Text;
+    impl<'de> Visitor<'de> for Text {
+        type Value = Option<Cow<'de, str>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Borrowed(s)))
+        }
+        fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(s.to_owned())))
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+    }
+    d.deserialize_any(Text)
 }

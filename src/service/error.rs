@@ -28,6 +28,10 @@ pub enum ApiError {
     /// JetStream unreachable or the queue full.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// The memory budget of bodies is spent for now; code `UNAVAILABLE`, worth a retry soon
+    /// (HTTP says when, with `Retry-After`).
+    #[error("unavailable: {0}")]
+    Busy(String),
     /// Unknown or expired task.
     #[error("task {0:?} not found (unknown, or expired after the retention period)")]
     NotFound(String),
@@ -60,7 +64,7 @@ impl ApiError {
             ApiError::TooLarge { .. } => "TOO_LARGE",
             ApiError::Conflict(_) => "CONFLICT",
             ApiError::Unauthorized => "UNAUTHORIZED",
-            ApiError::Unavailable(_) => "UNAVAILABLE",
+            ApiError::Unavailable(_) | ApiError::Busy(_) => "UNAVAILABLE",
             ApiError::NotFound(_) => "NOT_FOUND",
             ApiError::BadRequest(_) | ApiError::RequestTimeout(_) => "BAD_REQUEST",
             ApiError::TypeMismatch { .. } => "TYPE_MISMATCH",

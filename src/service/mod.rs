@@ -6,6 +6,7 @@
 //! published, the status document. The task's life after submission is [`crate::task`]'s;
 //! storage and queueing go through [`crate::bus`].
 
+pub mod admission;
 pub mod answer;
 pub mod error;
 pub mod status;
@@ -17,6 +18,7 @@ use bytes::Bytes;
 use serde_json::value::RawValue;
 
 pub use crate::bus::TASK_ID_HEADER;
+pub use admission::{Admission, Admitted, Ticket};
 pub use error::ApiError;
 
 use crate::bus::BusError;
@@ -33,6 +35,8 @@ pub struct Service {
     pub max_body: usize,
     /// The final records a watch has seen, when this process answers statuses.
     pub replica: Option<Arc<Replica>>,
+    /// The memory budget bodies are admitted against.
+    pub admission: Admission,
 }
 
 /// A task id as given by a client.
@@ -63,13 +67,17 @@ impl From<BusError> for ApiError {
 impl Service {
     /// Computes a body at once, without the queue (what-if): the SUCCESS result document, as
     /// JSON text. The body may be `{"$ref": "body/<uuid>"}`, an upload, as for submission.
-    pub async fn compute(&self, job_type: JobType, body: Bytes) -> Result<Box<RawValue>, ApiError> {
+    pub async fn compute(
+        &self,
+        job_type: JobType,
+        body: Admitted,
+    ) -> Result<Box<RawValue>, ApiError> {
         // An uploaded body may be named as for submission (and stays for further what-ifs).
         let (body, _) = self.resolve(body).await?;
         let limits = self.tasks.limits.clone();
         let work = tokio::task::spawn_blocking(move || {
-            let job =
-                model::body::parse(job_type, &body, &limits).map_err(ApiError::InvalidBody)?;
+            let job = model::body::parse(job_type, &body.bytes, &limits)
+                .map_err(ApiError::InvalidBody)?;
             task::compute::compute(&job).map_err(|failure| ApiError::Internal(failure.message))
         });
         let timeout = self.tasks.job_timeout;
@@ -79,6 +87,25 @@ impl Service {
                 "the computation exceeded its time-out of {timeout:?}"
             ))),
         }
+    }
+
+    /// The charge of a body of `len` bytes against the body budget, waiting for room up to
+    /// the admission wait.
+    pub async fn admit(&self, len: usize) -> Result<Ticket, ApiError> {
+        let admitted = self.admission.admit(len).await;
+        if let Err(e) = &admitted {
+            self.tasks.metrics.rejected(e.code());
+        }
+        admitted
+    }
+
+    /// The charge of a body of `len` bytes if the body budget has room now.
+    pub fn try_admit(&self, len: usize) -> Result<Ticket, ApiError> {
+        let admitted = self.admission.try_admit(len);
+        if let Err(e) = &admitted {
+            self.tasks.metrics.rejected(e.code());
+        }
+        admitted
     }
 
     /// Whether the connection to NATS is up.

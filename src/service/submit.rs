@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::{off_thread, parse_body, ApiError, Service};
+use super::{off_thread, parse_body, Admitted, ApiError, Service};
 use crate::bus::{blob_ref, JobFormat, Pending};
 use crate::model::{compact, Job, JobType, Problem, Problems};
 use crate::task::store::{self, Create};
@@ -37,7 +37,7 @@ impl Service {
     pub async fn submit(
         &self,
         job_type: JobType,
-        body: Bytes,
+        body: Admitted,
         chosen_id: Option<&str>,
     ) -> Result<TaskId, ApiError> {
         let settings = &self.tasks.bus.settings;
@@ -60,14 +60,15 @@ impl Service {
     async fn queue(
         &self,
         job_type: JobType,
-        body: Bytes,
+        body: Admitted,
         chosen_id: Option<&str>,
     ) -> Result<TaskId, ApiError> {
         let task_id = match chosen_id {
             Some(raw) => super::task_id(raw)?,
             None => TaskId::new(),
         };
-        let (body, by_ref) = self.resolve(body).await?;
+        let (admitted, by_ref) = self.resolve(body).await?;
+        let body = admitted.bytes.clone();
         let body_len = body.len();
         let (job, digest, compact) = prepare(job_type, &body, &self.tasks.limits).await?;
         // The job message carries the compact request when it fits in one (whether the body
@@ -107,12 +108,17 @@ impl Service {
         Ok(task_id)
     }
 
-    /// Reads a body, or the uploaded blob a `{"$ref": name}` body names.
-    pub(super) async fn resolve(&self, body: Bytes) -> Result<(Bytes, Option<String>), ApiError> {
-        self.check_size(body.len())?;
-        let Some(name) = blob_ref::named_blob(&body) else {
+    /// Reads a body, or the uploaded blob a `{"$ref": name}` body names (admitted against the
+    /// body budget by its size before it is read).
+    pub(super) async fn resolve(
+        &self,
+        body: Admitted,
+    ) -> Result<(Admitted, Option<String>), ApiError> {
+        self.check_size(body.bytes.len())?;
+        let Some(name) = blob_ref::named_blob(&body.bytes) else {
             return Ok((body, None));
         };
+        drop(body);
         if !is_upload(&name) {
             return Err(ApiError::InvalidBody(Problems(vec![Problem {
                 path: "$ref".into(),
@@ -121,14 +127,18 @@ impl Service {
                 ),
             }])));
         }
-        let blob = self.tasks.bus.get_blob(&name).await?.ok_or_else(|| {
+        let missing = || {
             ApiError::InvalidBody(Problems(vec![Problem {
                 path: "$ref".into(),
                 message: format!("no object {name:?} in the blob store"),
             }]))
-        })?;
+        };
+        let size = self.tasks.bus.blob_size(&name).await?.ok_or_else(missing)?;
+        self.check_size(size)?;
+        let ticket = self.admit(size).await?;
+        let blob = self.tasks.bus.get_blob(&name).await?.ok_or_else(missing)?;
         self.check_size(blob.len())?;
-        Ok((blob, Some(name)))
+        Ok((ticket.body(blob), Some(name)))
     }
 
     /// Removes the upload a submission named, once its job is accepted (a failure to remove it

@@ -367,7 +367,7 @@ impl Delivery<'_> {
         let stated = || {
             self.msg
                 .stated_digest()
-                .unwrap_or_else(|| model::body::digest(t, &body))
+                .unwrap_or_else(|| model::body::digest(t, &body, &self.tasks.limits))
         };
         let at = now();
         let record = match read {
@@ -411,7 +411,7 @@ impl Delivery<'_> {
     fn digest(&self) -> String {
         self.msg
             .stated_digest()
-            .unwrap_or_else(|| model::body::digest(self.t, self.msg.payload()))
+            .unwrap_or_else(|| model::body::digest(self.t, self.msg.payload(), &self.tasks.limits))
     }
 }
 

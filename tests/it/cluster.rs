@@ -101,6 +101,8 @@ async fn losing_one_server_of_three_loses_no_job_and_the_server_catches_up() {
             bus: options.bus.clone(),
             limits: Default::default(),
             max_body: 1 << 20,
+            body_memory: 1 << 30,
+            admission_wait: Duration::from_secs(10),
             job_timeout: Duration::from_secs(10),
             started_after: pasta::task::delivery::STARTED_AFTER,
         };

@@ -9,6 +9,7 @@ mod cluster;
 mod connections;
 mod faults;
 mod http;
+mod memory;
 mod process;
 mod python_client;
 mod security;

@@ -293,3 +293,51 @@ async fn a_wrong_password_is_refused() {
     let anonymous = pasta::bus::connect(&nats.url(), &Auth::default()).await;
     assert!(anonymous.is_err(), "no anonymous access");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_concurrent_8_mb_submissions_are_each_answered_and_never_drop_the_service() {
+    let nats = server();
+    let pasta = service(&nats).await;
+    let client = harness::connect_as(&nats, &auth("pasta_client", CLIENT)).await;
+    // The seed with an unknown member of zeros: just under the 8 MB message limit.
+    let seed = serde_json::to_string(&support::body("seed-example/request.json")).unwrap();
+    let mut zeros = "0,".repeat((7 << 20) / 2);
+    zeros.pop();
+    let body = bytes::Bytes::from(format!(
+        "{}, \"junk\": [{zeros}]}}",
+        seed.strip_suffix('}').unwrap()
+    ));
+    let sends = (0..20).map(|_| {
+        let (client, body) = (client.clone(), body.clone());
+        async move {
+            let asked = client.request("pasta.submit.nonbod_pasta", body);
+            let answer = tokio::time::timeout(Duration::from_secs(60), asked)
+                .await
+                .expect("answered within a minute")
+                .expect("answered, not lost");
+            serde_json::from_slice::<serde_json::Value>(&answer.payload).unwrap()
+        }
+    });
+    let answers = futures::future::join_all(sends).await;
+    let accepted: Vec<&str> = answers
+        .iter()
+        .filter_map(|a| a["data"]["task_id"].as_str())
+        .collect();
+    for a in &answers {
+        assert!(
+            a["status"] == true || a["info"]["code"] == "UNAVAILABLE",
+            "accepted, or refused as busy: {a}"
+        );
+    }
+    assert!(!accepted.is_empty(), "some are accepted: {answers:?}");
+    let log = nats.log_tail(500);
+    assert!(
+        !log.to_lowercase().contains("slow consumer"),
+        "nats-server cut a connection off: {log}"
+    );
+    // The service still answers, and every accepted job completes.
+    for id in accepted {
+        let doc = pasta.wait_final(id, "nonbod_pasta").await;
+        assert_eq!(doc["data"]["task_state"], "SUCCESS", "{doc}");
+    }
+}

@@ -42,8 +42,11 @@ impl Key {
 /// What parsing found so far.
 #[derive(Debug, Default)]
 pub(crate) struct Collector {
-    /// Every problem, in document order, paths as written in the body.
+    /// The problems, in document order, paths as written in the body: the first
+    /// [`MAX_PROBLEMS`](crate::model::validate::MAX_PROBLEMS), the others only counted.
     pub(crate) problems: Problems,
+    /// How many problems were found beyond those kept.
+    pub(crate) unshown: usize,
     /// Canonical paths (short names) of values that failed to parse or are missing but required.
     pub(crate) failed: HashSet<String>,
     /// Every key that was read by its alias.
@@ -91,13 +94,21 @@ impl Renames {
 impl Collector {
     /// Records a problem at `loc` and marks it failed.
     pub(crate) fn fail(&mut self, loc: &Loc<'_>, message: impl Into<String>) {
-        self.problems.push(loc.shown(), message);
-        self.failed.insert(loc.canon());
+        if self.problems.0.len() < crate::model::validate::MAX_PROBLEMS {
+            self.problems.push(loc.shown(), message);
+            self.failed.insert(loc.canon());
+        } else {
+            // Beyond what is shown, a problem is only counted (and the body is not validated
+            // further, so no failed value needs remembering).
+            self.unshown += 1;
+        }
     }
 
     /// Marks `loc` failed without a problem of its own (its cause was reported elsewhere).
     pub(crate) fn taint(&mut self, loc: &Loc<'_>) {
-        self.failed.insert(loc.canon());
+        if self.unshown == 0 {
+            self.failed.insert(loc.canon());
+        }
     }
 
     /// Whether `loc` failed.

@@ -1,5 +1,7 @@
-//! Properties over arbitrary JSON: the parser never panics, and a body with a value of the wrong
-//! type anywhere is always rejected with a problem at that value's path.
+//! Properties over arbitrary JSON: the parser never panics, a body with a value of the wrong
+//! type anywhere is always rejected with a problem at that value's path, and a body read off the
+//! wire by its shape (unknown members skipped, containers where scalars belong kept empty) means
+//! exactly what the whole document means.
 
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
@@ -216,6 +218,94 @@ proptest! {
             found.iter().any(|p| p.path.starts_with(path.as_str())),
             "{} = {} gave {:?}", path, value, found
         );
+    }
+}
+
+/// The outcome of a body read off the wire (by its shape) and of the whole document: the same
+/// request, or the same problems.
+fn same_outcome(job_type: JobType, body: &Value) -> Result<(), TestCaseError> {
+    let whole = Job::parse(job_type, body, &Limits::default()).map(|job| job.request);
+    let text = serde_json::to_vec(body).unwrap();
+    let wire = crate::model::body::parse(job_type, &text, &Limits::default()).map(|j| j.request);
+    prop_assert_eq!(
+        format!("{whole:?}"),
+        format!("{wire:?}"),
+        "{}",
+        String::from_utf8_lossy(&text)
+    );
+    Ok(())
+}
+
+/// Every object of a body, by its location.
+fn objects(body: &Value) -> Vec<Vec<Value>> {
+    fn walk(v: &Value, at: Vec<Value>, out: &mut Vec<Vec<Value>>) {
+        match v {
+            Value::Object(obj) => {
+                out.push(at.clone());
+                for (k, item) in obj {
+                    let mut at = at.clone();
+                    at.push(json!(k));
+                    walk(item, at, out);
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let mut at = at.clone();
+                    at.push(json!(i));
+                    walk(item, at, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(body, Vec::new(), &mut out);
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_value_anywhere_in_a_body_means_the_same_read_by_its_shape(
+        job_type in job_type(),
+        pick in any::<prop::sample::Index>(),
+        value in any_json(),
+    ) {
+        let mut body = valid_body(job_type);
+        let members = members(job_type, &body);
+        let (_, at, _) = &members[pick.index(members.len())];
+        set(&mut body, at, value);
+        same_outcome(job_type, &body)?;
+    }
+
+    #[test]
+    fn unknown_members_anywhere_change_nothing(
+        job_type in job_type(),
+        picks in prop::collection::vec((any::<prop::sample::Index>(), "x_[a-z_]{1,10}", any_json()), 1..4),
+    ) {
+        let plain = valid_body(job_type);
+        let mut body = plain.clone();
+        for (pick, key, value) in picks {
+            let places = objects(&body);
+            let at = &places[pick.index(places.len())];
+            let mut target = &mut body;
+            for step in at {
+                target = match step {
+                    Value::String(k) => &mut target[k.as_str()],
+                    _ => &mut target[step.as_u64().unwrap() as usize],
+                };
+            }
+            let obj = target.as_object_mut().unwrap();
+            if !obj.contains_key(&key) {
+                obj.insert(key, value);
+            }
+        }
+        same_outcome(job_type, &body)?;
+        let text = serde_json::to_vec(&body).unwrap();
+        let read = crate::model::body::parse(job_type, &text, &Limits::default());
+        let plain_read = Job::parse(job_type, &plain, &Limits::default());
+        prop_assert_eq!(format!("{:?}", read.map(|j| j.request)), format!("{:?}", plain_read.map(|j| j.request)));
     }
 }
 

@@ -426,6 +426,7 @@ fn sizes_above_the_configured_limits_are_rejected() {
         max_algorithms: 1,
         max_top: 1000,
         max_waypoints: 0,
+        max_items: 10_000,
     };
     let found = problems_with(LIST, &valid_body(LIST), &limits);
     for (path, word) in [

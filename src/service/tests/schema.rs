@@ -140,6 +140,7 @@ fn every_api_error() -> Vec<ApiError> {
         ApiError::Conflict("task exists with another type or body".into()),
         ApiError::Unauthorized,
         ApiError::Unavailable("the job queue is full".into()),
+        ApiError::Busy("the body budget is spent".into()),
         ApiError::NotFound(ID.into()),
         ApiError::BadRequest("type is missing".into()),
         ApiError::TypeMismatch {
@@ -157,6 +158,7 @@ fn every_api_error() -> Vec<ApiError> {
             | ApiError::Conflict(_)
             | ApiError::Unauthorized
             | ApiError::Unavailable(_)
+            | ApiError::Busy(_)
             | ApiError::NotFound(_)
             | ApiError::BadRequest(_)
             | ApiError::TypeMismatch { .. }

@@ -20,3 +20,30 @@ pub async fn get(port: u16, path: &str, wait: Duration) -> Option<(u16, String)>
     };
     tokio::time::timeout(wait, exchange).await.ok().flatten()
 }
+
+/// A POST of `body` to the loopback port, waiting at most `wait`: the status code, the
+/// `Retry-After` header if any, and the body; `None` when nothing answers in time.
+pub async fn post(
+    port: u16,
+    path: &str,
+    body: Bytes,
+    wait: Duration,
+) -> Option<(u16, Option<String>, String)> {
+    let client = Client::builder(TokioExecutor::new()).build_http::<http_body_util::Full<Bytes>>();
+    let request = hyper::Request::post(format!("http://127.0.0.1:{port}{path}"))
+        .header("content-type", "application/json")
+        .body(http_body_util::Full::new(body))
+        .ok()?;
+    let exchange = async {
+        let response = client.request(request).await.ok()?;
+        let code = response.status().as_u16();
+        let retry = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = response.into_body().collect().await.ok()?.to_bytes();
+        Some((code, retry, String::from_utf8_lossy(&body).into_owned()))
+    };
+    tokio::time::timeout(wait, exchange).await.ok().flatten()
+}

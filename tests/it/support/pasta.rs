@@ -105,6 +105,8 @@ pub async fn start(nats: &NatsServer, options: Options) -> Pasta {
         bus: options.bus.clone(),
         limits: Limits::default(),
         max_body: 64 << 20,
+        body_memory: 1 << 30,
+        admission_wait: Duration::from_secs(10),
         job_timeout: options.job_timeout,
         started_after: options.started_after,
     };
@@ -242,6 +244,8 @@ pub async fn service(nats: &NatsServer) -> pasta::service::Service {
         bus: Options::default().bus,
         limits: Limits::default(),
         max_body: 64 << 20,
+        body_memory: 1 << 30,
+        admission_wait: Duration::from_secs(10),
         job_timeout: Duration::from_secs(20),
         started_after: STARTED_AFTER,
     };
