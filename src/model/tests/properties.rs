@@ -190,19 +190,6 @@ proptest! {
     }
 
     #[test]
-    fn any_value_in_any_member_of_a_valid_body_never_panics(
-        job_type in job_type(),
-        pick in any::<prop::sample::Index>(),
-        value in any_json(),
-    ) {
-        let mut body = valid_body(job_type);
-        let members = members(job_type, &body);
-        let (_, at, _) = &members[pick.index(members.len())];
-        set(&mut body, at, value);
-        let _ = Job::parse(job_type, &body, &Limits::default());
-    }
-
-    #[test]
     fn a_wrong_type_in_any_member_of_a_valid_body_is_reported_at_its_path(
         job_type in job_type(),
         pick in any::<prop::sample::Index>(),
@@ -267,7 +254,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
     #[test]
-    fn any_value_anywhere_in_a_body_means_the_same_read_by_its_shape(
+    fn any_value_in_any_member_of_a_valid_body_never_panics_and_means_the_same_read_by_its_shape(
         job_type in job_type(),
         pick in any::<prop::sample::Index>(),
         value in any_json(),
