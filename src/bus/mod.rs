@@ -13,6 +13,7 @@ pub mod budget;
 pub mod client;
 pub mod connect;
 pub mod jobs;
+pub mod micro;
 pub mod names;
 pub mod provision;
 pub mod pull;

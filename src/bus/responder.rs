@@ -1,17 +1,21 @@
 //! The NATS service `pasta`: `pasta.submit.<type>` and `pasta.job.check_status` endpoints,
-//! discoverable with `$SRV.PING`/`INFO`/`STATS`. What a request means is not decided here: each
-//! becomes a [`Request`] for the handler the caller gives, whose bytes are the reply.
+//! discoverable with `$SRV.PING`/`INFO`/`STATS` ([`super::micro`]). What a request means is not
+//! decided here: each becomes a [`Request`] for the handler the caller gives, whose [`Reply`]
+//! is sent back (an error with the ADR-32 headers, and counted in `$SRV.STATS`).
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Instant;
 
-use async_nats::service::ServiceExt;
 use bytes::Bytes;
 use futures::StreamExt;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 use tracing::warn;
 
+pub use super::micro::{Reply, ServiceError};
+
+use super::micro::{self, Endpoint, Micro, QUEUE_GROUP};
 use super::{Bus, TASK_ID_HEADER};
 use crate::model::JobType;
 
@@ -45,26 +49,20 @@ pub async fn run<H, F>(
 ) -> anyhow::Result<()>
 where
     H: Fn(Request) -> F + Send + Sync + 'static,
-    F: Future<Output = Vec<u8>> + Send + 'static,
+    F: Future<Output = Reply> + Send + 'static,
 {
     let names = &bus.names;
     let handler = Arc::new(handler);
-    let nats_service = bus
-        .client
-        .service_builder()
-        .description("pasta: SR-TE path computation jobs")
-        .start(names.prefix(), env!("CARGO_PKG_VERSION"))
-        .await
-        .map_err(|e| anyhow::anyhow!("starting the NATS service: {e}"))?;
+    let client = &bus.client;
+    let service = Arc::new(Micro::new(
+        names.prefix(),
+        env!("CARGO_PKG_VERSION"),
+        "pasta: SR-TE path computation jobs",
+    ));
     let mut tasks = JoinSet::new();
     for t in JobType::ALL {
         let subject = names.submit_subject(t);
-        let endpoint = nats_service
-            .endpoint_builder()
-            .name(format!("submit_{}", t.as_str()))
-            .add(subject.clone())
-            .await
-            .map_err(|e| anyhow::anyhow!("endpoint {subject}: {e}"))?;
+        let endpoint = service.endpoint(&format!("submit_{}", t.as_str()), &subject);
         let read = move |msg: &async_nats::Message| Request::Submit {
             job_type: t,
             body: msg.payload.clone(),
@@ -74,62 +72,96 @@ where
                 .and_then(|h| h.get(TASK_ID_HEADER))
                 .map(|v| v.as_str().to_string()),
         };
-        tasks.spawn(serve(subject, endpoint, read, handler.clone()));
+        let requests = subscribe(client, &subject).await?;
+        tasks.spawn(serve(
+            client.clone(),
+            requests,
+            endpoint,
+            read,
+            handler.clone(),
+        ));
     }
     let subject = names.status_subject();
-    let endpoint = nats_service
-        .endpoint_builder()
-        .name("check_status")
-        .add(subject.clone())
-        .await
-        .map_err(|e| anyhow::anyhow!("endpoint {subject}: {e}"))?;
+    let endpoint = service.endpoint("check_status", &subject);
     let read = |msg: &async_nats::Message| Request::Status {
         query: msg.payload.clone(),
     };
-    tasks.spawn(serve(subject, endpoint, read, handler.clone()));
+    let requests = subscribe(client, &subject).await?;
+    tasks.spawn(serve(
+        client.clone(),
+        requests,
+        endpoint,
+        read,
+        handler.clone(),
+    ));
+    let discovery = service
+        .discovery(client.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!("registering the NATS service: {e}"))?;
+    tasks.spawn(discovery);
     // The subscriptions reach the server before anyone is told they exist.
-    bus.client
+    client
         .flush()
         .await
         .map_err(|e| anyhow::anyhow!("registering the NATS service: {e}"))?;
     let _ = ready.send(());
     let _ = shutdown.wait_for(|s| *s).await;
     tasks.abort_all();
-    let _ = nats_service.stop().await;
     Ok(())
 }
 
+/// An endpoint's subscription, in the service's queue group.
+async fn subscribe(
+    client: &async_nats::Client,
+    subject: &str,
+) -> anyhow::Result<async_nats::Subscriber> {
+    client
+        .queue_subscribe(subject.to_owned(), QUEUE_GROUP.to_owned())
+        .await
+        .map_err(|e| anyhow::anyhow!("endpoint {subject}: {e}"))
+}
+
 async fn serve<R, H, F>(
-    subject: String,
-    mut endpoint: async_nats::service::endpoint::Endpoint,
+    client: async_nats::Client,
+    mut requests: async_nats::Subscriber,
+    endpoint: Arc<Endpoint>,
     read: R,
     handler: Arc<H>,
 ) where
     R: Fn(&async_nats::Message) -> Request + Send + 'static,
     H: Fn(Request) -> F + Send + Sync + 'static,
-    F: Future<Output = Vec<u8>> + Send + 'static,
+    F: Future<Output = Reply> + Send + 'static,
 {
-    while let Some(req) = endpoint.next().await {
+    while let Some(msg) = requests.next().await {
         // A reply goes only to a requester's inbox: any other reply subject (the task bucket,
         // the event subjects, the JetStream API) would have the service publish there with its
         // own rights on a client's behalf.
-        let Some(reply) = req.message.reply.as_ref() else {
+        let Some(reply) = msg.reply.clone() else {
             continue;
         };
-        if !is_inbox(reply) {
+        if !is_inbox(&reply) {
+            let subject = &endpoint.subject;
             warn!(%subject, %reply, "a request whose reply subject is no inbox; not answered");
             continue;
         }
-        let answer = handler(read(&req.message));
+        let issued = Instant::now();
+        let answer = handler(read(&msg));
+        let (client, endpoint) = (client.clone(), endpoint.clone());
         tokio::spawn(async move {
-            let bytes = answer.await;
-            if let Err(e) = req.respond(Ok(bytes.into())).await {
+            let Reply { payload, error } = answer.await;
+            let headers = micro::headers(error.as_ref());
+            let sent = client
+                .publish_with_headers(reply, headers, payload.into())
+                .await;
+            endpoint.answered(issued.elapsed(), error.as_ref());
+            if let Err(e) = sent {
                 warn!(error = %e, "could not answer a request");
             }
         });
     }
     // Only stopping the service ends an endpoint's requests (and then this task is aborted
     // first): anything else leaves the subject unanswered, so say so loudly.
+    let subject = &endpoint.subject;
     tracing::error!(%subject, "the endpoint's request stream ended; its requests go unanswered");
 }
 

@@ -1,17 +1,19 @@
-//! The answers of the NATS service: what the responder's requests mean, as reply bytes (the
-//! same documents as the HTTP bridge's).
+//! The answers of the NATS service: what the responder's requests mean, as replies (the same
+//! documents as the HTTP bridge's; an error's reply also names its code and description for the
+//! micro protocol's error headers).
 
 use std::borrow::Cow;
 
 use serde::Deserialize;
 
-use super::{status, Service};
-use crate::bus::responder::Request;
+use super::{status, ApiError, Service};
+use crate::bus::responder::{Reply, Request, ServiceError};
 
 impl Service {
-    /// The reply to a request of the NATS service.
-    pub async fn answer(&self, request: Request) -> Vec<u8> {
-        let document = match request {
+    /// The reply to a request of the NATS service: the document, and for an error its code
+    /// and description for the ADR-32 headers.
+    pub async fn answer(&self, request: Request) -> Reply {
+        let answered = match request {
             Request::Submit {
                 job_type,
                 body,
@@ -26,22 +28,42 @@ impl Service {
                     }
                     Err(busy) => Err(busy),
                 };
-                match submitted {
-                    Ok(id) => status::submitted(&id),
-                    Err(e) => e.document(),
-                }
+                submitted.map(|id| document(&status::submitted(&id)))
             }
             Request::Status { query } => {
                 let query = serde_json::from_slice::<StatusQuery>(&query).unwrap_or_default();
                 let (id, t) = (query.task_id.as_deref(), query.job_type.as_deref());
-                match self.status(id, t).await {
-                    Ok(doc) => return doc.get().as_bytes().to_vec(),
-                    Err(e) => e.document(),
-                }
+                self.status(id, t)
+                    .await
+                    .map(|doc| doc.get().as_bytes().to_vec())
             }
         };
-        serde_json::to_vec(&document).expect("documents serialise")
+        match answered {
+            Ok(payload) => Reply {
+                payload,
+                error: None,
+            },
+            Err(e) => error_reply(&e),
+        }
     }
+}
+
+/// The reply of an error: its document, with its HTTP-like code and `CODE: message` for the
+/// headers.
+pub fn error_reply(e: &ApiError) -> Reply {
+    let doc = e.document();
+    let message = doc["info"]["message"].as_str().unwrap_or_default();
+    Reply {
+        error: Some(ServiceError {
+            code: e.status(),
+            description: format!("{}: {message}", e.code()),
+        }),
+        payload: document(&doc),
+    }
+}
+
+fn document(doc: &serde_json::Value) -> Vec<u8> {
+    serde_json::to_vec(doc).expect("documents serialise")
 }
 
 /// A status query, `{"task_id", "type"}`: other members are skipped unread, and a member that

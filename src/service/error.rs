@@ -72,6 +72,22 @@ impl ApiError {
         }
     }
 
+    /// The HTTP status of this error (also the `Nats-Service-Error-Code` of a NATS reply).
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::InvalidBody(_) | ApiError::BadRequest(_) | ApiError::TypeMismatch { .. } => {
+                400
+            }
+            ApiError::Unauthorized => 401,
+            ApiError::NotFound(_) => 404,
+            ApiError::RequestTimeout(_) => 408,
+            ApiError::Conflict(_) => 409,
+            ApiError::TooLarge { .. } => 413,
+            ApiError::Internal(_) => 500,
+            ApiError::Unavailable(_) | ApiError::Busy(_) => 503,
+        }
+    }
+
     /// The error document: `{"status": false, "info": {code, message, problems?}, "data": {}}`.
     pub fn document(&self) -> Value {
         let mut info = json!({"code": self.code(), "message": self.to_string()});

@@ -216,9 +216,20 @@ async fn a_forged_reply_subject_gets_no_answer_written_with_the_service_rights()
             .await
             .unwrap();
         client
-            .publish_with_reply("pasta.submit.nonbod_pasta", reply, body.clone().into())
+            .publish_with_reply(
+                "pasta.submit.nonbod_pasta",
+                reply.clone(),
+                body.clone().into(),
+            )
             .await
             .unwrap();
+        // Discovery too: a ping, info or stats answer is no record either.
+        for verb in ["$SRV.PING", "$SRV.INFO.pasta", "$SRV.STATS"] {
+            client
+                .publish_with_reply(verb, reply.clone(), "".into())
+                .await
+                .unwrap();
+        }
     }
     client.flush().await.unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -356,6 +356,121 @@ async fn status_answers_not_found_bad_request_and_type_mismatch() {
     pasta.stop().await;
 }
 
+fn fine_doc(msg: &async_nats::Message) -> Value {
+    serde_json::from_slice(&msg.payload).unwrap()
+}
+
+/// The NATS service follows the micro protocol (ADR-32): discoverable with `$SRV.PING`, `INFO`
+/// and `STATS`; an error reply carries `Nats-Service-Error` and `Nats-Service-Error-Code`
+/// besides its document, an answer neither; `$SRV.STATS` counts requests and errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_errors_carry_the_micro_headers_and_are_counted_in_stats() {
+    let nats = NatsServer::start();
+    let pasta = front_only(&nats).await;
+    let prefix = pasta.names.prefix().to_string();
+    let ask = |subject: String, payload: &'static [u8]| {
+        let client = pasta.client.clone();
+        async move { client.request(subject, payload.into()).await.unwrap() }
+    };
+    let ping = ask(format!("$SRV.PING.{prefix}"), b"").await;
+    let ping: Value = serde_json::from_slice(&ping.payload).unwrap();
+    assert_eq!(ping["type"], "io.nats.micro.v1.ping_response");
+    assert_eq!(ping["name"], prefix.as_str());
+    let id = ping["id"].as_str().unwrap().to_string();
+
+    let invalid = ask(pasta.names.submit_subject(JobType::NonbodPasta), b"{}").await;
+    let headers = invalid.headers.clone().expect("an error reply has headers");
+    assert_eq!(
+        headers.get("Nats-Service-Error-Code").unwrap().as_str(),
+        "400"
+    );
+    let described = headers
+        .get("Nats-Service-Error")
+        .unwrap()
+        .as_str()
+        .to_string();
+    assert!(described.starts_with("INVALID_BODY: "), "{described}");
+    let doc: Value = serde_json::from_slice(&invalid.payload).unwrap();
+    assert_eq!(
+        doc["info"]["code"], "INVALID_BODY",
+        "the document is still there"
+    );
+    let unknown = ask(
+        pasta.names.status_subject(),
+        br#"{"task_id": "0b6f6f3e-1111-4222-8333-444455556666", "type": "bod_pasta"}"#,
+    )
+    .await;
+    let headers = unknown.headers.clone().unwrap();
+    assert_eq!(
+        headers.get("Nats-Service-Error-Code").unwrap().as_str(),
+        "404"
+    );
+    let seed = serde_json::to_vec(&body("seed-example/request.json")).unwrap();
+    let fine = pasta
+        .client
+        .request(
+            pasta.names.submit_subject(JobType::NonbodPasta),
+            seed.into(),
+        )
+        .await
+        .unwrap();
+    assert!(fine
+        .headers
+        .as_ref()
+        .is_none_or(|h| h.get("Nats-Service-Error").is_none()));
+
+    let info = ask(format!("$SRV.INFO.{prefix}.{id}"), b"").await;
+    let info: Value = serde_json::from_slice(&info.payload).unwrap();
+    assert_eq!(info["type"], "io.nats.micro.v1.info_response");
+    assert_eq!(
+        info["endpoints"].as_array().unwrap().len(),
+        JobType::ALL.len() + 1
+    );
+    let stats = ask(format!("$SRV.STATS.{prefix}"), b"").await;
+    let stats: Value = serde_json::from_slice(&stats.payload).unwrap();
+    assert_eq!(stats["type"], "io.nats.micro.v1.stats_response");
+    let counts = |stats: &Value, name: &str| {
+        let e = stats["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == name)
+            .unwrap_or_else(|| panic!("endpoint {name} in {stats}"))
+            .clone();
+        let n = |k: &str| e[k].as_u64().unwrap();
+        (n("num_requests"), n("num_errors"), e["last_error"].clone())
+    };
+    let (requests, errors, last) = counts(&stats, "submit_nonbod_pasta");
+    assert_eq!((requests, errors), (2, 1), "{stats}");
+    assert!(
+        last.as_str().unwrap().starts_with("400:INVALID_BODY"),
+        "{last}"
+    );
+    // Status requests so far (the harness asks one to know the service is up) are all errors;
+    // one more that is not counts as a request only.
+    let (requests, errors, _) = counts(&stats, "check_status");
+    assert_eq!(requests, errors);
+    let id = fine_doc(&fine)["data"]["task_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let query = serde_json::to_vec(&json!({"task_id": id, "type": "nonbod_pasta"})).unwrap();
+    let known = pasta
+        .client
+        .request(pasta.names.status_subject(), query.into())
+        .await
+        .unwrap();
+    assert!(known
+        .headers
+        .as_ref()
+        .is_none_or(|h| h.get("Nats-Service-Error").is_none()));
+    let after = ask(format!("$SRV.STATS.{prefix}"), b"").await;
+    let after: Value = serde_json::from_slice(&after.payload).unwrap();
+    let (more, still, _) = counts(&after, "check_status");
+    assert_eq!((more, still), (requests + 1, errors), "{after}");
+    pasta.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invalid_body_is_refused_with_every_problem_and_nothing_is_queued() {
     let nats = NatsServer::start();
