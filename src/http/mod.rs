@@ -48,18 +48,7 @@ impl AppState {
 
 /// The HTTP status of an error.
 pub fn status_code(e: &ApiError) -> StatusCode {
-    match e {
-        ApiError::InvalidBody(_) | ApiError::BadRequest(_) | ApiError::TypeMismatch { .. } => {
-            StatusCode::BAD_REQUEST
-        }
-        ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
-        ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-        ApiError::Conflict(_) => StatusCode::CONFLICT,
-        ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-        ApiError::Unavailable(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
-        ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-        ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
+    StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 struct Failure(ApiError);
