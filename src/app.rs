@@ -28,6 +28,8 @@ pub struct Parts {
     pub responder: bool,
     /// The HTTP bridge on this listener, with an optional bearer token.
     pub http: Option<(tokio::net::TcpListener, Option<String>)>,
+    /// `/metrics` alone on this listener (for processes without the bridge).
+    pub metrics: Option<tokio::net::TcpListener>,
 }
 
 /// Service-wide settings.
@@ -147,6 +149,14 @@ pub async fn run(
         info!(addr = %listener.local_addr()?, "HTTP bridge listening");
         let state = AppState::new(service.clone(), token);
         tasks.spawn(http::run(state, listener, shutdown.clone()));
+    }
+    if let Some(listener) = parts.metrics {
+        info!(addr = %listener.local_addr()?, "metrics served");
+        tasks.spawn(http::run_metrics(
+            service.clone(),
+            listener,
+            shutdown.clone(),
+        ));
     }
     let mut first_error = None;
     while let Some(joined) = tasks.join_next().await {

@@ -26,6 +26,21 @@ pub struct NatsArgs {
     /// NATS credentials file.
     #[arg(long, env = "PASTA_NATS_CREDS")]
     pub nats_creds: Option<String>,
+    /// NKey seed of the NATS user (the seed itself; see also `--nats-nkey-file`).
+    #[arg(long, env = "PASTA_NATS_NKEY", hide_env_values = true)]
+    pub nats_nkey: Option<String>,
+    /// File holding the NKey seed of the NATS user.
+    #[arg(long, env = "PASTA_NATS_NKEY_FILE")]
+    pub nats_nkey_file: Option<String>,
+    /// CA certificate (PEM) the NATS server's certificate must chain to (TLS required).
+    #[arg(long, env = "PASTA_NATS_TLS_CA")]
+    pub nats_tls_ca: Option<String>,
+    /// Client certificate (PEM) for NATS servers that verify clients.
+    #[arg(long, env = "PASTA_NATS_TLS_CERT")]
+    pub nats_tls_cert: Option<String>,
+    /// Key (PEM) of the client certificate.
+    #[arg(long, env = "PASTA_NATS_TLS_KEY")]
+    pub nats_tls_key: Option<String>,
     /// Prefix of this connection's reply inboxes (e.g. `_INBOX_pasta_client` with deploy/auth).
     #[arg(long, env = "PASTA_NATS_INBOX_PREFIX")]
     pub nats_inbox_prefix: Option<String>,
@@ -36,14 +51,26 @@ pub struct NatsArgs {
 
 impl NatsArgs {
     /// The credentials.
-    pub fn auth(&self) -> Auth {
-        Auth {
+    pub fn auth(&self) -> anyhow::Result<Auth> {
+        let nkey_seed = match (&self.nats_nkey, &self.nats_nkey_file) {
+            (Some(seed), _) => Some(seed.clone()),
+            (None, Some(file)) => Some(
+                std::fs::read_to_string(file)
+                    .map_err(|e| anyhow::anyhow!("reading the NKey seed {file}: {e}"))?,
+            ),
+            (None, None) => None,
+        };
+        Ok(Auth {
             user: self.nats_user.clone(),
             password: self.nats_password.clone(),
             token: self.nats_token.clone(),
             creds_file: self.nats_creds.clone(),
+            nkey_seed,
+            tls_ca: self.nats_tls_ca.clone(),
+            tls_cert: self.nats_tls_cert.clone(),
+            tls_key: self.nats_tls_key.clone(),
             inbox_prefix: self.nats_inbox_prefix.clone(),
-        }
+        })
     }
 }
 

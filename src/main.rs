@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use pasta::cli::{self, HttpArgs, WorkerArgs};
+use pasta::cli::{self, HttpArgs, MetricsArgs, WorkerArgs};
 use pasta::config::{NatsArgs, ServiceArgs};
 
 /// mimalloc: a small job allocates thousands of short-lived blocks across threads, where glibc
@@ -49,6 +49,8 @@ enum Command {
         service: ServiceArgs,
         #[command(flatten)]
         workers: WorkerArgs,
+        #[command(flatten)]
+        metrics: MetricsArgs,
     },
     /// The NATS service (submit and status endpoints) only.
     Responder {
@@ -56,6 +58,8 @@ enum Command {
         nats: NatsArgs,
         #[command(flatten)]
         service: ServiceArgs,
+        #[command(flatten)]
+        metrics: MetricsArgs,
     },
     /// The HTTP bridge only.
     Http {
@@ -111,13 +115,18 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "pasta=info,warn".into()),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    // `PASTA_LOG_FORMAT=json`: one JSON object per line (time, level, target, fields, spans),
+    // for log pipelines; anything else, text for people.
+    match std::env::var("PASTA_LOG_FORMAT").as_deref() {
+        Ok("json") => logs.json().flatten_event(true).init(),
+        _ => logs.init(),
+    }
     if let Command::Compute {
         job_type,
         file,
@@ -153,8 +162,13 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             nats,
             service,
             workers,
-        } => cli::parts::worker(&nats, &service, &workers).await,
-        Command::Responder { nats, service } => cli::parts::responder(&nats, &service).await,
+            metrics,
+        } => cli::parts::worker(&nats, &service, &workers, &metrics).await,
+        Command::Responder {
+            nats,
+            service,
+            metrics,
+        } => cli::parts::responder(&nats, &service, &metrics).await,
         Command::Http {
             nats,
             service,

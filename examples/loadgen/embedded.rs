@@ -80,6 +80,7 @@ impl Embedded {
             }),
             responder: true,
             http: Some((listener, None)),
+            metrics: None,
         };
         let client = pasta::bus::connect(&url, &Default::default()).await?;
         let (stop, shutdown) = watch::channel(false);

@@ -223,6 +223,10 @@ async fn measure(args: Args) -> anyhow::Result<()> {
             password: std::env::var("PASTA_NATS_PASSWORD").ok(),
             token: std::env::var("PASTA_NATS_TOKEN").ok(),
             creds_file: std::env::var("PASTA_NATS_CREDS").ok(),
+            nkey_seed: std::env::var("PASTA_NATS_NKEY").ok(),
+            tls_ca: std::env::var("PASTA_NATS_TLS_CA").ok(),
+            tls_cert: std::env::var("PASTA_NATS_TLS_CERT").ok(),
+            tls_key: std::env::var("PASTA_NATS_TLS_KEY").ok(),
             inbox_prefix: std::env::var("PASTA_NATS_INBOX_PREFIX").ok(),
         },
     };

@@ -16,12 +16,19 @@ It shows the whole exchange of contract §4-§5, in the order a controller shoul
 3. wait for this task's ``success`` or ``failure`` event;
 4. ask ``<prefix>.job.check_status`` for the status document, which holds the result.
 
+Every message fits in one NATS message (the server's ``max_payload``, 8 MB with pasta's
+nats.conf): a body too large for one is uploaded to the object store ``<prefix>_blobs`` as
+``body/<uuid>`` and submitted as ``{"$ref": "body/<uuid>"}``; a status whose result is too large
+for one names it instead, ``{"$ref": "result/<task_id>", "size": ..., "sha256": ...}``, and the
+result is read from the object store and checked against its size and SHA-256.
+
 The status document is printed on standard output (progress goes to standard error). The exit
 status is 0 when the task ended SUCCESS, 1 otherwise.
 """
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import pathlib
@@ -36,6 +43,36 @@ JOB_TYPE = "nonbod_pasta"
 # The seed example is one of the repository's test fixtures.
 REPO = pathlib.Path(__file__).resolve().parents[2]
 DEFAULT_BODY = REPO / "tests" / "fixtures" / "seed-example" / "request.json"
+
+
+# Room left in a message for its subject and headers.
+MESSAGE_ROOM = 64 * 1024
+
+
+async def body_or_reference(nc, prefix, body):
+    """The body itself, or a reference to it uploaded when it is too large for one message."""
+    if len(body) + MESSAGE_ROOM <= nc.max_payload:
+        return body
+    name = f"body/{uuid.uuid4()}"
+    store = await nc.jetstream().object_store(f"{prefix}_blobs")
+    await store.put(name, body)
+    log(f"body of {len(body)} bytes uploaded as {name}")
+    return json.dumps({"$ref": name}).encode()
+
+
+async def with_result(nc, prefix, document):
+    """The status document, with a result named by reference read from the object store."""
+    named = document.get("data", {}).get("data")
+    if not isinstance(named, dict) or "$ref" not in named:
+        return document
+    store = await nc.jetstream().object_store(f"{prefix}_blobs")
+    data = (await store.get(named["$ref"])).data
+    digest = hashlib.sha256(data).hexdigest()
+    if len(data) != named["size"] or (named.get("sha256") and digest != named["sha256"]):
+        raise RuntimeError(f"the result {named['$ref']} is not the one computed")
+    log(f"result of {len(data)} bytes read from {named['$ref']}")
+    document["data"]["data"] = json.loads(data)
+    return document
 
 
 def log(text):
@@ -65,8 +102,8 @@ async def run(url, prefix, body_path, timeout):
         task_id = str(uuid.uuid4())
         reply = await nc.request(
             f"{prefix}.submit.{JOB_TYPE}",
-            body,
-            timeout=10,
+            await body_or_reference(nc, prefix, body),
+            timeout=30,
             headers={"Pasta-Task-Id": task_id},
         )
         answer = json.loads(reply.data)
@@ -100,7 +137,7 @@ async def run(url, prefix, body_path, timeout):
         #    and its type (HTTP: GET /api/job/check_status?task_id=...&type=...).
         query = json.dumps({"task_id": task_id, "type": JOB_TYPE}).encode()
         reply = await nc.request(f"{prefix}.job.check_status", query, timeout=10)
-        return json.loads(reply.data)
+        return await with_result(nc, prefix, json.loads(reply.data))
     finally:
         await nc.drain()
 

@@ -142,6 +142,7 @@ pub(crate) async fn start_service(
         workers: None,
         responder: true,
         http: None,
+        metrics: None,
     };
     Ok((
         stop,

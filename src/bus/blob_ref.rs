@@ -23,6 +23,16 @@ pub fn named_blob(body: &[u8]) -> Option<String> {
     }
 }
 
+/// The hex SHA-256 of an object's bytes: the digest a result named by a status is checked
+/// against.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// The body naming `name`.
 pub fn reference(name: &str) -> Bytes {
     Bytes::from(serde_json::to_vec(&serde_json::json!({ "$ref": name })).expect("a JSON string"))

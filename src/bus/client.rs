@@ -1,4 +1,9 @@
 //! A NATS client of pasta for people: `pasta submit`, `pasta status`, `pasta watch`.
+//!
+//! Every answer fits in one message (contract §4), and so does every request: a body too large
+//! for one message is uploaded to the object store as `body/<uuid>` and submitted as
+//! `{"$ref": "body/<uuid>"}`, and a status whose result is named (`{"$ref": "result/<id>",
+//! "size", "sha256"}`) has the object read, checked and put in its place. Both transparently.
 
 use std::time::Duration;
 
@@ -35,7 +40,10 @@ pub async fn request(
     Ok(serde_json::from_slice(&answer.payload)?)
 }
 
-/// Submits a body; the submission answer.
+/// Room left in a message for its subject and headers.
+const MESSAGE_ROOM: usize = 64 << 10;
+
+/// Submits a body (uploaded first when too large for one message); the submission answer.
 pub async fn submit(
     client: &async_nats::Client,
     names: &Names,
@@ -47,7 +55,59 @@ pub async fn submit(
     if let Some(id) = task_id {
         headers.insert(TASK_ID_HEADER, id);
     }
-    request(client, names.submit_subject(t), headers, body).await
+    let payload = if body.len() + MESSAGE_ROOM > client.server_info().max_payload {
+        let name = format!("body/{}", uuid::Uuid::new_v4());
+        let store = blobs(client, names).await?;
+        store
+            .put(name.as_str(), &mut body.as_ref())
+            .await
+            .map_err(|e| anyhow::anyhow!("uploading the body as {name}: {e}"))?;
+        super::blob_ref::reference(&name)
+    } else {
+        body
+    };
+    request(client, names.submit_subject(t), headers, payload).await
+}
+
+/// The object store of large bodies and results.
+async fn blobs(
+    client: &async_nats::Client,
+    names: &Names,
+) -> anyhow::Result<async_nats::jetstream::object_store::ObjectStore> {
+    async_nats::jetstream::new(client.clone())
+        .get_object_store(names.blobs())
+        .await
+        .map_err(|e| anyhow::anyhow!("the object store {}: {e}", names.blobs()))
+}
+
+/// Puts a named result (`{"$ref", "size", "sha256"}`) of a status document in its place, read
+/// from the object store and checked.
+async fn inline_result(
+    client: &async_nats::Client,
+    names: &Names,
+    doc: &mut Value,
+) -> anyhow::Result<()> {
+    let Some(name) = doc["data"]["data"]["$ref"].as_str().map(str::to_owned) else {
+        return Ok(());
+    };
+    let named = doc["data"]["data"].clone();
+    let mut object = blobs(client, names)
+        .await?
+        .get(name.as_str())
+        .await
+        .map_err(|e| anyhow::anyhow!("reading the result {name}: {e}"))?;
+    let mut bytes = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut object, &mut bytes).await?;
+    let digest = super::blob_ref::sha256_hex(&bytes);
+    if Some(bytes.len() as u64) != named["size"].as_u64()
+        || named["sha256"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty() && d != digest)
+    {
+        anyhow::bail!("the result {name} read from the object store is not the one computed");
+    }
+    doc["data"]["data"] = serde_json::from_slice(&bytes)?;
+    Ok(())
 }
 
 /// The status document of a task.
@@ -58,13 +118,15 @@ pub async fn status(
     t: &str,
 ) -> anyhow::Result<Value> {
     let body = serde_json::to_vec(&json!({"task_id": task_id, "type": t}))?;
-    request(
+    let mut doc = request(
         client,
         names.status_subject(),
         HeaderMap::new(),
         body.into(),
     )
-    .await
+    .await?;
+    inline_result(client, names, &mut doc).await?;
+    Ok(doc)
 }
 
 /// Submits and waits for the task to finish, calling `progress` with each new status text.

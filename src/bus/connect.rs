@@ -1,4 +1,5 @@
-//! Connecting to NATS with a deployment's credentials.
+//! Connecting to NATS with a deployment's credentials: user and password, token, NKey seed or
+//! `.creds` file, over TLS when a CA or a client certificate is given (or the URL says `tls://`).
 
 use std::time::Duration;
 
@@ -13,6 +14,14 @@ pub struct Auth {
     pub token: Option<String>,
     /// A `.creds` file.
     pub creds_file: Option<String>,
+    /// An NKey seed (`SU…`): the user signs the server's nonce with it.
+    pub nkey_seed: Option<String>,
+    /// A CA certificate (PEM) the server's certificate must chain to; TLS is then required.
+    pub tls_ca: Option<String>,
+    /// This client's certificate (PEM), for servers that verify clients; with `tls_key`.
+    pub tls_cert: Option<String>,
+    /// The key of `tls_cert` (PEM).
+    pub tls_key: Option<String>,
     /// The prefix of this connection's reply inboxes (default `_INBOX`): a per-user prefix such
     /// as `_INBOX_pasta_client`, which deploy/auth lets only that user subscribe to, keeps the
     /// replies of one identity from every other.
@@ -38,6 +47,23 @@ pub async fn connect(url: &str, auth: &Auth) -> anyhow::Result<async_nats::Clien
     }
     if let Some(creds) = &auth.creds_file {
         options = options.credentials_file(creds).await?;
+    }
+    if let Some(seed) = &auth.nkey_seed {
+        options = options.nkey(seed.trim().to_string());
+    }
+    if let Some(ca) = &auth.tls_ca {
+        options = options.add_root_certificates(ca.into()).require_tls(true);
+    }
+    match (&auth.tls_cert, &auth.tls_key) {
+        (Some(cert), Some(key)) => {
+            options = options
+                .add_client_certificate(cert.into(), key.into())
+                .require_tls(true);
+        }
+        (None, None) => {}
+        _ => anyhow::bail!(
+            "a client certificate needs both PASTA_NATS_TLS_CERT and PASTA_NATS_TLS_KEY"
+        ),
     }
     // A comma-separated list names several servers of a cluster.
     let servers: Vec<&str> = url

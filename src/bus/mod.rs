@@ -307,6 +307,11 @@ impl Bus {
         })
     }
 
+    /// The largest message the server takes (its `max_payload`), as it said when connected.
+    pub fn max_payload(&self) -> usize {
+        self.client.server_info().max_payload
+    }
+
     /// Whether the connection is up.
     pub fn connected(&self) -> bool {
         self.client.connection_state() == async_nats::connection::State::Connected

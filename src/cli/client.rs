@@ -22,7 +22,7 @@ pub async fn submit(
     let t =
         JobType::parse(job_type).ok_or_else(|| anyhow::anyhow!("unknown job type {job_type:?}"))?;
     let body = read(file)?;
-    let c = bus::connect(&url(nats), &nats.auth()).await?;
+    let c = bus::connect(&url(nats), &nats.auth()?).await?;
     let names = Names::new(&nats.prefix)?;
     if !wait {
         let answer = client::submit(&c, &names, t, body.into(), task_id).await?;
@@ -54,7 +54,7 @@ pub async fn submit(
 
 /// `pasta status`: the status document; exit 1 when it is an error document.
 pub async fn status(task_id: &str, job_type: &str, nats: &NatsArgs) -> anyhow::Result<ExitCode> {
-    let c = bus::connect(&url(nats), &nats.auth()).await?;
+    let c = bus::connect(&url(nats), &nats.auth()?).await?;
     let doc = client::status(&c, &Names::new(&nats.prefix)?, task_id, job_type).await?;
     println!("{}", serde_json::to_string_pretty(&doc)?);
     Ok(if doc["status"] == json!(true) {
@@ -66,7 +66,7 @@ pub async fn status(task_id: &str, job_type: &str, nats: &NatsArgs) -> anyhow::R
 
 /// `pasta watch`: completion events as they come.
 pub async fn watch(nats: &NatsArgs) -> anyhow::Result<ExitCode> {
-    let c = bus::connect(&url(nats), &nats.auth()).await?;
+    let c = bus::connect(&url(nats), &nats.auth()?).await?;
     client::watch(&c, &Names::new(&nats.prefix)?).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -26,6 +26,27 @@ pub struct HttpArgs {
     pub http_token: Option<String>,
 }
 
+/// Where a process without the bridge serves `/metrics`.
+#[derive(Debug, Clone, Args)]
+pub struct MetricsArgs {
+    /// Address to serve `/metrics` on (none: not served).
+    #[arg(long, env = "PASTA_METRICS_ADDR")]
+    pub metrics_addr: Option<String>,
+}
+
+impl MetricsArgs {
+    /// The listener of `/metrics`, when an address is given.
+    pub async fn listener(&self) -> anyhow::Result<Option<tokio::net::TcpListener>> {
+        let Some(addr) = &self.metrics_addr else {
+            return Ok(None);
+        };
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("binding {addr}: {e}"))?;
+        Ok(Some(listener))
+    }
+}
+
 /// Options of the workers.
 #[derive(Debug, Clone, Args)]
 pub struct WorkerArgs {

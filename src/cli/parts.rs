@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use tokio::sync::watch;
 
-use super::{url, HttpArgs, WorkerArgs};
+use super::{url, HttpArgs, MetricsArgs, WorkerArgs};
 use crate::app::{self, Parts};
 use crate::bus::{self, Names};
 use crate::config::{NatsArgs, ServiceArgs};
@@ -47,6 +47,7 @@ pub async fn serve(
         workers: Some(workers.settings()?),
         responder: true,
         http: Some((listener, http.http_token.clone())),
+        metrics: None,
     };
     let outcome = run(nats, service, &url, parts).await;
     if let Some(s) = embedded {
@@ -60,21 +61,28 @@ pub async fn worker(
     nats: &NatsArgs,
     service: &ServiceArgs,
     workers: &WorkerArgs,
+    metrics: &MetricsArgs,
 ) -> anyhow::Result<ExitCode> {
     let parts = Parts {
         workers: Some(workers.settings()?),
         responder: false,
         http: None,
+        metrics: metrics.listener().await?,
     };
     run(nats, service, &url(nats), parts).await
 }
 
 /// `pasta responder`: the NATS service only.
-pub async fn responder(nats: &NatsArgs, service: &ServiceArgs) -> anyhow::Result<ExitCode> {
+pub async fn responder(
+    nats: &NatsArgs,
+    service: &ServiceArgs,
+    metrics: &MetricsArgs,
+) -> anyhow::Result<ExitCode> {
     let parts = Parts {
         workers: None,
         responder: true,
         http: None,
+        metrics: metrics.listener().await?,
     };
     run(nats, service, &url(nats), parts).await
 }
@@ -92,6 +100,7 @@ pub async fn http(
         workers: None,
         responder: false,
         http: Some((listener, http.http_token.clone())),
+        metrics: None,
     };
     run(nats, service, &url(nats), parts).await
 }
@@ -103,7 +112,7 @@ async fn run(
     url: &str,
     parts: Parts,
 ) -> anyhow::Result<ExitCode> {
-    let client = bus::connect(url, &nats.auth()).await?;
+    let client = bus::connect(url, &nats.auth()?).await?;
     let settings = service.settings(Names::new(&nats.prefix)?);
     let (stop, shutdown) = watch::channel(false);
     tokio::spawn(async move {

@@ -15,6 +15,7 @@ use axum::{Json, Router};
 use serde_json::json;
 use tokio::sync::watch;
 
+pub mod openapi;
 pub mod serve;
 
 pub use serve::HttpLimits;
@@ -29,7 +30,8 @@ use crate::service::{job_type, status, ApiError, Service, TASK_ID_HEADER};
 pub struct AppState {
     /// The service layer.
     pub service: Service,
-    /// When set, every route but `/healthz` needs `Authorization: Bearer <token>`.
+    /// When set, every route but `/healthz` and `/openapi.json` needs `Authorization: Bearer
+    /// <token>`.
     pub token: Option<String>,
     /// The bounds of connections and requests.
     pub limits: HttpLimits,
@@ -111,6 +113,7 @@ pub fn router(state: AppState) -> Router {
             authorize,
         ))
         .route("/healthz", get(healthz))
+        .route("/openapi.json", get(openapi::serve))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -124,6 +127,22 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let limits = state.limits.clone();
     serve::serve(router(state), listener, limits, shutdown).await
+}
+
+/// Serves `/metrics` alone (and `/healthz`) on `listener` until `shutdown` turns true: what a
+/// worker or responder process, which has no bridge, exposes on `PASTA_METRICS_ADDR`.
+pub async fn run_metrics(
+    service: Service,
+    listener: tokio::net::TcpListener,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let state = AppState::new(service, None);
+    let app = Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(healthz))
+        .fallback(not_found)
+        .with_state(state);
+    serve::serve(app, listener, HttpLimits::default(), shutdown).await
 }
 
 /// Refuses a request whose `Content-Length` exceeds the largest body before reading any of it.
@@ -211,6 +230,7 @@ async fn check_status(
         .status(
             q.get("task_id").map(String::as_str),
             q.get("type").map(String::as_str),
+            None,
         )
         .await?;
     Ok(Json(doc).into_response())
@@ -345,7 +365,7 @@ async fn healthz(State(s): State<AppState>) -> Response {
 
 async fn metrics(State(s): State<AppState>) -> Response {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(header::CONTENT_TYPE, crate::service::METRICS_CONTENT_TYPE)],
         s.service.metrics_text().await,
     )
         .into_response()

@@ -33,7 +33,9 @@ impl Service {
             Request::Status { query } => {
                 let query = serde_json::from_slice::<StatusQuery>(&query).unwrap_or_default();
                 let (id, t) = (query.task_id.as_deref(), query.job_type.as_deref());
-                self.status(id, t)
+                // A NATS reply must fit in one message: a large result is named, not inlined.
+                let fit = self.tasks.bus.max_payload();
+                self.status(id, t, Some(fit))
                     .await
                     .map(|doc| doc.get().as_bytes().to_vec())
             }

@@ -18,6 +18,8 @@ use bytes::Bytes;
 use serde_json::value::RawValue;
 
 pub use crate::bus::TASK_ID_HEADER;
+/// The `Content-Type` of [`Service::metrics_text`].
+pub use crate::metrics::CONTENT_TYPE as METRICS_CONTENT_TYPE;
 pub use admission::{Admission, Admitted, Ticket};
 pub use error::ApiError;
 

@@ -8,14 +8,17 @@ use serde_json::value::{to_raw_value, RawValue};
 use serde_json::{json, Value};
 
 use super::{job_type, task_id, ApiError, Service};
-use crate::task::{store, TaskId, TaskRecord, TaskState};
+use crate::task::{store, ResultBlob, TaskId, TaskRecord, TaskState};
 
 impl Service {
-    /// The status document of a task, as JSON text.
+    /// The status document of a task, as JSON text. With `fit`, the most bytes an answer may
+    /// have (a NATS reply), a result kept in the blob store that would not fit is named
+    /// instead of inlined: `"data": {"$ref": "result/<task_id>", "size", "sha256"}`.
     pub async fn status(
         &self,
         raw_id: Option<&str>,
         raw_type: Option<&str>,
+        fit: Option<usize>,
     ) -> Result<Box<RawValue>, ApiError> {
         let id = task_id(raw_id.ok_or_else(|| ApiError::BadRequest("task_id is missing".into()))?)?;
         let asked =
@@ -43,20 +46,44 @@ impl Service {
                 asked: asked.as_str().into(),
             });
         }
-        let result = match (&record.state, &record.result_ref) {
-            (TaskState::Success, Some(name)) => {
-                let blob = bus.get_blob(name).await?.ok_or_else(|| {
-                    ApiError::Internal(format!("result {name} is missing from the blob store"))
-                })?;
-                let text = serde_json::from_slice::<Box<RawValue>>(&blob)
-                    .map_err(|e| ApiError::Internal(format!("result {name}: {e}")))?;
-                Some(text)
-            }
+        let result = match (&record.state, record.result_blob()) {
+            (TaskState::Success, Some(blob)) => Some(self.stored_result(&blob, fit).await?),
             _ => None,
         };
         Ok(document(&record, result))
     }
+
+    /// A result kept in the blob store, read and checked against its digest, or its reference
+    /// when it would not fit in `fit` bytes.
+    async fn stored_result(
+        &self,
+        blob: &ResultBlob,
+        fit: Option<usize>,
+    ) -> Result<Box<RawValue>, ApiError> {
+        let name = &blob.name;
+        let size = match blob.size {
+            0 => self.tasks.bus.blob_size(name).await?.unwrap_or(0) as u64,
+            known => known,
+        };
+        if fit.is_some_and(|fit| size as usize + ENVELOPE_ROOM > fit) {
+            let named = json!({"$ref": name, "size": size, "sha256": blob.sha256});
+            return Ok(to_raw_value(&named).expect("a reference serialises"));
+        }
+        let missing =
+            || ApiError::Internal(format!("result {name} is missing from the blob store"));
+        let bytes = self.tasks.bus.get_blob(name).await?.ok_or_else(missing)?;
+        if !blob.holds(&bytes) {
+            return Err(ApiError::Internal(format!(
+                "result {name} in the blob store is not the one computed (its SHA-256 differs)"
+            )));
+        }
+        serde_json::from_slice::<Box<RawValue>>(&bytes)
+            .map_err(|e| ApiError::Internal(format!("result {name}: {e}")))
+    }
 }
+
+/// Bytes a status document takes around its result (task id, states, envelope), with room.
+const ENVELOPE_ROOM: usize = 4096;
 
 /// The outer layer of every answer: `{"status": true, "info": [], "data": …}`.
 #[derive(Serialize)]

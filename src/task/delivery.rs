@@ -24,9 +24,9 @@ use tracing::{debug, warn, Instrument};
 
 use super::ack::{decide, is_last_chance, Outcome};
 use super::events::{announce, StartedEvent};
-use super::slots::{with_progress, Claim, Compute, Computed};
+use super::slots::{kept_alive, with_progress, Claim, Compute, Computed};
 use super::store::{self, Create};
-use super::{now, FailureCode, TaskFailure, TaskId, TaskRecord, Tasks};
+use super::{now, FailureCode, ResultBlob, TaskFailure, TaskId, TaskRecord, Tasks};
 use crate::bus::{blob_ref, BusError, JobFormat, JobMessage, Settle};
 use crate::model::{self, compact, Job, JobType, Limits, Problems};
 
@@ -124,7 +124,7 @@ impl Delivery<'_> {
         // large bodies in memory are bounded by the compute slots rather than the jobs in flight.
         let body = match parsed {
             Some(_) => Bytes::new(),
-            None => self.body(format).await?,
+            None => kept_alive(self.msg, bus.settings.ack_wait, self.body(format)).await?,
         };
         self.tasks.metrics.worker_body(match (&parsed, format) {
             (Some(_), _) => "submission",
@@ -133,6 +133,7 @@ impl Delivery<'_> {
         });
         let started_at = Instant::now();
         let started_text = now();
+        self.tasks.metrics.started(self.t, &record.submitted_at);
         let limits = self.tasks.limits.clone();
         let t = self.t;
         let span = tracing::Span::current();
@@ -264,9 +265,10 @@ impl Delivery<'_> {
         }
         let name = format!("result/{}", self.id);
         let text: Box<str> = result.into();
-        bus.put_blob(&name, Bytes::from(text.into_boxed_bytes()))
+        let blob = ResultBlob::of(name, text.as_bytes());
+        bus.put_blob(&blob.name, Bytes::from(text.into_boxed_bytes()))
             .await?;
-        Ok(started.succeeded(None, Some(name), time_ms, &now()))
+        Ok(started.succeeded(None, Some(blob), time_ms, &now()))
     }
 
     /// Writes a final record by compare-and-set and announces it. A lost race means another
@@ -290,6 +292,7 @@ impl Delivery<'_> {
                 self.t,
                 final_state(&record),
                 record.time_ms.unwrap_or(0.0),
+                &record.submitted_at,
             );
             announce(bus, self.t, &record).await?;
             return Ok(Outcome::Final);
@@ -331,7 +334,9 @@ impl Delivery<'_> {
                     .failed(failure.clone(), &at);
                 match store::create(bus, &gave_up).await? {
                     Create::New(_) => {
-                        self.tasks.metrics.finished(self.t, "failure", 0.0);
+                        let submitted_at = &gave_up.submitted_at;
+                        let metrics = &self.tasks.metrics;
+                        metrics.finished(self.t, "failure", 0.0, submitted_at);
                         announce(bus, self.t, &gave_up).await?;
                         return Ok(Outcome::Final);
                     }

@@ -38,7 +38,7 @@ use std::time::{Duration, SystemTime};
 
 pub use failure::{FailureCode, TaskFailure};
 pub use id::{NotATaskId, TaskId};
-pub use record::{TaskRecord, TaskState};
+pub use record::{ResultBlob, TaskRecord, TaskState};
 
 use crate::bus::Bus;
 use crate::metrics::Metrics;

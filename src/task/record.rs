@@ -68,6 +68,13 @@ pub struct TaskRecord {
     /// The result document's object name in the blob store, when too large to inline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result_ref: Option<String>,
+    /// The size in bytes of the result kept in the blob store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_size: Option<u64>,
+    /// The hex SHA-256 of the result kept in the blob store: what is read back is checked
+    /// against it (the store is writable by clients, the record is not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_sha256: Option<String>,
     /// Why it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<TaskFailure>,
@@ -89,6 +96,8 @@ impl TaskRecord {
             time_ms: None,
             result: None,
             result_ref: None,
+            result_size: None,
+            result_sha256: None,
             error: None,
         }
     }
@@ -125,21 +134,63 @@ impl TaskRecord {
         }
     }
 
-    /// This record succeeded with `result` (inline) or `result_ref` (in the blob store).
+    /// This record succeeded with `result` (inline) or `blob` (in the blob store).
     pub fn succeeded(
         &self,
         result: Option<Box<RawValue>>,
-        result_ref: Option<String>,
+        blob: Option<ResultBlob>,
         time_ms: f64,
         now: &str,
     ) -> TaskRecord {
+        let (result_ref, result_size, result_sha256) = match blob {
+            Some(b) => (Some(b.name), Some(b.size), Some(b.sha256)),
+            None => (None, None, None),
+        };
         TaskRecord {
             state: TaskState::Success,
             finished_at: Some(now.to_string()),
             time_ms: Some(time_ms),
             result,
             result_ref,
+            result_size,
+            result_sha256,
             ..self.clone()
         }
+    }
+
+    /// The result kept in the blob store, if it is kept there.
+    pub fn result_blob(&self) -> Option<ResultBlob> {
+        Some(ResultBlob {
+            name: self.result_ref.clone()?,
+            size: self.result_size.unwrap_or(0),
+            sha256: self.result_sha256.clone().unwrap_or_default(),
+        })
+    }
+}
+
+/// A result kept in the blob store (`result/<task_id>`): its object name, size and digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultBlob {
+    /// The object's name.
+    pub name: String,
+    /// Its size in bytes (0 in records written before sizes were kept).
+    pub size: u64,
+    /// Hex SHA-256 of its bytes (empty in records written before digests were kept).
+    pub sha256: String,
+}
+
+impl ResultBlob {
+    /// The blob of a result text stored as `name`.
+    pub fn of(name: String, text: &[u8]) -> ResultBlob {
+        ResultBlob {
+            name,
+            size: text.len() as u64,
+            sha256: crate::bus::blob_ref::sha256_hex(text),
+        }
+    }
+
+    /// Whether `bytes` are this result's (always, for a record that kept no digest).
+    pub fn holds(&self, bytes: &[u8]) -> bool {
+        self.sha256.is_empty() || crate::bus::blob_ref::sha256_hex(bytes) == self.sha256
     }
 }

@@ -142,7 +142,30 @@ pub enum Computed {
     Crashed(String),
 }
 
-/// Waits for the computation, sending in-progress acks every third of the ack wait.
+/// Waits for `work` (a blob fetch, say), sending in-progress acks every third of the ack wait,
+/// so that the message is not redelivered meanwhile.
+pub async fn kept_alive<T>(
+    msg: &JobMessage,
+    ack_wait: Duration,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    tokio::pin!(work);
+    let period = (ack_wait / 3).max(Duration::from_millis(100));
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    loop {
+        tokio::select! {
+            done = &mut work => return done,
+            _ = tick.tick() => {
+                if let Err(e) = msg.keep_alive().await {
+                    warn!(error = %e, "in-progress ack failed");
+                }
+            }
+        }
+    }
+}
+
+/// Waits for a computation, sending in-progress acks (see [`kept_alive`]) and ending it at
+/// `timeout`.
 pub async fn with_progress(
     msg: &JobMessage,
     ack_wait: Duration,

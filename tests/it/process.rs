@@ -216,3 +216,175 @@ async fn a_worker_killed_mid_job_has_its_job_redelivered_and_finished_once() {
     assert_eq!(attempts, [json!(2)], "the second delivery finished it");
     pasta.stop().await;
 }
+
+/// `promtool`, from Debian's `prometheus` package (`scripts/setup` installs it).
+fn promtool() -> String {
+    let path = std::env::var("PASTA_PROMTOOL").unwrap_or_else(|_| "promtool".into());
+    let found = Command::new(&path).arg("--version").output();
+    assert!(
+        found.is_ok_and(|o| o.status.success()),
+        "{path} not found: run scripts/setup (it installs Debian's prometheus package)"
+    );
+    path
+}
+
+/// What `promtool check metrics` says of an exposition: nothing when it follows the naming
+/// conventions.
+fn promtool_check(exposition: &str) -> String {
+    use std::io::Write;
+    let mut child = Command::new(promtool())
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(exposition.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() {
+        said
+    } else {
+        format!("failed: {said}")
+    }
+}
+
+/// A part of pasta as its own process, serving `/metrics` on `port`.
+fn part(kind: &str, nats: &NatsServer, prefix: &str, port: u16) -> Process {
+    Process(
+        Command::new(PASTA)
+            .args([kind, "--nats-url", &nats.url(), "--prefix", prefix])
+            .env("PASTA_METRICS_ADDR", format!("127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_and_a_responder_serve_metrics_that_promtool_accepts() {
+    let nats = NatsServer::start();
+    let prefix = harness::unique_prefix();
+    let ports = free_ports(2);
+    let _responder = part("responder", &nats, &prefix, ports[0]);
+    let _worker = part("worker", &nats, &prefix, ports[1]);
+    for port in &ports {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while http_get(*port, "/healthz")
+            .await
+            .is_none_or(|(c, _)| c != 200)
+        {
+            assert!(Instant::now() < deadline, "no metrics on {port}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let client = harness::connect(&nats).await;
+    let body = serde_json::to_vec(&support::body("seed-example/request.json")).unwrap();
+    let submit = format!("{prefix}.submit.nonbod_pasta");
+    let answer = client.request(submit, body.into()).await.unwrap();
+    let answer: Value = serde_json::from_slice(&answer.payload).unwrap();
+    let id = answer["data"]["task_id"]
+        .as_str()
+        .expect("accepted")
+        .to_string();
+    let query = serde_json::to_vec(&json!({"task_id": id, "type": "nonbod_pasta"})).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let doc = client
+            .request(format!("{prefix}.job.check_status"), query.clone().into())
+            .await
+            .unwrap();
+        let doc: Value = serde_json::from_slice(&doc.payload).unwrap();
+        if doc["data"]["task_state"] == "SUCCESS" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never finished: {doc}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (_, responder) = http_get(ports[0], "/metrics").await.unwrap();
+    assert!(
+        responder.contains("pasta_jobs_submitted_total{type=\"nonbod_pasta\"} 1"),
+        "{responder}"
+    );
+    let (_, worker) = http_get(ports[1], "/metrics").await.unwrap();
+    for line in [
+        "pasta_jobs_finished_total{type=\"nonbod_pasta\",state=\"success\"} 1",
+        "pasta_job_compute_seconds_count{type=\"nonbod_pasta\"} 1",
+        "pasta_job_queue_wait_seconds_count{type=\"nonbod_pasta\"} 1",
+        "pasta_job_latency_seconds_count{type=\"nonbod_pasta\"} 1",
+    ] {
+        assert!(worker.lines().any(|l| l == line), "{line} in\n{worker}");
+    }
+    for (who, text) in [("responder", &responder), ("worker", &worker)] {
+        let said = promtool_check(text);
+        assert!(
+            said.trim().is_empty(),
+            "promtool on the {who}'s metrics: {said}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_json_log_format_every_log_line_is_a_json_object() {
+    use std::io::BufRead;
+    let nats = NatsServer::start();
+    let mut child = Command::new(PASTA)
+        .args(["responder", "--nats-url", &nats.url()])
+        .args(["--prefix", &harness::unique_prefix()])
+        .env("PASTA_LOG_FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (lines, seen) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let child = Process(child);
+    let mut read = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !read
+        .iter()
+        .any(|l: &Value| l["message"] == "NATS service started")
+    {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = seen
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no start logged; read {read:?}"));
+        let doc: Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("not a JSON object ({e}): {line}"));
+        assert!(
+            doc["timestamp"].is_string() && doc["level"].is_string(),
+            "{doc}"
+        );
+        read.push(doc);
+    }
+    let started = read
+        .iter()
+        .find(|l| l["message"] == "NATS service started")
+        .unwrap();
+    assert_eq!(started["level"], "INFO");
+    assert!(
+        started["service"].is_string(),
+        "fields are members: {started}"
+    );
+    drop(child);
+}

@@ -16,14 +16,14 @@ use crate::support::pasta::{self as harness, Options};
 use crate::support::{body, timeless};
 
 /// The interpreter: `$PASTA_PYTHON`, else `<repo>/.venv/bin/python`.
-fn python() -> PathBuf {
+pub fn python() -> PathBuf {
     std::env::var_os("PASTA_PYTHON")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"))
 }
 
 /// Fails, never skips, when the example cannot run here.
-async fn require_nats_py(python: &Path) {
+pub async fn require_nats_py(python: &Path) {
     let probe = Command::new(python)
         .args(["-c", "import nats"])
         .stdout(Stdio::null())

@@ -13,13 +13,13 @@ use crate::support;
 use crate::support::nats::NatsServer;
 use crate::support::pasta::{self as harness, Options};
 
-const CLIENT: &str = "client-secret-for-tests";
+pub const CLIENT: &str = "client-secret-for-tests";
 const SERVICE: &str = "service-secret-for-tests";
 const ADMIN: &str = "admin-secret-for-tests";
 
 /// A user of deploy/auth, with its own inbox prefix (`_INBOX_<user>`; the admin keeps the
 /// default).
-fn auth(user: &str, password: &str) -> Auth {
+pub fn auth(user: &str, password: &str) -> Auth {
     Auth {
         user: Some(user.into()),
         password: Some(password.into()),
@@ -39,7 +39,7 @@ async fn status_as(client: &async_nats::Client, id: &str) -> serde_json::Value {
 }
 
 /// A server with the shipped authorization block and the passwords in its environment.
-fn server() -> NatsServer {
+pub fn server() -> NatsServer {
     let shipped = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/auth/authorization.conf"),
     )
@@ -54,7 +54,7 @@ fn server() -> NatsServer {
     )
 }
 
-async fn service(nats: &NatsServer) -> harness::Pasta {
+pub async fn service(nats: &NatsServer) -> harness::Pasta {
     let options = Options {
         prefix: Some("pasta".into()),
         auth: auth("pasta_service", SERVICE),

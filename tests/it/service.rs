@@ -791,7 +791,7 @@ async fn a_worker_holds_no_more_message_bytes_than_its_budget() {
     };
     // The harness's workers: six job types, two compute slots.
     let budget = (6 + 2 * 2) * ((2 << 20) + (16 << 10)) as u64;
-    let peak = gauge("pasta_worker_held_bytes_peak");
+    let peak = gauge("pasta_worker_held_peak_bytes");
     assert!(peak <= budget, "held {peak} bytes at once, budget {budget}");
     assert!(peak >= 2 * 1_500_000, "the gauge counts: {peak}");
     // Every delivery ends soon after its final record (its ack comes after).

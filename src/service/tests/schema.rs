@@ -191,7 +191,9 @@ fn status_documents_of_every_state_are_valid_under_the_status_schema() {
     let running = queued.started(2, AT);
     let result = seed_result();
     let inline = running.succeeded(Some(raw(&result)), None, 1.5, AT);
-    let apart = running.succeeded(None, Some(format!("result/{ID}")), 1.5, AT);
+    let text = serde_json::to_vec(&result).unwrap();
+    let blob = crate::task::ResultBlob::of(format!("result/{ID}"), &text);
+    let apart = running.succeeded(None, Some(blob.clone()), 1.5, AT);
     assert_valid(&v, "queued", &status_tree(&queued, None));
     assert_valid(&v, "running", &status_tree(&running, None));
     assert_valid(&v, "success", &status_tree(&inline, None));
@@ -199,6 +201,12 @@ fn status_documents_of_every_state_are_valid_under_the_status_schema() {
         &v,
         "success, result stored apart",
         &status_tree(&apart, Some(result)),
+    );
+    let named = serde_json::json!({"$ref": blob.name, "size": blob.size, "sha256": blob.sha256});
+    assert_valid(
+        &v,
+        "success, result named (too large for one NATS message)",
+        &status_tree(&apart, Some(named)),
     );
     for code in FailureCode::ALL {
         let failed = running.failed(failure(code, &format!("{code} happened")), AT);

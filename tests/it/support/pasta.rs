@@ -123,6 +123,7 @@ pub async fn start(nats: &NatsServer, options: Options) -> Pasta {
         }),
         responder: options.responder,
         http: listener.map(|l| (l, options.token.clone())),
+        metrics: None,
     };
     let url = options.url.clone().unwrap_or_else(|| nats.url());
     let service_client = pasta::bus::connect(&url, &options.auth)

@@ -1,0 +1,985 @@
+//! `GET /openapi.json`: the OpenAPI 3.1 document of every route of the HTTP bridge, written by
+//! hand from one table, [`OPERATIONS`], and the JSON Schemas of `schemas/`.
+//!
+//! The schema files (draft 2020-12, which OpenAPI 3.1 speaks) are embedded under
+//! `components/schemas` as they are, less their `$id` and `$schema` (named in a `$comment`), with
+//! every `$ref` rewritten to point inside the document: `#/$defs/X` of `result.schema.json`
+//! becomes `#/components/schemas/Result/$defs/X`, `error.schema.json` becomes
+//! `#/components/schemas/Error`. The served document is thus self-contained.
+//!
+//! The table is held to the router by tests: here, the routes `router()` declares in
+//! `src/http/mod.rs` (read from its source) and the table must name the same method+path pairs;
+//! `tests/it/openapi.rs` asks the real router for every operation of the table (never 404 or
+//! 405, 401 exactly where the document asks for the token) and runs schemathesis against the
+//! running bridge and the document it serves.
+
+use std::sync::LazyLock;
+
+use anyhow::{anyhow, bail, Context};
+use axum::body::Bytes;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+
+use super::Failure;
+use crate::model::JobType;
+use crate::service::{ApiError, TASK_ID_HEADER};
+
+/// What an operation is, which decides its parameters, its body and its answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// The status of a task: `task_id` and `type` in the query.
+    Status,
+    /// An asynchronous submission: a body in, a task id out.
+    Submit,
+    /// A synchronous computation (what-if): a body in, the result document out.
+    Compute,
+    /// The Prometheus text.
+    Metrics,
+    /// The health document; public.
+    Health,
+    /// This document; public.
+    OpenApi,
+}
+
+impl Kind {
+    /// Whether the route answers without the bearer token when `PASTA_HTTP_TOKEN` is set.
+    pub fn public(self) -> bool {
+        matches!(self, Kind::Health | Kind::OpenApi)
+    }
+
+    /// The tag the operation is listed under.
+    fn tag(self) -> &'static str {
+        match self {
+            Kind::Status => "status",
+            Kind::Submit => "submission",
+            Kind::Compute => "computation",
+            Kind::Metrics | Kind::Health | Kind::OpenApi => "operations",
+        }
+    }
+}
+
+/// One documented operation: a method on a path.
+#[derive(Clone, Copy, Debug)]
+pub struct Operation {
+    /// The HTTP method, lower case as OpenAPI writes it.
+    pub method: &'static str,
+    /// The path; `{type}` is the job type (axum 0.8 and OpenAPI write a parameter alike).
+    pub path: &'static str,
+    /// What it is.
+    pub kind: Kind,
+    /// Its `operationId`.
+    pub id: &'static str,
+    /// One line on what it does.
+    pub summary: &'static str,
+    /// The job type of its body.
+    pub job: Job,
+}
+
+/// The job type of a route's body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Job {
+    /// The route takes no body.
+    None,
+    /// The `{type}` of the path, any of the six.
+    InPath,
+    /// Always this type.
+    Is(JobType),
+    /// bod_reopt, or bod_congest_reopt when the body has a `congested_link` member.
+    Reopt,
+}
+
+impl Job {
+    /// The job types a body of the route may be.
+    pub fn types(self) -> Vec<JobType> {
+        match self {
+            Job::None => Vec::new(),
+            Job::InPath => JobType::ALL.to_vec(),
+            Job::Is(t) => vec![t],
+            Job::Reopt => vec![JobType::BodReopt, JobType::BodCongestReopt],
+        }
+    }
+
+    /// The names of the examples of [`EXAMPLES`] that fit a body of the route.
+    pub fn examples(self) -> Vec<&'static str> {
+        let types = self.types();
+        EXAMPLES
+            .iter()
+            .filter(|(_, fits)| fits.iter().any(|t| types.contains(t)))
+            .map(|(name, _)| *name)
+            .collect()
+    }
+}
+
+/// An [`Operation`], short to write in the table.
+const fn op(
+    method: &'static str,
+    path: &'static str,
+    kind: Kind,
+    id: &'static str,
+    summary: &'static str,
+    job: Job,
+) -> Operation {
+    Operation {
+        method,
+        path,
+        kind,
+        id,
+        summary,
+        job,
+    }
+}
+
+/// Every operation of the bridge: the one table the document is built from, and that the tests
+/// hold to the router.
+pub const OPERATIONS: &[Operation] = &[
+    op("get", "/api/job/check_status", Kind::Status, "checkStatus",
+        "The status document of a task", Job::None),
+    op("post", "/api/jobs/{type}", Kind::Submit, "submitJob",
+        "Submits a job of the type in the path", Job::InPath),
+    op("post", "/api/compute/{type}", Kind::Compute, "computeJob",
+        "Computes a job of the type in the path at once", Job::InPath),
+    op("post", "/api/pasta/async_bod_pasta", Kind::Submit, "submitBodPasta",
+        "Submits a bod_pasta job (original route)", Job::Is(JobType::BodPasta)),
+    op("put", "/api/pasta/async_bod_pasta", Kind::Submit, "submitBodModified",
+        "Submits a bod_modified job (original route)", Job::Is(JobType::BodModified)),
+    op("post", "/api/pasta/async_nonbod_pasta", Kind::Submit, "submitNonbodPasta",
+        "Submits a nonbod_pasta job (original route)", Job::Is(JobType::NonbodPasta)),
+    op("post", "/api/pasta/async_non_pasta", Kind::Submit, "submitNonPasta",
+        "Submits a nonbod_pasta job (original route, other name)", Job::Is(JobType::NonbodPasta)),
+    op("post", "/api/reopt/async_bod_reoptimize", Kind::Submit, "submitBodReopt",
+        "Submits a bod_reopt job, or bod_congest_reopt when the body has a congested_link member (original route)", Job::Reopt),
+    op("post", "/api/reopt/async_nonbod_reoptimize", Kind::Submit, "submitNonbodReopt",
+        "Submits a nonbod_reopt job (original route)", Job::Is(JobType::NonbodReopt)),
+    op("post", "/api/pasta/bod_pasta", Kind::Compute, "computeBodPasta",
+        "Computes a bod_pasta job at once (original route)", Job::Is(JobType::BodPasta)),
+    op("put", "/api/pasta/bod_pasta", Kind::Compute, "computeBodModified",
+        "Computes a bod_modified job at once (original route)", Job::Is(JobType::BodModified)),
+    op("post", "/api/pasta/nonbod_pasta", Kind::Compute, "computeNonbodPasta",
+        "Computes a nonbod_pasta job at once (original route)", Job::Is(JobType::NonbodPasta)),
+    op("post", "/api/reopt/bod_reoptimize", Kind::Compute, "computeBodReopt",
+        "Computes a bod_reopt job at once, or bod_congest_reopt when the body has a congested_link member (original route)", Job::Reopt),
+    op("post", "/api/reopt/nonbod_reoptimize", Kind::Compute, "computeNonbodReopt",
+        "Computes a nonbod_reopt job at once (original route)", Job::Is(JobType::NonbodReopt)),
+    op("post", "/api/reopt/pasta_reoptimize", Kind::Compute, "computePastaReopt",
+        "Computes a nonbod_reopt job at once (original route, other name)", Job::Is(JobType::NonbodReopt)),
+    op("get", "/metrics", Kind::Metrics, "metrics",
+        "Prometheus metrics", Job::None),
+    op("get", "/healthz", Kind::Health, "healthz",
+        "Whether the bridge is connected to NATS (public)", Job::None),
+    op("get", "/openapi.json", Kind::OpenApi, "openapi",
+        "This document (public)", Job::None),
+];
+
+/// The request body examples by name, each with the job types it fits.
+pub const EXAMPLES: [(&str, &[JobType]); 2] = [
+    (
+        "one_policy",
+        &[
+            JobType::BodPasta,
+            JobType::NonbodPasta,
+            JobType::BodModified,
+        ],
+    ),
+    (
+        "policies",
+        &[
+            JobType::BodReopt,
+            JobType::NonbodReopt,
+            JobType::BodCongestReopt,
+        ],
+    ),
+];
+
+/// The links of the examples' triangle A, B, C: both directions, 100 of bandwidth each, 50 of
+/// it for class Gold; A-B carries 90 of traffic, so it is congested.
+fn example_links() -> Value {
+    let link = |id: &str, lo: &str, re: &str, sid: u32, igp: u32| {
+        let mut link = json!({
+            "id": id, "lo": lo, "re": re, "sid": sid, "igp": igp, "bd": 100,
+            "qos_class": [{"class": "Gold", "bandwidth_reserve": 50, "bandwidth_available": 50}],
+        });
+        if id == "A-B" {
+            link["traffic_flow"] = json!(90);
+        }
+        link
+    };
+    json!([
+        link("A-B", "A", "B", 24001, 1),
+        link("B-A", "B", "A", 24002, 1),
+        link("B-C", "B", "C", 24003, 1),
+        link("C-B", "C", "B", 24004, 1),
+        link("A-C", "A", "C", 24005, 5),
+        link("C-A", "C", "A", 24006, 5),
+    ])
+}
+
+/// A request body example by name (of [`EXAMPLES`]).
+pub fn example(name: &str) -> Option<Value> {
+    let nodes =
+        json!([{"id": "A", "sid": 16001}, {"id": "B", "sid": 16002}, {"id": "C", "sid": 16003}]);
+    let former = json!({"path": [[["A", "A-B", "B"]], [["B", "B-C", "C"]]], "bd": 10});
+    let policy = json!({"id": "p1", "he": "A", "te": "C", "bd": 10, "class": "Gold"});
+    let body = match name {
+        "one_policy" => {
+            let mut one = policy;
+            one["former"] = former;
+            json!({"nodes": nodes, "links": example_links(), "sr_policy": one})
+        }
+        "policies" => {
+            let mut placed = policy;
+            placed["traffic_flow"] = json!(30);
+            placed["path"] = former["path"].clone();
+            let other = json!({"id": "p2", "he": "B", "te": "C", "bd": 5, "class": "Gold"});
+            json!({
+                "nodes": nodes, "links": example_links(), "sr_policy": [placed, other],
+                "congested_link": ["A-B"],
+            })
+        }
+        _ => return None,
+    };
+    Some(body)
+}
+
+/// The schema files embedded under `components/schemas`: component name, file name, text.
+const SCHEMA_FILES: [(&str, &str, &str); 6] = [
+    (
+        "Error",
+        "error.schema.json",
+        include_str!("../../schemas/error.schema.json"),
+    ),
+    (
+        "Request",
+        "request.schema.json",
+        include_str!("../../schemas/request.schema.json"),
+    ),
+    (
+        "Result",
+        "result.schema.json",
+        include_str!("../../schemas/result.schema.json"),
+    ),
+    (
+        "Status",
+        "status.schema.json",
+        include_str!("../../schemas/status.schema.json"),
+    ),
+    (
+        "StatusRequest",
+        "status-request.schema.json",
+        include_str!("../../schemas/status-request.schema.json"),
+    ),
+    (
+        "SubmitReply",
+        "submit-reply.schema.json",
+        include_str!("../../schemas/submit-reply.schema.json"),
+    ),
+];
+
+/// One error answer: its component name under `components/responses`, HTTP status, the codes
+/// its error document may carry, and when it is given.
+struct ErrorAnswer {
+    /// The name under `components/responses`.
+    name: &'static str,
+    /// The HTTP status.
+    status: u16,
+    /// The codes of `info.code` it may carry.
+    codes: &'static [&'static str],
+    /// When.
+    description: &'static str,
+}
+
+/// Every error answer of the bridge.
+const ERRORS: [ErrorAnswer; 9] = [
+    ErrorAnswer {
+        name: "BadRequest",
+        status: 400,
+        codes: &["INVALID_BODY", "BAD_REQUEST", "TYPE_MISMATCH"],
+        description: "INVALID_BODY (every problem listed in `info.problems`), BAD_REQUEST (a missing or invalid task_id, type, job type in the path or Pasta-Task-Id header), TYPE_MISMATCH (the task is of another type)",
+    },
+    ErrorAnswer {
+        name: "Unauthorized",
+        status: 401,
+        codes: &["UNAUTHORIZED"],
+        description: "UNAUTHORIZED: PASTA_HTTP_TOKEN is set and the bearer token is missing or wrong",
+    },
+    ErrorAnswer {
+        name: "NotFound",
+        status: 404,
+        codes: &["NOT_FOUND"],
+        description: "NOT_FOUND: an unknown task, or one whose record expired; also any path the bridge does not serve",
+    },
+    ErrorAnswer {
+        name: "MethodNotAllowed",
+        status: 405,
+        codes: &["BAD_REQUEST"],
+        description: "BAD_REQUEST: a method the path does not serve (any method not listed for it here)",
+    },
+    ErrorAnswer {
+        name: "RequestTimeout",
+        status: 408,
+        codes: &["BAD_REQUEST"],
+        description: "BAD_REQUEST: the body did not arrive within the body time-out (30 s)",
+    },
+    ErrorAnswer {
+        name: "Conflict",
+        status: 409,
+        codes: &["CONFLICT"],
+        description: "CONFLICT: the Pasta-Task-Id names a task of another type or body",
+    },
+    ErrorAnswer {
+        name: "TooLarge",
+        status: 413,
+        codes: &["TOO_LARGE"],
+        description: "TOO_LARGE: the body (or its Content-Length, refused before any of it is read) exceeds PASTA_MAX_BODY",
+    },
+    ErrorAnswer {
+        name: "Internal",
+        status: 500,
+        codes: &["INTERNAL"],
+        description: "INTERNAL: a fault of the service itself",
+    },
+    ErrorAnswer {
+        name: "Unavailable",
+        status: 503,
+        codes: &["UNAVAILABLE"],
+        description: "UNAVAILABLE: JetStream unreachable, the job queue full, a computation past the job time-out, or (with Retry-After) no room in the memory budget of bodies within PASTA_ADMISSION_WAIT_MS",
+    },
+];
+
+/// The document, built once and kept as JSON text.
+static DOCUMENT: LazyLock<Result<Bytes, String>> = LazyLock::new(|| {
+    document()
+        .and_then(|doc| serde_json::to_vec(&doc).context("serializing the document"))
+        .map(Bytes::from)
+        .map_err(|e| format!("the OpenAPI document: {e:#}"))
+});
+
+/// The handler of `GET /openapi.json`.
+pub async fn serve() -> Response {
+    match &*DOCUMENT {
+        Ok(text) => ([(header::CONTENT_TYPE, "application/json")], text.clone()).into_response(),
+        Err(e) => Failure(ApiError::Internal(e.clone())).into_response(),
+    }
+}
+
+/// The OpenAPI 3.1 document of the bridge.
+pub fn document() -> anyhow::Result<Value> {
+    Ok(json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "pasta HTTP bridge",
+            "version": env!("CARGO_PKG_VERSION"),
+            "summary": "SR-TE path computation as asynchronous jobs (over NATS), and at once",
+            "description": INFO,
+            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
+        },
+        "tags": [
+            {"name": "status", "description": "The status of a task"},
+            {"name": "submission", "description": "Asynchronous jobs: the task id at once, the result by status or NATS event"},
+            {"name": "computation", "description": "Synchronous computation (what-if): the result document in the answer, no task"},
+            {"name": "operations", "description": "Metrics, health and this document"},
+        ],
+        "security": [{"bearer": []}, {}],
+        "paths": paths(),
+        "components": {
+            "schemas": schemas()?,
+            "responses": error_responses(),
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "Needed by every route but /healthz and /openapi.json when PASTA_HTTP_TOKEN is set; without it the bridge is open.",
+                },
+            },
+        },
+    }))
+}
+
+/// The document's own description.
+const INFO: &str = "The HTTP bridge of pasta (docs/http.md). Bodies and answers are JSON; answers use the documents of docs/status.md, whose JSON Schemas (`schemas/`) are embedded under `components/schemas`. Every error answer is an error document (`schemas/error.schema.json`). When PASTA_HTTP_TOKEN is set every route but /healthz and /openapi.json needs `Authorization: Bearer <token>`. GET routes also answer HEAD.";
+
+/// `paths`: the operations of [`OPERATIONS`] by path, in table order.
+fn paths() -> Value {
+    let mut paths = Map::new();
+    for op in OPERATIONS {
+        let item = paths
+            .entry(op.path)
+            .or_insert_with(|| Value::Object(Map::new()));
+        item[op.method] = operation(op);
+    }
+    Value::Object(paths)
+}
+
+/// One operation object.
+fn operation(op: &Operation) -> Value {
+    let mut doc = json!({
+        "operationId": op.id,
+        "summary": op.summary,
+        "tags": [op.kind.tag()],
+        "responses": responses(op),
+    });
+    let parameters = parameters(op);
+    if !parameters.is_empty() {
+        doc["parameters"] = Value::Array(parameters);
+    }
+    if matches!(op.kind, Kind::Submit | Kind::Compute) {
+        doc["requestBody"] = request_body(&op.job.examples());
+    }
+    if op.kind.public() {
+        doc["security"] = json!([]);
+    }
+    doc
+}
+
+/// The parameters of an operation: the job type of a `{type}` path, the query of a status, the
+/// task id header of a submission.
+fn parameters(op: &Operation) -> Vec<Value> {
+    let mut parameters = Vec::new();
+    if op.path.contains("{type}") {
+        parameters.push(json!({
+            "name": "type", "in": "path", "required": true,
+            "description": "The job type.",
+            "schema": {"$ref": "#/components/schemas/StatusRequest/properties/type"},
+        }));
+    }
+    if op.kind == Kind::Status {
+        for name in ["task_id", "type"] {
+            parameters.push(json!({
+                "name": name, "in": "query", "required": true,
+                "schema": {"$ref": format!("#/components/schemas/StatusRequest/properties/{name}")},
+            }));
+        }
+    }
+    if op.kind == Kind::Submit {
+        parameters.push(json!({
+            "name": TASK_ID_HEADER, "in": "header", "required": false,
+            "description": "The task id the client chooses (a UUID): resubmitting the same type and body with it answers the same task, another type or body CONFLICT.",
+            "schema": {"type": "string", "format": "uuid"},
+        }));
+    }
+    parameters
+}
+
+/// The body of a submission or a computation, with the examples that fit it.
+fn request_body(names: &[&str]) -> Value {
+    let mut examples = Map::new();
+    for (name, fits) in EXAMPLES.iter().filter(|(name, _)| names.contains(name)) {
+        if let Some(value) = example(name) {
+            let fits: Vec<&str> = fits.iter().map(|t| t.as_str()).collect();
+            let summary = format!("A triangle of three routers; fits {}", fits.join(", "));
+            examples.insert((*name).into(), json!({"summary": summary, "value": value}));
+        }
+    }
+    let mut body = json!({
+        "required": true,
+        "description": "The job's body (`schemas/request.schema.json`), or `{\"$ref\": \"body/<uuid>\"}` naming a body uploaded to the blob store. The body is read as JSON whatever its Content-Type.",
+        "content": {"application/json": {"schema": {"anyOf": [
+            {"$ref": "#/components/schemas/Request"},
+            {"$ref": "#/components/schemas/BodyReference"},
+        ]}}},
+    });
+    if !examples.is_empty() {
+        body["content"]["application/json"]["examples"] = Value::Object(examples);
+    }
+    body
+}
+
+/// The answers of an operation.
+fn responses(op: &Operation) -> Value {
+    let kind = op.kind;
+    let (ok, errors): (Value, &[u16]) = match kind {
+        Kind::Status => (
+            json_answer("The status document", schema_ref("Status/$defs/Status")),
+            &[400, 401, 404, 500, 503],
+        ),
+        Kind::Submit => (
+            json_answer("The task id", schema_ref("Submitted")),
+            &[400, 401, 408, 409, 413, 500, 503],
+        ),
+        Kind::Compute => (
+            json_answer("The result document", schema_ref("Computed")),
+            &[400, 401, 408, 413, 500, 503],
+        ),
+        Kind::Metrics => (
+            json!({"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}),
+            &[401],
+        ),
+        Kind::Health => (
+            json_answer("Connected to NATS", health("ok", "connected")),
+            &[],
+        ),
+        Kind::OpenApi => (
+            json_answer(
+                "This document",
+                json!({"type": "object", "required": ["openapi", "info", "paths"]}),
+            ),
+            &[500],
+        ),
+    };
+    let mut answers = Map::new();
+    answers.insert("200".into(), with_status_link(ok, op));
+    if kind == Kind::Health {
+        let down = json_answer(
+            "Not connected to NATS",
+            health("unavailable", "disconnected"),
+        );
+        answers.insert("503".into(), down);
+    }
+    for error in ERRORS.iter().filter(|e| errors.contains(&e.status)) {
+        let reference = format!("#/components/responses/{}", error.name);
+        answers.insert(error.status.to_string(), json!({"$ref": reference}));
+    }
+    Value::Object(answers)
+}
+
+/// A submission's answer with the link to the status of its task, when the route says its type.
+fn with_status_link(mut answer: Value, op: &Operation) -> Value {
+    let job_type = match op.job {
+        Job::InPath => "$request.path.type",
+        Job::Is(t) => t.as_str(),
+        Job::None | Job::Reopt => return answer,
+    };
+    if op.kind == Kind::Submit {
+        answer["links"] = json!({"CheckStatus": {
+            "operationId": "checkStatus",
+            "description": "The status of the task submitted.",
+            "parameters": {"task_id": "$response.body#/data/task_id", "type": job_type},
+        }});
+    }
+    answer
+}
+
+/// An answer with a JSON body of `schema`.
+fn json_answer(description: &str, schema: Value) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": schema}}})
+}
+
+/// A reference to a schema under `components/schemas`.
+fn schema_ref(pointer: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{pointer}")})
+}
+
+/// The health document with these values.
+fn health(status: &str, nats: &str) -> Value {
+    json!({
+        "type": "object",
+        "required": ["status", "nats"],
+        "additionalProperties": false,
+        "properties": {"status": {"const": status}, "nats": {"const": nats}},
+    })
+}
+
+/// `components/responses`: one per error answer, the error document with its codes.
+fn error_responses() -> Value {
+    let mut responses = Map::new();
+    for error in &ERRORS {
+        let schema = json!({"allOf": [
+            schema_ref("Error"),
+            {"properties": {"info": {"properties": {"code": {"enum": error.codes}}}}},
+        ]});
+        let mut answer = json_answer(error.description, schema);
+        if error.status == 503 {
+            answer["headers"] = json!({"Retry-After": {
+                "description": "Seconds to wait before retrying: given when the memory budget of bodies was spent.",
+                "schema": {"type": "string", "pattern": "^[0-9]+$"},
+            }});
+        }
+        responses.insert(error.name.into(), answer);
+    }
+    Value::Object(responses)
+}
+
+/// `components/schemas`: the files of `schemas/`, and the few answers made of them.
+fn schemas() -> anyhow::Result<Value> {
+    let mut schemas = Map::new();
+    for (name, file, text) in SCHEMA_FILES {
+        schemas.insert(name.into(), embedded(name, file, text)?);
+    }
+    schemas.insert("BodyReference".into(), json!({
+        "description": "A body uploaded to the blob store beforehand, named instead of sent (docs/bus.md).",
+        "type": "object",
+        "required": ["$ref"],
+        "maxProperties": 1,
+        "patternProperties": {"^[$]ref$": {"type": "string", "pattern": "^body/"}},
+    }));
+    schemas.insert("Submitted".into(), json!({
+        "description": "The submission reply (`schemas/submit-reply.schema.json`) of an accepted job.",
+        "allOf": [schema_ref("SubmitReply"), {"properties": {"status": {"const": true}}}],
+    }));
+    schemas.insert("Computed".into(), json!({
+        "description": "The answer of a synchronous computation: the result document (`schemas/result.schema.json`) in the envelope.",
+        "type": "object",
+        "required": ["status", "info", "data"],
+        "additionalProperties": false,
+        "properties": {
+            "status": {"const": true},
+            "info": {"type": "array", "maxItems": 0},
+            "data": schema_ref("Result"),
+        },
+    }));
+    Ok(Value::Object(schemas))
+}
+
+/// A schema file as a component `name`: without `$id` and `$schema`, its references pointing
+/// inside the document.
+fn embedded(name: &str, file: &str, text: &str) -> anyhow::Result<Value> {
+    let mut schema: Value =
+        serde_json::from_str(text).with_context(|| format!("schemas/{file} is not JSON"))?;
+    let object = schema
+        .as_object_mut()
+        .ok_or_else(|| anyhow!("schemas/{file} is not an object"))?;
+    let id = object.remove("$id");
+    object.remove("$schema");
+    let origin = match id {
+        Some(Value::String(id)) => format!("schemas/{file} ($id {id})"),
+        _ => format!("schemas/{file}"),
+    };
+    object.insert("$comment".into(), json!(origin));
+    rewrite_refs(&mut schema, name).with_context(|| format!("schemas/{file}"))?;
+    Ok(schema)
+}
+
+/// Rewrites every `$ref` of a schema embedded as component `home`.
+fn rewrite_refs(value: &mut Value, home: &str) -> anyhow::Result<()> {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(target)) = map.get_mut("$ref") {
+                *target = local_ref(target, home)?;
+            }
+            map.values_mut().try_for_each(|v| rewrite_refs(v, home))
+        }
+        Value::Array(items) => items.iter_mut().try_for_each(|v| rewrite_refs(v, home)),
+        _ => Ok(()),
+    }
+}
+
+/// Where a reference of component `home` points inside the document: `#/...` within `home`,
+/// `<file>#/...` within the file's component.
+fn local_ref(target: &str, home: &str) -> anyhow::Result<String> {
+    let (file, pointer) = target.split_once('#').unwrap_or((target, ""));
+    let component = if file.is_empty() {
+        home
+    } else {
+        match SCHEMA_FILES.iter().find(|(_, f, _)| *f == file) {
+            Some((component, _, _)) => component,
+            None => bail!("$ref {target:?} names a file that is not embedded"),
+        }
+    };
+    Ok(format!("#/components/schemas/{component}{pointer}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use serde_json::{json, Value};
+
+    use super::{document, example, Job, Kind, ERRORS, EXAMPLES, OPERATIONS};
+    use crate::http::status_code;
+    use crate::model::{Limits, Problem, Problems};
+    use crate::service::status::submitted;
+    use crate::service::{parse_body, ApiError};
+
+    /// The source of `router()`.
+    const ROUTER_SOURCE: &str = include_str!("mod.rs");
+
+    /// Methods a route may be declared with (`any` is not one OpenAPI can list).
+    const METHODS: [&str; 10] = [
+        "get", "post", "put", "delete", "patch", "head", "options", "trace", "connect", "any",
+    ];
+
+    /// The body of `pub fn router(` in `source`.
+    fn router_body(source: &str) -> &str {
+        let start = source
+            .find("pub fn router(")
+            .expect("src/http/mod.rs has router()");
+        let rest = &source[start..];
+        let end = rest.find("\n}\n").expect("router() ends");
+        &rest[..end]
+    }
+
+    /// The text up to the parenthesis closing one already open.
+    fn up_to_close(text: &str) -> &str {
+        let mut depth = 1;
+        for (at, c) in text.char_indices() {
+            depth += match c {
+                '(' => 1,
+                ')' => -1,
+                _ => 0,
+            };
+            if depth == 0 {
+                return &text[..at];
+            }
+        }
+        panic!("unbalanced parentheses in {text:?}");
+    }
+
+    /// The methods called in a route's method router, e.g. `post(a).put(b)`.
+    fn methods_in(args: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        for method in METHODS {
+            let call = format!("{method}(");
+            for (at, _) in args.match_indices(&call) {
+                let before = args[..at].chars().next_back();
+                if !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
+                    found.push(method.to_string());
+                }
+            }
+        }
+        found
+    }
+
+    /// Every (method, path) a router's source declares with `.route("<path>", <methods>)`.
+    fn declared_routes(router: &str) -> BTreeSet<(String, String)> {
+        let mut routes = BTreeSet::new();
+        for (at, _) in router.match_indices(".route(") {
+            let args = up_to_close(&router[at + ".route(".len()..]);
+            let (path, methods) = args.split_once(',').expect("a path and a method router");
+            let path = path.trim().trim_matches('"').to_string();
+            for method in methods_in(methods) {
+                routes.insert((method, path.clone()));
+            }
+        }
+        routes
+    }
+
+    fn documented_routes() -> BTreeSet<(String, String)> {
+        OPERATIONS
+            .iter()
+            .map(|op| (op.method.to_string(), op.path.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_route_reader_reads_methods_paths_and_nothing_else() {
+        let source = r#"pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/a/{type}", post(submit_typed))
+        .route(
+            "/b",
+            post(compute_put).put(get_all),
+        )
+        .route_layer(layer(state.clone(), put_it))
+        .route("/c", get(openapi::serve))
+        .route("/d", any(x))
+}
+"#;
+        let expected: BTreeSet<(String, String)> = [
+            ("post", "/a/{type}"),
+            ("post", "/b"),
+            ("put", "/b"),
+            ("get", "/c"),
+            ("any", "/d"),
+        ]
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+        assert_eq!(declared_routes(router_body(source)), expected);
+    }
+
+    #[test]
+    fn every_route_of_the_router_is_documented_and_every_documented_one_is_a_route() {
+        let router = router_body(ROUTER_SOURCE);
+        for unread in [".nest(", ".merge(", ".route_service(", ".nest_service("] {
+            assert!(
+                !router.contains(unread),
+                "router() uses {unread}, whose routes this test cannot read: document them and teach the test"
+            );
+        }
+        let declared = declared_routes(router);
+        let documented = documented_routes();
+        let undocumented: Vec<_> = declared.difference(&documented).collect();
+        let unrouted: Vec<_> = documented.difference(&declared).collect();
+        assert!(
+            undocumented.is_empty() && unrouted.is_empty(),
+            "routes of router() missing from openapi::OPERATIONS: {undocumented:?}\n\
+             operations of openapi::OPERATIONS that router() does not declare: {unrouted:?}"
+        );
+        assert_eq!(
+            documented.len(),
+            OPERATIONS.len(),
+            "an operation is listed twice"
+        );
+    }
+
+    /// The value a local reference (`#/a/b`) points at.
+    fn resolve<'a>(doc: &'a Value, reference: &str) -> Option<&'a Value> {
+        doc.pointer(reference.strip_prefix('#')?)
+    }
+
+    /// Every `$ref` string under `value`.
+    fn refs(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get("$ref") {
+                    out.push(r.clone());
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn the_document_is_self_contained() {
+        let doc = document().expect("the document builds");
+        assert_eq!(doc["openapi"], "3.1.0");
+        let mut all = Vec::new();
+        refs(&doc, &mut all);
+        assert!(all.len() > 50, "the schemas' references are found: {all:?}");
+        for reference in &all {
+            assert!(
+                resolve(&doc, reference).is_some(),
+                "{reference} does not resolve in the document"
+            );
+        }
+        let text = doc.to_string();
+        assert!(
+            !text.contains("\"$id\""),
+            "an $id would change the base of references"
+        );
+        assert!(!text.contains(".schema.json#") && !text.contains("\"$ref\":\"error"));
+    }
+
+    #[test]
+    fn every_operation_is_in_the_document_with_its_answers() {
+        let doc = document().expect("the document builds");
+        let mut ids = BTreeSet::new();
+        for op in OPERATIONS {
+            let operation = &doc["paths"][op.path][op.method];
+            assert_eq!(operation["operationId"], op.id, "{op:?}");
+            assert!(ids.insert(op.id), "operationId {} twice", op.id);
+            let responses = operation["responses"].as_object().expect("responses");
+            assert!(responses.contains_key("200"), "{op:?}");
+            assert_eq!(
+                responses.contains_key("401"),
+                !op.kind.public(),
+                "{op:?}: 401 is documented exactly where the token is needed"
+            );
+            assert_eq!(
+                operation["security"] == json!([]),
+                op.kind.public(),
+                "{op:?}"
+            );
+            let has_body = operation.get("requestBody").is_some();
+            assert_eq!(
+                has_body,
+                matches!(op.kind, Kind::Submit | Kind::Compute),
+                "{op:?}"
+            );
+        }
+    }
+
+    /// A validator of `schema`, its references resolved against the document's components.
+    fn validator(doc: &Value, schema: &Value) -> jsonschema::Validator {
+        let mut root = schema.clone();
+        root["components"] = doc["components"].clone();
+        jsonschema::validator_for(&root).unwrap_or_else(|e| panic!("{schema} compiles: {e}"))
+    }
+
+    /// The schema of a JSON answer.
+    fn answer_schema<'a>(doc: &'a Value, answer: &'a Value) -> &'a Value {
+        let answer = match answer["$ref"].as_str() {
+            Some(r) => resolve(doc, r).expect("a response component"),
+            None => answer,
+        };
+        &answer["content"]["application/json"]["schema"]
+    }
+
+    /// One error of every kind; the match makes a new variant a compile error here.
+    fn every_api_error() -> Vec<ApiError> {
+        let problems = Problems(vec![Problem {
+            path: "$".into(),
+            message: "x".into(),
+        }]);
+        let all = vec![
+            ApiError::InvalidBody(problems),
+            ApiError::TooLarge { size: 2, limit: 1 },
+            ApiError::Conflict("c".into()),
+            ApiError::Unauthorized,
+            ApiError::Unavailable("u".into()),
+            ApiError::Busy("b".into()),
+            ApiError::NotFound("n".into()),
+            ApiError::BadRequest("b".into()),
+            ApiError::RequestTimeout("t".into()),
+            ApiError::TypeMismatch {
+                task_id: "t".into(),
+                actual: "a".into(),
+                asked: "b".into(),
+            },
+            ApiError::Internal("i".into()),
+        ];
+        for e in &all {
+            match e {
+                ApiError::InvalidBody(_)
+                | ApiError::TooLarge { .. }
+                | ApiError::Conflict(_)
+                | ApiError::Unauthorized
+                | ApiError::Unavailable(_)
+                | ApiError::Busy(_)
+                | ApiError::NotFound(_)
+                | ApiError::BadRequest(_)
+                | ApiError::RequestTimeout(_)
+                | ApiError::TypeMismatch { .. }
+                | ApiError::Internal(_) => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn every_error_document_fits_the_answer_of_its_status_and_no_other_code_does() {
+        let doc = document().expect("the document builds");
+        for e in every_api_error() {
+            let status = status_code(&e).as_u16();
+            let error = ERRORS
+                .iter()
+                .find(|a| a.status == status)
+                .unwrap_or_else(|| panic!("no documented answer {status} for {e:?}"));
+            let answer = &doc["components"]["responses"][error.name];
+            let validator = validator(&doc, answer_schema(&doc, answer));
+            assert!(validator.is_valid(&e.document()), "{e:?}: {}", e.document());
+            let mut stray = e.document();
+            let other = if e.code() == "INTERNAL" {
+                "NOT_FOUND"
+            } else {
+                "INTERNAL"
+            };
+            stray["info"]["code"] = json!(other);
+            assert!(!validator.is_valid(&stray), "{status} refuses {other}");
+        }
+    }
+
+    #[test]
+    fn every_example_is_valid_for_the_job_types_it_fits_and_every_body_route_has_one() {
+        for (name, fits) in EXAMPLES {
+            let body = example(name).unwrap_or_else(|| panic!("example {name} exists"));
+            let bytes = serde_json::to_vec(&body).expect("JSON");
+            for t in fits {
+                let parsed = parse_body(*t, &bytes, &Limits::default());
+                assert!(
+                    parsed.is_ok(),
+                    "{name} as {}: {:?}",
+                    t.as_str(),
+                    parsed.err()
+                );
+            }
+        }
+        for op in OPERATIONS {
+            let has_body = matches!(op.kind, Kind::Submit | Kind::Compute);
+            assert_eq!(op.job != Job::None, has_body, "{op:?}");
+            assert_eq!(!op.job.examples().is_empty(), has_body, "{op:?}");
+        }
+    }
+
+    #[test]
+    fn a_submission_reply_fits_the_answer_of_a_submission_and_an_error_does_not() {
+        let doc = document().expect("the document builds");
+        let answer = &doc["paths"]["/api/jobs/{type}"]["post"]["responses"]["200"];
+        let validator = validator(&doc, answer_schema(&doc, answer));
+        let id = crate::service::task_id("7d8c4b2e-0000-4000-8000-000000000001").expect("a UUID");
+        assert!(validator.is_valid(&submitted(&id)));
+        assert!(!validator.is_valid(&ApiError::Unauthorized.document()));
+    }
+}
