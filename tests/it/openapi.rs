@@ -43,33 +43,14 @@ const UNCHECKED: &str = "positive_data_acceptance,negative_data_rejection";
 /// from a submission to the status of its task.
 const PHASES: &str = "examples,coverage,fuzzing,stateful";
 
-/// The interpreter: `$PASTA_PYTHON`, else `<repo>/.venv/bin/python`.
 fn python() -> PathBuf {
-    std::env::var_os("PASTA_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"))
+    crate::support::python::interpreter()
 }
 
 /// Fails, never skips, when schemathesis cannot run here.
 async fn require_schemathesis(python: &Path) {
-    let probe = Command::new(python)
-        .args(["-m", "schemathesis.cli", "--version"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run the Python interpreter {} ({e}): run scripts/setup (or set PASTA_PYTHON)",
-                python.display()
-            )
-        });
-    assert!(
-        probe.status.success(),
-        "schemathesis is not installed for {}: run scripts/setup\n{}",
-        python.display(),
-        String::from_utf8_lossy(&probe.stderr)
-    );
+    let probe = ["-m", "schemathesis.cli", "--version"];
+    crate::support::python::require(python, &probe, "schemathesis").await;
 }
 
 /// The concrete path of an operation: `{type}` as a real job type.

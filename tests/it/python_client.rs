@@ -17,31 +17,12 @@ use crate::support::{body, timeless};
 
 /// The interpreter: `$PASTA_PYTHON`, else `<repo>/.venv/bin/python`.
 pub fn python() -> PathBuf {
-    std::env::var_os("PASTA_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"))
+    crate::support::python::interpreter()
 }
 
 /// Fails, never skips, when the example cannot run here.
 pub async fn require_nats_py(python: &Path) {
-    let probe = Command::new(python)
-        .args(["-c", "import nats"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run the Python interpreter {} ({e}): run scripts/setup (or set PASTA_PYTHON)",
-                python.display()
-            )
-        });
-    assert!(
-        probe.status.success(),
-        "nats-py is not importable by {}: run scripts/setup\n{}",
-        python.display(),
-        String::from_utf8_lossy(&probe.stderr)
-    );
+    crate::support::python::require(python, &["-c", "import nats"], "nats-py").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,6 +4,7 @@
 pub mod http;
 pub mod nats;
 pub mod pasta;
+pub mod python;
 
 use serde_json::Value;
 
