@@ -135,7 +135,8 @@ impl Service {
         };
         let size = self.tasks.bus.blob_size(&name).await?.ok_or_else(missing)?;
         self.check_size(size)?;
-        let ticket = self.admit(size).await?;
+        // Not `self.admit`: a refusal here is counted once, by `submit`.
+        let ticket = self.admission.admit(size).await?;
         let blob = self.tasks.bus.get_blob(&name).await?.ok_or_else(missing)?;
         self.check_size(blob.len())?;
         Ok((ticket.body(blob), Some(name)))
