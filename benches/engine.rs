@@ -175,7 +175,7 @@ impl Fixture {
             .map(|(i, node)| (node.id.as_str(), i))
             .collect();
         let mut out: Vec<Vec<usize>> = vec![Vec::new(); request.nodes.len()];
-        for link in &request.links {
+        for link in request.links.iter() {
             let (lo, re) = (index[link.lo.as_str()], index[link.re.as_str()]);
             let feasible = link.sid.is_some()
                 && request.nodes[lo].sid.is_some()

@@ -87,10 +87,10 @@ fn build_csr(request: &Request) -> PgCsr {
 fn build_graph(request: &Request) -> PgGraph {
     let ix = node_index(request);
     let mut g = PgGraph::with_capacity(request.nodes.len(), request.links.len());
-    for _ in &request.nodes {
+    for _ in request.nodes.iter() {
         g.add_node(());
     }
-    for l in &request.links {
+    for l in request.links.iter() {
         g.add_edge(
             NodeIndex::new(ix[l.lo.as_str()] as usize),
             NodeIndex::new(ix[l.re.as_str()] as usize),

@@ -97,7 +97,7 @@ impl Feasible {
                 }
             }
             Some(a) => {
-                for (slot, node) in node_cut.iter_mut().zip(&request.nodes) {
+                for (slot, node) in node_cut.iter_mut().zip(request.nodes.iter()) {
                     if node_sid(node, Some(a)).is_none() {
                         cut(slot, Step::NonSr);
                     }

@@ -8,13 +8,22 @@
 
 use sha2::{Digest, Sha256};
 
-use super::json::{Json, Unread};
+use super::json::{Json, Shape, Unread};
 use super::{canonical, compact, Job, JobType, Limits, Problem, Problems, Request};
 
 /// Reads a body as JSON, or says why it is not (a problem at `$`, or at a list longer than its
 /// cap): what a request can mean of it, members no request has skipped unread ([`Json::read`]).
 pub fn read_json<'a>(body: &'a [u8], limits: &Limits) -> Result<Json<'a>, Problems> {
-    Json::read(body, &super::parse::BODY_SHAPE, limits).map_err(|e| {
+    read_shaped(body, &super::parse::BODY_SHAPE, limits)
+}
+
+/// [`read_json`] by another shape (a topology document's).
+pub(crate) fn read_shaped<'a>(
+    body: &'a [u8],
+    shape: &Shape,
+    limits: &Limits,
+) -> Result<Json<'a>, Problems> {
+    Json::read(body, shape, limits).map_err(|e| {
         Problems(vec![match e {
             Unread::TooLong(problem) => problem,
             Unread::NotJson(e) => Problem {

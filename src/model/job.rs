@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use super::json::Json;
 
-use super::{Limits, Problems, Request};
+use super::{Limits, Network, Problems, Request};
 
 /// The six job types of the contract (§1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -97,6 +97,19 @@ impl Job {
     ) -> Result<Job, Problems> {
         // Parsing validates too (references, uniqueness, sizes), on the request it made.
         let request = super::parse::request(job_type, body, limits)?;
+        Ok(Job { job_type, request })
+    }
+
+    /// [`Job::parse_json`] of a body that names a held topology (`{"topology": …}`): `held` is
+    /// the revision it resolves to, whose nodes and links the job shares. The body's references
+    /// are checked against it; the revision itself was validated when it was stored.
+    pub fn parse_on(
+        job_type: JobType,
+        body: &Json<'_>,
+        limits: &Limits,
+        held: &Network,
+    ) -> Result<Job, Problems> {
+        let request = super::parse::request_on(job_type, body, limits, Some(held))?;
         Ok(Job { job_type, request })
     }
 }

@@ -11,12 +11,13 @@ pub mod compact;
 mod job;
 pub mod json;
 mod limits;
-mod parse;
+pub(crate) mod parse;
 mod problems;
 mod request;
 #[cfg(test)]
 mod tests;
-mod validate;
+pub mod topology;
+pub(crate) mod validate;
 
 pub use job::{Job, JobType};
 pub use limits::Limits;
@@ -25,3 +26,4 @@ pub use request::{
     AlgorithmEntry, Encoding, Former, Global, Link, Metric, Node, Policy, Prefix, QosClass,
     ReoptMode, Request, SegPath, Sorter, Sorting,
 };
+pub use topology::Network;

@@ -27,16 +27,20 @@
 
 mod policy;
 pub(crate) mod reader;
-mod topology;
+pub(crate) mod topology;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::json::{Cap, Json, Shape};
 
 use self::reader::{boolean, number, one_of, uint32, Collector, Floor, Key, Loc, Reader};
+use super::topology::{Pos, Reference};
+use super::validate::Topology;
+use super::Node;
 use super::{
-    AlgorithmEntry, Encoding, Global, JobType, Limits, Problems, ReoptMode, Request, Sorter,
-    Sorting,
+    AlgorithmEntry, Encoding, Global, JobType, Limits, Network, Problems, ReoptMode, Request,
+    Sorter, Sorting,
 };
 
 /// Largest `delay` accepted.
@@ -57,14 +61,27 @@ pub(crate) const BODY_KEYS: &[Key] = &[
     Key::new("sr_policy"),
     Key::new("global"),
     Key::new("congested_link"),
+    Key::new("topology"),
 ];
-/// Keys of a node.
+/// Keys of a node (`pos` is kept by held topologies, for drawing; jobs ignore it).
 pub(crate) const NODE_KEYS: &[Key] = &[
     Key::new("id"),
     Key::new("ip"),
     Key::new("sid"),
     Key::new("prefix"),
+    Key::new("pos"),
 ];
+/// Keys of a node's drawing position: `x`/`y`, or `lat`/`lon`.
+pub(crate) const POS_KEYS: &[Key] = &[
+    Key::new("x"),
+    Key::new("y"),
+    Key::new("lat"),
+    Key::new("lon"),
+];
+/// Keys of a body's reference to a held topology.
+pub(crate) const REFERENCE_KEYS: &[Key] = &[Key::new("name"), Key::new("revision")];
+/// Keys of a held topology's document.
+pub(crate) const TOPOLOGY_KEYS: &[Key] = &[Key::new("nodes"), Key::new("links")];
 /// Keys of a node's flex-algo prefix SID.
 pub(crate) const PREFIX_KEYS: &[Key] = &[
     Key::new("prefix"),
@@ -150,6 +167,10 @@ pub(crate) const GLOBAL_KEYS: &[Key] = &[
 /// What reading a body keeps ([`Json::read`]): the members the key tables name (short names
 /// and aliases), each with its shape; any other member is skipped unread.
 pub(crate) static BODY_SHAPE: Shape = Shape::Object(body_member);
+/// What reading a topology document keeps (`nodes` and `links`, as in a body).
+pub(crate) static TOPOLOGY_SHAPE: Shape = Shape::Object(topology_member);
+static REFERENCE_SHAPE: Shape = Shape::Object(reference_member);
+static POS_SHAPE: Shape = Shape::Object(pos_member);
 static NODE_SHAPE: Shape = Shape::Object(node_member);
 static PREFIX_SHAPE: Shape = Shape::Object(prefix_member);
 static LINK_SHAPE: Shape = Shape::Object(link_member);
@@ -182,9 +203,22 @@ fn member(
     Some(shape.unwrap_or(&Shape::Scalar))
 }
 
+static NODES: Shape = Shape::List(&NODE_SHAPE, Cap::Nodes);
+static LINKS: Shape = Shape::List(&LINK_SHAPE, Cap::Links);
+
+fn topology_member(k: &str) -> Option<&'static Shape> {
+    member(TOPOLOGY_KEYS, k, &[("nodes", &NODES), ("links", &LINKS)])
+}
+
+fn reference_member(k: &str) -> Option<&'static Shape> {
+    member(REFERENCE_KEYS, k, &[])
+}
+
+fn pos_member(k: &str) -> Option<&'static Shape> {
+    member(POS_KEYS, k, &[])
+}
+
 fn body_member(k: &str) -> Option<&'static Shape> {
-    static NODES: Shape = Shape::List(&NODE_SHAPE, Cap::Nodes);
-    static LINKS: Shape = Shape::List(&LINK_SHAPE, Cap::Links);
     static POLICIES: Shape = Shape::OneOrList(&POLICY_SHAPE, Cap::Policies);
     let nested = [
         ("nodes", &NODES),
@@ -192,13 +226,14 @@ fn body_member(k: &str) -> Option<&'static Shape> {
         ("sr_policy", &POLICIES),
         ("global", &GLOBAL_SHAPE),
         ("congested_link", &SCALARS),
+        ("topology", &REFERENCE_SHAPE),
     ];
     member(BODY_KEYS, k, &nested)
 }
 
 fn node_member(k: &str) -> Option<&'static Shape> {
     static PREFIXES: Shape = Shape::List(&PREFIX_SHAPE, Cap::Items);
-    member(NODE_KEYS, k, &[("prefix", &PREFIXES)])
+    member(NODE_KEYS, k, &[("prefix", &PREFIXES), ("pos", &POS_SHAPE)])
 }
 
 fn prefix_member(k: &str) -> Option<&'static Shape> {
@@ -239,8 +274,11 @@ fn global_member(k: &str) -> Option<&'static Shape> {
 }
 
 /// Every key table of the body.
-const TABLES: [&[Key]; 9] = [
+const TABLES: [&[Key]; 12] = [
     BODY_KEYS,
+    TOPOLOGY_KEYS,
+    REFERENCE_KEYS,
+    POS_KEYS,
     NODE_KEYS,
     PREFIX_KEYS,
     LINK_KEYS,
@@ -271,22 +309,37 @@ pub(super) fn request(
     body: &Json<'_>,
     limits: &Limits,
 ) -> Result<Request, Problems> {
+    request_on(job_type, body, limits, None)
+}
+
+/// [`request`] of a body that may name a held topology: `held` is the revision it names,
+/// resolved by the caller (a body naming one without it gets a problem at `topology`).
+pub(super) fn request_on(
+    job_type: JobType,
+    body: &Json<'_>,
+    limits: &Limits,
+    held: Option<&Network>,
+) -> Result<Request, Problems> {
     // Validation reports canonical paths; the keys a body read by their aliases are noted only
     // when it found something to report (a second reading), so a valid body costs no paths.
     let mut c = Collector {
         skip_renames: true,
         ..Collector::default()
     };
-    let request = body_of(&mut c, job_type, body);
+    let request = body_of(&mut c, job_type, body, held);
+    let topology = match held {
+        Some(_) if has_reference(body) => Topology::Held,
+        _ => Topology::Inline,
+    };
     let mut found = Problems::default();
     // A body with more problems than are shown is not validated further: what it holds would
     // only be counted, at the cost of remembering every failed value.
     if c.unshown == 0 {
-        super::validate::check(job_type, &request, limits, &c.failed, &mut found);
+        super::validate::check(job_type, &request, topology, limits, &c.failed, &mut found);
     }
     if !found.is_empty() {
         let mut noted = Collector::default();
-        body_of(&mut noted, job_type, body);
+        body_of(&mut noted, job_type, body, held);
         if !noted.renames.is_empty() {
             let renames = noted.renames.index();
             for problem in &mut found.0 {
@@ -318,11 +371,24 @@ fn renamed(path: &str, renames: &HashMap<&str, &str>) -> String {
     }
 }
 
-/// The whole body.
-fn body_of(c: &mut Collector, job_type: JobType, body: &Json<'_>) -> Request {
+/// Whether a body has a `topology` member (not null).
+fn has_reference(body: &Json<'_>) -> bool {
+    match body {
+        Json::Object(members) => members.iter().any(|(k, v)| k == "topology" && !v.is_null()),
+        _ => false,
+    }
+}
+
+/// The whole body; its nodes and links are `held`'s when it names a held topology.
+fn body_of(
+    c: &mut Collector,
+    job_type: JobType,
+    body: &Json<'_>,
+    held: Option<&Network>,
+) -> Request {
     let mut request = Request {
-        nodes: Vec::new(),
-        links: Vec::new(),
+        nodes: Arc::default(),
+        links: Arc::default(),
         policies: Vec::new(),
         global: Global::default(),
         congested_link: Vec::new(),
@@ -330,14 +396,36 @@ fn body_of(c: &mut Collector, job_type: JobType, body: &Json<'_>) -> Request {
     let Some(r) = Reader::new(c, body, Loc::root(), BODY_KEYS) else {
         return request;
     };
-    request.nodes = match r.require(c, "nodes") {
-        Some((v, loc)) => reader::list(c, v, &loc, topology::node).unwrap_or_default(),
-        None => Vec::new(),
-    };
-    request.links = match r.require(c, "links") {
-        Some((v, loc)) => reader::list(c, v, &loc, topology::link).unwrap_or_default(),
-        None => Vec::new(),
-    };
+    if let Some((_, loc)) = r.get(c, "topology") {
+        if r.get(c, "nodes").is_some() || r.get(c, "links").is_some() {
+            c.fail(
+                &loc,
+                "a body names a held topology or carries nodes and links, not both",
+            );
+            // What the references name is unknown: none of them is checked.
+            c.taint(&r.loc("nodes"));
+            c.taint(&r.loc("links"));
+        } else if let Some(net) = held {
+            request.nodes = net.nodes.clone();
+            request.links = net.links.clone();
+        } else {
+            c.fail(
+                &loc,
+                "held topologies are resolved by the service; give nodes and links here",
+            );
+            c.taint(&r.loc("nodes"));
+            c.taint(&r.loc("links"));
+        }
+    } else {
+        request.nodes = Arc::new(match r.require(c, "nodes") {
+            Some((v, loc)) => reader::list(c, v, &loc, topology::node).unwrap_or_default(),
+            None => Vec::new(),
+        });
+        request.links = Arc::new(match r.require(c, "links") {
+            Some((v, loc)) => reader::list(c, v, &loc, topology::link).unwrap_or_default(),
+            None => Vec::new(),
+        });
+    }
     request.policies = policy::policies(c, &r, job_type);
     if let Some((v, loc)) = r.get(c, "global") {
         request.global = global(c, v, loc);
@@ -346,6 +434,110 @@ fn body_of(c: &mut Collector, job_type: JobType, body: &Json<'_>) -> Request {
         request.congested_link = r.with(c, "congested_link", reader::ids).unwrap_or_default();
     }
     request
+}
+
+/// A held topology's document `{nodes, links}`: the network, or every problem (paths as
+/// written, as for a body).
+pub(super) fn network(doc: &Json<'_>, limits: &Limits) -> Result<Network, Problems> {
+    let mut c = Collector {
+        skip_renames: true,
+        ..Collector::default()
+    };
+    let network = network_of(&mut c, doc);
+    let mut found = Problems::default();
+    if c.unshown == 0 {
+        let request = Request {
+            nodes: network.nodes.clone(),
+            links: network.links.clone(),
+            policies: Vec::new(),
+            global: Global::default(),
+            congested_link: Vec::new(),
+        };
+        super::validate::check_topology(&request, limits, &c.failed, &mut found);
+    }
+    if !found.is_empty() {
+        let mut noted = Collector::default();
+        network_of(&mut noted, doc);
+        if !noted.renames.is_empty() {
+            let renames = noted.renames.index();
+            for problem in &mut found.0 {
+                problem.path = renamed(&problem.path, &renames);
+            }
+        }
+    }
+    c.problems.0.append(&mut found.0);
+    if c.problems.is_empty() {
+        Ok(network)
+    } else {
+        Err(super::validate::capped(c.problems, c.unshown))
+    }
+}
+
+/// The nodes (with their positions) and links of a topology document.
+fn network_of(c: &mut Collector, doc: &Json<'_>) -> Network {
+    let mut net = Network::default();
+    let Some(r) = Reader::new(c, doc, Loc::root(), TOPOLOGY_KEYS) else {
+        return net;
+    };
+    let nodes: Vec<(Node, Option<Pos>)> = match r.require(c, "nodes") {
+        Some((v, loc)) => reader::list(c, v, &loc, topology::node_with_pos).unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let (nodes, pos): (Vec<Node>, Vec<Option<Pos>>) = nodes.into_iter().unzip();
+    net.nodes = Arc::new(nodes);
+    net.pos = Arc::new(pos);
+    net.links = Arc::new(match r.require(c, "links") {
+        Some((v, loc)) => reader::list(c, v, &loc, topology::link).unwrap_or_default(),
+        None => Vec::new(),
+    });
+    net
+}
+
+/// A body's `topology` member: a reference to a held topology, or the problems of it.
+pub(super) fn reference(body: &Json<'_>) -> Result<Option<Reference>, Problems> {
+    if !has_reference(body) {
+        return Ok(None);
+    }
+    let mut c = Collector::default();
+    let found = reference_of(&mut c, body);
+    if c.problems.is_empty() {
+        Ok(found)
+    } else {
+        Err(c.problems)
+    }
+}
+
+fn reference_of(c: &mut Collector, body: &Json<'_>) -> Option<Reference> {
+    let r = Reader::new(c, body, Loc::root(), BODY_KEYS)?;
+    let (v, loc) = r.get(c, "topology")?;
+    if r.get(c, "nodes").is_some() || r.get(c, "links").is_some() {
+        c.fail(
+            &loc,
+            "a body names a held topology or carries nodes and links, not both",
+        );
+        return None;
+    }
+    let t = Reader::new(c, v, loc, REFERENCE_KEYS)?;
+    let name = t.with(c, "name", |c, v, loc| {
+        let name = reader::string(c, v, loc)?;
+        match super::topology::check_name(&name) {
+            Ok(()) => Some(name),
+            Err(why) => {
+                c.fail(loc, why);
+                None
+            }
+        }
+    });
+    if name.is_none() && t.get(c, "name").is_none() {
+        c.fail(&t.loc("name"), "required");
+    }
+    let revision = t.with(c, "revision", |c, v, loc| {
+        reader::uint(c, v, loc, 1, 1 << 53)
+    });
+    Some(Reference {
+        name: name?,
+        revision,
+    })
 }
 
 /// `global`, defaults applied.

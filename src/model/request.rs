@@ -7,15 +7,17 @@
 //! form of [`super::compact`]: the derived `Serialize`/`Deserialize` are that form's layout, not
 //! a wire format of the contract.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 /// A whole request body: topology, policies and global parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Request {
-    /// Every node, in input order.
-    pub nodes: Vec<Node>,
-    /// Every directed link, in input order.
-    pub links: Vec<Link>,
+    /// Every node, in input order (shared with the held topology a body names).
+    pub nodes: Arc<Vec<Node>>,
+    /// Every directed link, in input order (shared like `nodes`).
+    pub links: Arc<Vec<Link>>,
     /// The policies: exactly one for single-policy jobs, one or more for list jobs.
     pub policies: Vec<Policy>,
     /// Global parameters, defaults applied.

@@ -17,18 +17,34 @@ use super::{JobType, Limits, Link, Problems, Request};
 /// Most problems reported for one body; the rest are counted in a last problem at `$`.
 pub(crate) const MAX_PROBLEMS: usize = 1000;
 
+/// Where a request's topology comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Topology {
+    /// The body's own `nodes` and `links`: checked here.
+    Inline,
+    /// A held revision, checked when it was stored: only the references to it are checked here.
+    Held,
+}
+
 /// Appends the problems of `request` to `out`, skipping values under the `failed` paths.
 pub(super) fn check(
     job_type: JobType,
     request: &Request,
+    topology: Topology,
     limits: &Limits,
     failed: &HashSet<String>,
     out: &mut Problems,
 ) {
     let mut c = Check::new(job_type, request, limits, failed, out);
+    let inline = topology == Topology::Inline;
+    if inline {
+        c.topology_sizes();
+    }
     c.sizes();
-    c.nodes();
-    c.links();
+    if inline {
+        c.nodes();
+        c.links();
+    }
     c.policies();
     c.global();
     if job_type == JobType::BodCongestReopt {
@@ -36,9 +52,22 @@ pub(super) fn check(
     }
 }
 
+/// Appends the problems of a topology document (`request` holds only its nodes and links).
+pub(crate) fn check_topology(
+    request: &Request,
+    limits: &Limits,
+    failed: &HashSet<String>,
+    out: &mut Problems,
+) {
+    let mut c = Check::new(JobType::NonbodPasta, request, limits, failed, out);
+    c.topology_sizes();
+    c.nodes();
+    c.links();
+}
+
 /// At most [`MAX_PROBLEMS`] problems, and a count of the others (`unshown` of them already left
 /// out).
-pub(super) fn capped(mut problems: Problems, unshown: usize) -> Problems {
+pub(crate) fn capped(mut problems: Problems, unshown: usize) -> Problems {
     let total = problems.0.len() + unshown;
     if total > MAX_PROBLEMS {
         problems.0.truncate(MAX_PROBLEMS);
@@ -215,6 +244,20 @@ impl<'a> Check<'a> {
         self.out.push(path, message);
     }
 
+    fn topology_sizes(&mut self) {
+        let l = self.limits;
+        let r = self.req;
+        for (path, n, max) in [
+            ("nodes", r.nodes.len(), l.max_nodes),
+            ("links", r.links.len(), l.max_links),
+        ] {
+            if n > max {
+                let msg = format!("{n} {path}, more than the limit of {max}");
+                self.out.push(path, msg);
+            }
+        }
+    }
+
     fn sizes(&mut self) {
         let l = self.limits;
         let r = self.req;
@@ -224,8 +267,6 @@ impl<'a> Check<'a> {
                     .push(path, format!("{n} {what}, more than the limit of {max}"));
             }
         };
-        over("nodes", r.nodes.len(), l.max_nodes, "nodes");
-        over("links", r.links.len(), l.max_links, "links");
         if self.job_type.is_list() {
             over("sr_policy", r.policies.len(), l.max_policies, "policies");
         }

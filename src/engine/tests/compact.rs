@@ -99,7 +99,7 @@ fn bytes_that_are_not_a_compact_request_are_an_invalid_body() {
 fn a_decoded_request_is_checked_like_a_parsed_one() {
     let mut job = seed();
     job.request.policies[0].te = "nowhere".into();
-    job.request.links[0].lo = "elsewhere".into();
+    std::sync::Arc::make_mut(&mut job.request.links)[0].lo = "elsewhere".into();
     let problems = compact::decode(
         JobType::BodPasta,
         &compact::encode(&job.request),

@@ -15,6 +15,7 @@ mod compare;
 mod conservation;
 mod fixtures;
 mod found;
+mod held;
 mod props;
 mod reference;
 mod reopt_props;

@@ -7,14 +7,22 @@ use crate::model::json::Json;
 use super::reader::{
     affinity, bandwidth_or_unknown, number, string, uint, uint32, Collector, Floor, Loc, Reader,
 };
-use super::{LINK_KEYS, MAX_BANDWIDTH, MAX_DELAY, MAX_FLEX_ALGO, NODE_KEYS, PREFIX_KEYS, QOS_KEYS};
+use super::{
+    LINK_KEYS, MAX_BANDWIDTH, MAX_DELAY, MAX_FLEX_ALGO, NODE_KEYS, POS_KEYS, PREFIX_KEYS, QOS_KEYS,
+};
+use crate::model::topology::Pos;
 use crate::model::{Link, Node, Prefix, QosClass};
 
 /// Largest SID, SRLG value and IGP/TE metric.
 const MAX_U32: u64 = u32::MAX as u64;
 
-/// One node.
-pub(super) fn node(c: &mut Collector, v: &Json<'_>, loc: Loc<'_>) -> Node {
+/// One node (its drawing position, which no computation uses, checked and dropped).
+pub(crate) fn node(c: &mut Collector, v: &Json<'_>, loc: Loc<'_>) -> Node {
+    node_with_pos(c, v, loc).0
+}
+
+/// One node with its drawing position, as a held topology keeps it.
+pub(crate) fn node_with_pos(c: &mut Collector, v: &Json<'_>, loc: Loc<'_>) -> (Node, Option<Pos>) {
     let mut node = Node {
         id: String::new(),
         ip: None,
@@ -22,13 +30,53 @@ pub(super) fn node(c: &mut Collector, v: &Json<'_>, loc: Loc<'_>) -> Node {
         prefix: Vec::new(),
     };
     let Some(r) = Reader::new(c, v, loc, NODE_KEYS) else {
-        return node;
+        return (node, None);
     };
     node.id = r.required_id(c, "id");
     node.ip = r.with(c, "ip", string);
     node.sid = r.with(c, "sid", sid);
     node.prefix = r.list(c, "prefix", prefix).unwrap_or_default();
-    node
+    let pos = r.with(c, "pos", pos);
+    (node, pos)
+}
+
+/// Largest plane coordinate accepted.
+const MAX_COORD: f64 = 1e12;
+
+/// A drawing position: `{x, y}` or `{lat, lon}`.
+fn pos(c: &mut Collector, v: &Json<'_>, loc: &Loc<'_>) -> Option<Pos> {
+    let r = Reader::new(c, v, *loc, POS_KEYS)?;
+    let coord = |c: &mut Collector, name: &'static str, max: f64| {
+        r.with(c, name, |c, v, loc| {
+            match v.as_f64().filter(|f| f.is_finite()) {
+                Some(f) if f.abs() <= max => Some(f),
+                Some(_) => {
+                    c.fail(loc, format!("must be between -{max} and {max}"));
+                    None
+                }
+                None => {
+                    c.fail(loc, "must be a number");
+                    None
+                }
+            }
+        })
+    };
+    let xy = (r.get(c, "x").is_some(), r.get(c, "y").is_some());
+    let geo = (r.get(c, "lat").is_some(), r.get(c, "lon").is_some());
+    match (xy, geo) {
+        ((true, true), (false, false)) => Some(Pos::Xy {
+            x: coord(c, "x", MAX_COORD)?,
+            y: coord(c, "y", MAX_COORD)?,
+        }),
+        ((false, false), (true, true)) => Some(Pos::LatLon {
+            lat: coord(c, "lat", 90.0)?,
+            lon: coord(c, "lon", 180.0)?,
+        }),
+        _ => {
+            c.fail(loc, "must be {\"x\", \"y\"} or {\"lat\", \"lon\"}");
+            None
+        }
+    }
 }
 
 /// One flex-algo prefix SID of a node; a `prefix_sid` of 0 counts as none.
@@ -50,7 +98,7 @@ fn prefix(c: &mut Collector, v: &Json<'_>, loc: Loc<'_>) -> Prefix {
 }
 
 /// One directed link.
-pub(super) fn link(c: &mut Collector, v: &Json<'_>, loc: Loc<'_>) -> Link {
+pub(crate) fn link(c: &mut Collector, v: &Json<'_>, loc: Loc<'_>) -> Link {
     let mut link = Link {
         id: String::new(),
         lo: String::new(),

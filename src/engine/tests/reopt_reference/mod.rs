@@ -170,7 +170,7 @@ impl Singles {
         policy.exc.extend(extra.iter().cloned());
         policy.path = None;
         let class = policy.class.clone().unwrap_or_default();
-        let mut links = r.links.clone();
+        let mut links = (*r.links).clone();
         for (l, link) in links.iter_mut().enumerate() {
             for q in link.qos_class.iter_mut().filter(|q| q.class == class) {
                 q.bandwidth_available = avail[l];
@@ -180,7 +180,7 @@ impl Singles {
         global.algorithm = vec![r.global.algorithm[k]];
         let request = Request {
             nodes: r.nodes.clone(),
-            links,
+            links: links.into(),
             policies: vec![policy],
             global,
             congested_link: Vec::new(),
