@@ -16,6 +16,7 @@ use crate::metrics::Metrics;
 use crate::model::{JobType, Limits};
 use crate::service::{Admission, Service};
 use crate::task::handoff::Handoff;
+use crate::task::held::Held;
 use crate::task::replica::Replica;
 use crate::task::worker::{self, WorkerSettings};
 use crate::task::Tasks;
@@ -47,6 +48,10 @@ pub struct Settings {
     pub body_memory: usize,
     /// How long an HTTP request waits for room in that budget.
     pub admission_wait: Duration,
+    /// Memory for parsed revisions of held topologies, bytes.
+    pub topology_cache: usize,
+    /// Revisions of each held topology kept at least.
+    pub topology_revisions: u64,
     /// Time-out of one job.
     pub job_timeout: Duration,
     /// How long a computation may run before its task is written STARTED.
@@ -63,6 +68,8 @@ impl Settings {
             limits: Limits::default(),
             max_body: 64 << 20,
             body_memory: 2 << 30,
+            topology_cache: 512 << 20,
+            topology_revisions: 64,
             admission_wait: Duration::from_secs(10),
             job_timeout: Duration::from_secs(300),
             started_after: crate::task::delivery::STARTED_AFTER,
@@ -78,9 +85,11 @@ pub async fn service(
     settings: &Settings,
     local_types: &[JobType],
 ) -> anyhow::Result<Service> {
-    let bus = Bus::open(client, settings.names.clone(), settings.bus.clone()).await?;
+    let bus = Arc::new(Bus::open(client, settings.names.clone(), settings.bus.clone()).await?);
+    let held = Held::new(bus.clone(), settings.limits.clone(), settings.topology_cache);
     let tasks = Tasks {
-        bus: Arc::new(bus),
+        bus,
+        held: Arc::new(held),
         limits: settings.limits.clone(),
         job_timeout: settings.job_timeout,
         started_after: settings.started_after,
@@ -92,6 +101,7 @@ pub async fn service(
         max_body: settings.max_body,
         replica: None,
         admission: Admission::new(settings.body_memory, settings.admission_wait),
+        topology_revisions: settings.topology_revisions,
     })
 }
 

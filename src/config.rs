@@ -106,6 +106,12 @@ pub struct ServiceArgs {
     /// size; beyond the budget HTTP requests wait and NATS requests are refused (UNAVAILABLE).
     #[arg(long, env = "PASTA_BODY_MEMORY_MB", default_value_t = 2048)]
     pub body_memory_mb: usize,
+    /// Memory for the held topologies' revisions a process keeps parsed, MiB.
+    #[arg(long, env = "PASTA_TOPOLOGY_CACHE_MB", default_value_t = 512)]
+    pub topology_cache_mb: usize,
+    /// Revisions of each held topology kept at least (besides those a task refers to).
+    #[arg(long, env = "PASTA_TOPOLOGY_REVISIONS", default_value_t = 64)]
+    pub topology_revisions: u64,
     /// Milliseconds an HTTP request waits for room in the body budget before 503.
     #[arg(long, env = "PASTA_ADMISSION_WAIT_MS", default_value_t = 10_000)]
     pub admission_wait_ms: u64,
@@ -141,6 +147,8 @@ impl ServiceArgs {
             limits: self.limits(),
             max_body: self.max_body,
             body_memory: self.body_memory_mb.saturating_mul(1 << 20),
+            topology_cache: self.topology_cache_mb.saturating_mul(1 << 20),
+            topology_revisions: self.topology_revisions.max(1),
             admission_wait: Duration::from_millis(self.admission_wait_ms),
             job_timeout: Duration::from_secs(self.job_timeout_secs),
             started_after: Duration::from_millis(self.started_after_ms),

@@ -19,6 +19,7 @@ pub mod provision;
 pub mod pull;
 pub mod responder;
 pub mod settings;
+pub mod topologies;
 
 use std::sync::Arc;
 
@@ -89,6 +90,8 @@ pub struct Bus {
     pub settings: BusSettings,
     tasks: kv::Store,
     blobs: object_store::ObjectStore,
+    topologies: kv::Store,
+    snapshots: object_store::ObjectStore,
     window: Arc<Semaphore>,
 }
 
@@ -101,14 +104,16 @@ impl Bus {
     ) -> anyhow::Result<Bus> {
         let mut js = jetstream::new(client.clone());
         js.set_timeout(settings.request_timeout);
-        let (tasks, blobs) = provision::provision(&js, &names, &settings).await?;
+        let stores = provision::provision(&js, &names, &settings).await?;
         Ok(Bus {
             client,
             js,
             names,
             settings,
-            tasks,
-            blobs,
+            tasks: stores.tasks,
+            blobs: stores.blobs,
+            topologies: stores.topologies,
+            snapshots: stores.snapshots,
             window: Arc::new(Semaphore::new(PUBLISH_WINDOW)),
         })
     }
@@ -189,12 +194,38 @@ impl Bus {
 
     /// Removes a blob (nothing when it is not there).
     pub async fn delete_blob(&self, name: &str) -> Result<(), BusError> {
-        match self.blobs.delete(name).await {
+        delete_object(&self.blobs, name).await
+    }
+
+    /// [`Bus::get_blob`] of the blob store or of the topology snapshots.
+    async fn read_object(
+        store: &object_store::ObjectStore,
+        name: &str,
+    ) -> Result<Option<Bytes>, BusError> {
+        match store.get(name).await {
+            Ok(mut object) => {
+                let mut data = Vec::new();
+                object.read_to_end(&mut data).await.map_err(unavailable)?;
+                Ok(Some(Bytes::from(data)))
+            }
+            Err(e) if e.kind() == object_store::GetErrorKind::NotFound => Ok(None),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+}
+
+/// Removes an object (nothing when it is not there).
+async fn delete_object(store: &object_store::ObjectStore, name: &str) -> Result<(), BusError> {
+    {
+        match store.delete(name).await {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == object_store::DeleteErrorKind::NotFound => Ok(()),
             Err(e) => Err(unavailable(e)),
         }
     }
+}
+
+impl Bus {
 
     /// The size of an object of the blob store, `None` when there is none of that name.
     pub async fn blob_size(&self, name: &str) -> Result<Option<usize>, BusError> {
@@ -207,15 +238,7 @@ impl Bus {
 
     /// Reads a blob (`None` when missing).
     pub async fn get_blob(&self, name: &str) -> Result<Option<Bytes>, BusError> {
-        match self.blobs.get(name).await {
-            Ok(mut object) => {
-                let mut data = Vec::new();
-                object.read_to_end(&mut data).await.map_err(unavailable)?;
-                Ok(Some(Bytes::from(data)))
-            }
-            Err(e) if e.kind() == object_store::GetErrorKind::NotFound => Ok(None),
-            Err(e) => Err(unavailable(e)),
-        }
+        Bus::read_object(&self.blobs, name).await
     }
 
     /// Publishes a job with `Nats-Msg-Id` = task id and waits for JetStream's ack. `pending`

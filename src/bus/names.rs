@@ -77,6 +77,32 @@ impl Names {
         format!("{}.job.check_status", self.prefix)
     }
 
+    /// The bucket of held topologies: `pasta_topologies`.
+    pub fn topology_bucket(&self) -> String {
+        format!("{}_topologies", self.prefix)
+    }
+
+    /// The object store of held topologies' snapshots: `pasta_topology_snapshots`.
+    pub fn topology_snapshots(&self) -> String {
+        format!("{}_topology_snapshots", self.prefix)
+    }
+
+    /// A topology request subject: `pasta.topology.<op>` (`get`, `list`), or with `.*` for the
+    /// ops that name their topology in the subject (`put`, `change`, `delete`).
+    pub fn topology_subject(&self, op: &str) -> String {
+        format!("{}.topology.{op}", self.prefix)
+    }
+
+    /// `pasta.topology.<name>.changed`.
+    pub fn topology_changed_subject(&self, name: &str) -> String {
+        format!("{}.topology.{name}.changed", self.prefix)
+    }
+
+    /// `pasta.topology.*.changed`, kept by the events stream.
+    pub fn topology_changed_wildcard(&self) -> String {
+        format!("{}.topology.*.changed", self.prefix)
+    }
+
     /// The durable worker consumer of a type.
     pub fn consumer(&self, t: JobType) -> String {
         format!("{}_worker_{}", self.prefix, t.as_str())

@@ -6,12 +6,13 @@ use super::{BusSettings, Names};
 use crate::model::JobType;
 
 /// Creates or updates the job stream (a work queue deduplicating by `Nats-Msg-Id`), the events
-/// stream, one durable pull consumer per job type, the task bucket and the blob store.
+/// stream, one durable pull consumer per job type, the task bucket, the blob store, and the
+/// bucket and object store of held topologies.
 pub async fn provision(
     js: &jetstream::Context,
     names: &Names,
     s: &BusSettings,
-) -> anyhow::Result<(kv::Store, object_store::ObjectStore)> {
+) -> anyhow::Result<Stores> {
     js.create_or_update_stream(stream::Config {
         name: names.jobs_stream(),
         description: Some("pasta jobs, one subject per job type".into()),
@@ -30,7 +31,7 @@ pub async fn provision(
     js.create_or_update_stream(stream::Config {
         name: names.events_stream(),
         description: Some("pasta completion events".into()),
-        subjects: vec![names.events_wildcard()],
+        subjects: vec![names.events_wildcard(), names.topology_changed_wildcard()],
         retention: stream::RetentionPolicy::Limits,
         storage: s.storage,
         num_replicas: s.replicas,
@@ -83,5 +84,48 @@ pub async fn provision(
             .await
             .map_err(|e| anyhow::anyhow!("creating object store {}: {e}", names.blobs()))?,
     };
-    Ok((tasks, blobs))
+    let topologies = js
+        .create_or_update_key_value(kv::Config {
+            bucket: names.topology_bucket(),
+            description: "pasta held topologies: heads, revisions, pins".into(),
+            history: 1,
+            storage: s.storage,
+            num_replicas: s.replicas,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("creating bucket {}: {e}", names.topology_bucket()))?;
+    let snapshots = match js.get_object_store(names.topology_snapshots()).await {
+        Ok(store) => store,
+        Err(_) => js
+            .create_object_store(object_store::Config {
+                bucket: names.topology_snapshots(),
+                description: Some("pasta held topologies' snapshots".into()),
+                storage: s.storage,
+                num_replicas: s.replicas,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!("creating object store {}: {e}", names.topology_snapshots())
+            })?,
+    };
+    Ok(Stores {
+        tasks,
+        blobs,
+        topologies,
+        snapshots,
+    })
+}
+
+/// The buckets and object stores of a deployment.
+pub struct Stores {
+    /// Task records.
+    pub tasks: kv::Store,
+    /// Large bodies and results.
+    pub blobs: object_store::ObjectStore,
+    /// Held topologies' heads, revisions and pins.
+    pub topologies: kv::Store,
+    /// Held topologies' snapshots.
+    pub snapshots: object_store::ObjectStore,
 }

@@ -35,6 +35,9 @@ pub enum ApiError {
     /// Unknown or expired task.
     #[error("task {0:?} not found (unknown, or expired after the retention period)")]
     NotFound(String),
+    /// Something other than a task is not there (a held topology or one of its revisions).
+    #[error("{0}")]
+    Missing(String),
     /// Missing or invalid `task_id`, `type` or header.
     #[error("{0}")]
     BadRequest(String),
@@ -65,7 +68,7 @@ impl ApiError {
             ApiError::Conflict(_) => "CONFLICT",
             ApiError::Unauthorized => "UNAUTHORIZED",
             ApiError::Unavailable(_) | ApiError::Busy(_) => "UNAVAILABLE",
-            ApiError::NotFound(_) => "NOT_FOUND",
+            ApiError::NotFound(_) | ApiError::Missing(_) => "NOT_FOUND",
             ApiError::BadRequest(_) | ApiError::RequestTimeout(_) => "BAD_REQUEST",
             ApiError::TypeMismatch { .. } => "TYPE_MISMATCH",
             ApiError::Internal(_) => "INTERNAL",
@@ -79,7 +82,7 @@ impl ApiError {
                 400
             }
             ApiError::Unauthorized => 401,
-            ApiError::NotFound(_) => 404,
+            ApiError::NotFound(_) | ApiError::Missing(_) => 404,
             ApiError::RequestTimeout(_) => 408,
             ApiError::Conflict(_) => 409,
             ApiError::TooLarge { .. } => 413,

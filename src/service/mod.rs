@@ -11,6 +11,7 @@ pub mod answer;
 pub mod error;
 pub mod status;
 pub mod submit;
+pub mod topology;
 
 use std::sync::Arc;
 
@@ -39,6 +40,8 @@ pub struct Service {
     pub replica: Option<Arc<Replica>>,
     /// The memory budget bodies are admitted against.
     pub admission: Admission,
+    /// Revisions of each held topology kept at least.
+    pub topology_revisions: u64,
 }
 
 /// A task id as given by a client.

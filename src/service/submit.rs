@@ -144,7 +144,7 @@ impl Service {
 
     /// Removes the upload a submission named, once its job is accepted (a failure to remove it
     /// only leaves it to the blob store's expiry).
-    async fn remove_upload(&self, by_ref: Option<String>) {
+    pub(super) async fn remove_upload(&self, by_ref: Option<String>) {
         if let Some(name) = by_ref {
             if let Err(e) = self.tasks.bus.delete_blob(&name).await {
                 tracing::warn!(error = %e, %name, "could not remove an accepted upload");

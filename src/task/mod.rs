@@ -26,6 +26,7 @@ pub mod delivery;
 pub mod events;
 pub mod failure;
 pub mod handoff;
+pub mod held;
 pub mod id;
 pub mod record;
 pub mod replica;
@@ -62,6 +63,8 @@ pub struct Tasks {
     pub metrics: Arc<Metrics>,
     /// Jobs parsed at submission, for this process's workers.
     pub handoff: Arc<handoff::Handoff>,
+    /// The held topologies' revisions this process has read.
+    pub held: Arc<held::Held>,
 }
 
 /// Now, RFC 3339 UTC with milliseconds.

@@ -1,0 +1,295 @@
+//! Held topologies as a process keeps them (contract §8): the revisions it has read, parsed, in
+//! a cache bounded by `PASTA_TOPOLOGY_CACHE_MB`, shared by submission (which checks a body's
+//! references against the revision it names) and the workers (which compute on it).
+//!
+//! A revision not in the cache is built from the nearest revision below it that is: the change
+//! documents between are applied to it ([`crate::model::topology::change`]), and only when
+//! none is held is a snapshot read (the latest at or below it; at most
+//! [`record::SNAPSHOT_EVERY`] changes follow a snapshot). A snapshot is checked against the
+//! size and SHA-256 its record names before it is parsed.
+
+pub mod record;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+
+use self::record::{head_key, revision_key, Head, Kind, Revision, Snapshot};
+use crate::bus::{blob_ref, Bus, BusError};
+use crate::model::topology::change;
+use crate::model::{Limits, Network};
+
+/// Why a revision cannot be had.
+#[derive(Debug, thiserror::Error)]
+pub enum HeldError {
+    /// The bus failed.
+    #[error(transparent)]
+    Bus(#[from] BusError),
+    /// No such name, or the revision is not kept (or is a delete).
+    #[error("{0}")]
+    NotFound(String),
+    /// A stored record or snapshot does not read back as written.
+    #[error("held topology store: {0}")]
+    Corrupt(String),
+}
+
+/// The revisions this process holds, and the way to read others.
+pub struct Held {
+    bus: Arc<Bus>,
+    limits: Limits,
+    cache: Mutex<Cache>,
+    /// Until when this process last pinned each revision.
+    pins: Mutex<HashMap<(String, u64), u64>>,
+}
+
+/// Parsed revisions, least recently used first out.
+struct Cache {
+    budget: usize,
+    used: usize,
+    tick: u64,
+    entries: HashMap<(String, u64), Entry>,
+}
+
+struct Entry {
+    network: Arc<Network>,
+    bytes: usize,
+    used_at: u64,
+}
+
+impl Cache {
+    fn get(&mut self, name: &str, revision: u64) -> Option<Arc<Network>> {
+        self.tick += 1;
+        let tick = self.tick;
+        let e = self.entries.get_mut(&(name.to_owned(), revision))?;
+        e.used_at = tick;
+        Some(e.network.clone())
+    }
+
+    fn insert(&mut self, name: &str, revision: u64, network: Arc<Network>) {
+        self.tick += 1;
+        let bytes = network.approx_bytes();
+        let key = (name.to_owned(), revision);
+        if let Some(old) = self.entries.remove(&key) {
+            self.used -= old.bytes;
+        }
+        // The newest entry stays even when it alone is over the budget: it is in use.
+        while self.used + bytes > self.budget && !self.entries.is_empty() {
+            let oldest = self
+                .entries
+                .iter()
+                .min_by_key(|(_, e)| e.used_at)
+                .map(|(k, _)| k.clone())
+                .expect("not empty");
+            let e = self.entries.remove(&oldest).expect("found");
+            self.used -= e.bytes;
+        }
+        self.used += bytes;
+        self.entries.insert(
+            key,
+            Entry {
+                network,
+                bytes,
+                used_at: self.tick,
+            },
+        );
+    }
+
+    /// The highest cached revision of `name` in `[low, high]`.
+    fn nearest_below(&self, name: &str, low: u64, high: u64) -> Option<u64> {
+        self.entries
+            .keys()
+            .filter(|(n, r)| n == name && (low..=high).contains(r))
+            .map(|(_, r)| *r)
+            .max()
+    }
+}
+
+impl Held {
+    /// A cache of `budget_bytes` over this bus.
+    pub fn new(bus: Arc<Bus>, limits: Limits, budget_bytes: usize) -> Held {
+        Held {
+            bus,
+            limits,
+            cache: Mutex::new(Cache {
+                budget: budget_bytes,
+                used: 0,
+                tick: 0,
+                entries: HashMap::new(),
+            }),
+            pins: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether a pin of a revision until `until_ms` should be written now (`now_ms`): not when
+    /// this process pinned it within the last minute. Notes it as written.
+    pub fn pin_due(&self, name: &str, revision: u64, now_ms: u64, until_ms: u64) -> bool {
+        let mut pins = self.pins.lock().expect("pins");
+        if pins.len() > 100_000 {
+            pins.retain(|_, until| *until > now_ms);
+        }
+        let key = (name.to_owned(), revision);
+        match pins.get(&key) {
+            Some(&until) if until + 60_000 >= until_ms => false,
+            _ => {
+                pins.insert(key, until_ms);
+                true
+            }
+        }
+    }
+
+    /// The bus.
+    pub fn bus(&self) -> &Arc<Bus> {
+        &self.bus
+    }
+
+    /// The request limits revisions are validated against.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The head of a name and its KV revision (`None`: never put).
+    pub async fn head(&self, name: &str) -> Result<Option<(Head, u64)>, HeldError> {
+        let Some((bytes, rev)) = self.bus.topology_get(&head_key(name)).await? else {
+            return Ok(None);
+        };
+        let head: Head = serde_json::from_slice(&bytes)
+            .map_err(|e| HeldError::Corrupt(format!("head of {name}: {e}")))?;
+        Ok(Some((head, rev)))
+    }
+
+    /// Revision `revision` of a name, its head given (`None`: not kept, or never made).
+    pub async fn revision(
+        &self,
+        head: &Head,
+        revision: u64,
+    ) -> Result<Option<Revision>, HeldError> {
+        if revision == head.latest.revision {
+            return Ok(Some(head.latest.clone()));
+        }
+        if revision > head.latest.revision {
+            return Ok(None);
+        }
+        let key = revision_key(&head.name, revision);
+        let Some((bytes, _)) = self.bus.topology_get(&key).await? else {
+            return Ok(None);
+        };
+        let rec: Revision = serde_json::from_slice(&bytes)
+            .map_err(|e| HeldError::Corrupt(format!("{key}: {e}")))?;
+        Ok(Some(rec))
+    }
+
+    /// The network of a revision held in this process, if it is.
+    pub fn cached(&self, name: &str, revision: u64) -> Option<Arc<Network>> {
+        self.cache.lock().expect("cache").get(name, revision)
+    }
+
+    /// Keeps a revision's network (one this process made or read).
+    pub fn keep(&self, name: &str, revision: u64, network: Arc<Network>) {
+        self.cache
+            .lock()
+            .expect("cache")
+            .insert(name, revision, network);
+    }
+
+    /// The network of a revision: from the cache, else derived from the nearest held revision
+    /// below it by its change documents, else from its latest snapshot.
+    pub async fn network(&self, name: &str, revision: u64) -> Result<Arc<Network>, HeldError> {
+        if let Some(net) = self.cached(name, revision) {
+            return Ok(net);
+        }
+        let gone = || HeldError::NotFound(format!("topology {name} has no revision {revision}"));
+        let (head, _) = self.head(name).await?.ok_or_else(gone)?;
+        // Down from the revision to something held or a snapshot, keeping the changes between.
+        let floor = revision.saturating_sub(record::SNAPSHOT_EVERY * 2);
+        let nearest = {
+            let cache = self.cache.lock().expect("cache");
+            cache.nearest_below(name, floor, revision)
+        };
+        let mut changes: Vec<Revision> = Vec::new();
+        let mut at = revision;
+        let base = loop {
+            if Some(at) == nearest {
+                break self.cached(name, at).ok_or_else(gone)?;
+            }
+            let rec = match self.revision(&head, at).await? {
+                Some(rec) => rec,
+                None if at == revision => return Err(gone()),
+                None => {
+                    return Err(HeldError::Corrupt(format!(
+                        "{name} revision {at} is missing below kept revision {revision}"
+                    )))
+                }
+            };
+            if rec.kind == Kind::Delete {
+                return Err(HeldError::NotFound(format!(
+                    "topology {name} was deleted at revision {at}"
+                )));
+            }
+            if let Some(snapshot) = &rec.snapshot {
+                break Arc::new(self.read_snapshot(snapshot).await?);
+            }
+            if at == 0 || at <= floor {
+                return Err(HeldError::Corrupt(format!(
+                    "{name} revision {revision} has no snapshot below it"
+                )));
+            }
+            changes.push(rec);
+            at -= 1;
+        };
+        let limits = self.limits.clone();
+        let built = tokio::task::spawn_blocking(move || apply_all(base, &changes, &limits))
+            .await
+            .map_err(|e| HeldError::Corrupt(format!("applying changes: {e}")))??;
+        self.keep(name, revision, built.clone());
+        Ok(built)
+    }
+
+    /// Reads, checks and parses a snapshot.
+    async fn read_snapshot(&self, snapshot: &Snapshot) -> Result<Network, HeldError> {
+        let name = &snapshot.object;
+        let bytes = self
+            .bus
+            .get_snapshot(name)
+            .await?
+            .ok_or_else(|| HeldError::Corrupt(format!("snapshot {name} is missing")))?;
+        check_snapshot(snapshot, &bytes)?;
+        let limits = self.limits.clone();
+        tokio::task::spawn_blocking(move || Network::from_slice(&bytes, &limits))
+            .await
+            .map_err(|e| HeldError::Corrupt(format!("parsing {name}: {e}")))?
+            .map_err(|p| HeldError::Corrupt(format!("snapshot {name} does not validate: {p}")))
+    }
+}
+
+/// Whether a snapshot read back is the one its record names.
+fn check_snapshot(snapshot: &Snapshot, bytes: &Bytes) -> Result<(), HeldError> {
+    let name = &snapshot.object;
+    if bytes.len() as u64 != snapshot.size || blob_ref::sha256_hex(bytes) != snapshot.sha256 {
+        return Err(HeldError::Corrupt(format!(
+            "snapshot {name} is not the one its revision names (size or SHA-256 differ)"
+        )));
+    }
+    Ok(())
+}
+
+/// Applies change revisions (newest first in `changes`) to `base`.
+fn apply_all(
+    base: Arc<Network>,
+    changes: &[Revision],
+    limits: &Limits,
+) -> Result<Arc<Network>, HeldError> {
+    let mut net = base;
+    for rec in changes.iter().rev() {
+        let doc = rec.changes.as_ref().ok_or_else(|| {
+            HeldError::Corrupt(format!("revision {} has no changes", rec.revision))
+        })?;
+        let doc: serde_json::Value = serde_json::from_str(doc.get())
+            .map_err(|e| HeldError::Corrupt(format!("revision {}: {e}", rec.revision)))?;
+        let applied = change::apply(&net, &doc, limits).map_err(|p| {
+            HeldError::Corrupt(format!("revision {} does not apply: {p}", rec.revision))
+        })?;
+        net = Arc::new(applied.network);
+    }
+    Ok(net)
+}
