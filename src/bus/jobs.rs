@@ -9,6 +9,7 @@ use async_nats::HeaderMap;
 use bytes::Bytes;
 
 use super::BusError;
+use crate::model::topology::Pinned;
 use crate::model::JobType;
 
 /// The header carrying a client-chosen task id.
@@ -24,6 +25,8 @@ pub const REVISION_HEADER: &str = "Pasta-Revision";
 pub const DIGEST_HEADER: &str = "Pasta-Digest";
 /// See [`REVISION_HEADER`].
 pub const SUBMITTED_HEADER: &str = "Pasta-Submitted-At";
+/// See [`REVISION_HEADER`]: the held topology revision the record names, `<name>/<revision>`.
+pub const TOPOLOGY_HEADER: &str = "Pasta-Topology";
 
 /// What a job message's payload is, by its `Pasta-Format` header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +37,9 @@ pub enum JobFormat {
     /// `2`: the validated request in its compact form ([`crate::model::compact`]), as
     /// submission publishes a body that fits in one message.
     Compact,
+    /// `3`: the compact form of a request whose nodes and links are a held topology's
+    /// revision, the one its task record names (contract §8); the message has none of them.
+    CompactHeld,
 }
 
 impl JobFormat {
@@ -42,6 +48,7 @@ impl JobFormat {
         match self {
             JobFormat::Json => "1",
             JobFormat::Compact => "2",
+            JobFormat::CompactHeld => "3",
         }
     }
 
@@ -54,6 +61,7 @@ impl JobFormat {
         {
             None | Some("1") => Ok(JobFormat::Json),
             Some("2") => Ok(JobFormat::Compact),
+            Some("3") => Ok(JobFormat::CompactHeld),
             Some(other) => Err(other.to_string()),
         }
     }
@@ -68,6 +76,8 @@ pub struct Pending {
     pub digest: String,
     /// When it was submitted (RFC 3339).
     pub submitted_at: String,
+    /// The held topology revision it names, if any.
+    pub topology: Option<Pinned>,
 }
 
 /// What to tell JetStream of a delivery.
@@ -123,6 +133,16 @@ impl JobMessage {
             revision: headers.get(REVISION_HEADER)?.as_str().parse().ok()?,
             digest: headers.get(DIGEST_HEADER)?.as_str().to_string(),
             submitted_at: headers.get(SUBMITTED_HEADER)?.as_str().to_string(),
+            topology: match headers.get(TOPOLOGY_HEADER) {
+                None => None,
+                Some(v) => {
+                    let (name, revision) = v.as_str().rsplit_once('/')?;
+                    Some(Pinned {
+                        name: name.to_owned(),
+                        revision: revision.parse().ok()?,
+                    })
+                }
+            },
         })
     }
 
@@ -176,5 +196,8 @@ pub(super) fn headers(task_id: &str, format: JobFormat, pending: &Pending) -> He
     headers.insert(REVISION_HEADER, pending.revision.to_string().as_str());
     headers.insert(DIGEST_HEADER, pending.digest.as_str());
     headers.insert(SUBMITTED_HEADER, pending.submitted_at.as_str());
+    if let Some(t) = &pending.topology {
+        headers.insert(TOPOLOGY_HEADER, format!("{}/{}", t.name, t.revision).as_str());
+    }
     headers
 }

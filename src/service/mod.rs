@@ -80,9 +80,27 @@ impl Service {
         // An uploaded body may be named as for submission (and stays for further what-ifs).
         let (body, _) = self.resolve(body).await?;
         let limits = self.tasks.limits.clone();
+        // A body naming a held topology: its revision, read (or taken from the cache) first.
+        let names_one = body.bytes.windows(10).any(|w| w == b"\"topology\"");
+        let reference = off_thread(&body.bytes, &limits, move |body, limits| {
+            if !names_one {
+                return Ok(None);
+            }
+            let json = model::body::read_json(body, limits).map_err(ApiError::InvalidBody)?;
+            model::topology::reference(&json).map_err(ApiError::InvalidBody)
+        })
+        .await?;
+        let held = match reference {
+            Some(r) => Some(self.resolve_topology(&r, false).await?.1),
+            None => None,
+        };
         let work = tokio::task::spawn_blocking(move || {
-            let job = model::body::parse(job_type, &body.bytes, &limits)
-                .map_err(ApiError::InvalidBody)?;
+            let job = match held {
+                None => model::body::parse(job_type, &body.bytes, &limits),
+                Some(net) => model::body::read_json(&body.bytes, &limits)
+                    .and_then(|json| Job::parse_on(job_type, &json, &limits, &net)),
+            }
+            .map_err(ApiError::InvalidBody)?;
             task::compute::compute(&job).map_err(|failure| ApiError::Internal(failure.message))
         });
         let timeout = self.tasks.job_timeout;

@@ -8,6 +8,7 @@ use serde_json::value::{to_raw_value, RawValue};
 use serde_json::{json, Value};
 
 use super::{job_type, task_id, ApiError, Service};
+use crate::model::topology::Pinned;
 use crate::task::{store, ResultBlob, TaskId, TaskRecord, TaskState};
 
 impl Service {
@@ -108,6 +109,8 @@ impl<T: Serialize> Envelope<T> {
 #[derive(Serialize)]
 struct Success<'a> {
     task_id: &'a TaskId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    topology: Option<&'a Pinned>,
     task_state: &'static str,
     task_status: &'static str,
     info: [(); 0],
@@ -124,18 +127,19 @@ pub fn document(record: &TaskRecord, result: Option<Box<RawValue>>) -> Box<RawVa
             } else {
                 ("running", format!("running, attempt {}", record.attempt))
             };
-            json!({
+            with_topology(record, json!({
                 "task_id": record.task_id,
                 "task_state": "PENDING",
                 "task_status": "PENDING",
                 "info": info,
                 "data": [],
                 "progress": {"stage": stage, "attempt": record.attempt},
-            })
+            }))
         }
         TaskState::Success => {
             let success = Success {
                 task_id: &record.task_id,
+                topology: record.topology.as_ref(),
                 task_state: "SUCCESS",
                 task_status: "SUCCESS",
                 info: [],
@@ -145,17 +149,36 @@ pub fn document(record: &TaskRecord, result: Option<Box<RawValue>>) -> Box<RawVa
         }
         TaskState::Failure => {
             let error = record.failure().expect("a FAILURE record has a failure");
-            json!({
+            with_topology(record, json!({
                 "task_id": record.task_id,
                 "task_state": "FAILURE",
                 "task_status": "FAILURE",
                 "info": error.message,
                 "data": [],
                 "error": error,
-            })
+            }))
         }
     };
     to_raw_value(&Envelope::ok(inner)).expect("documents serialise")
+}
+
+/// `inner` with the record's held topology beside `task_id`, when it has one.
+fn with_topology(record: &TaskRecord, inner: Value) -> Value {
+    let Some(topology) = &record.topology else {
+        return inner;
+    };
+    let Value::Object(members) = inner else {
+        return inner;
+    };
+    let mut out = serde_json::Map::with_capacity(members.len() + 1);
+    for (k, v) in members {
+        let after_id = k == "task_id";
+        out.insert(k, v);
+        if after_id {
+            out.insert("topology".into(), json!(topology));
+        }
+    }
+    Value::Object(out)
 }
 
 /// The submission answer.

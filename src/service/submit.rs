@@ -12,9 +12,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::{off_thread, parse_body, Admitted, ApiError, Service};
+use super::{off_thread, Admitted, ApiError, Service};
 use crate::bus::{blob_ref, JobFormat, Pending};
-use crate::model::{compact, Job, JobType, Problem, Problems};
+use crate::model::topology::Reference;
+use crate::model::{self, compact, Job, JobType, Problem, Problems};
 use crate::task::store::{self, Create};
 use crate::task::{now, TaskId, TaskRecord, TaskState};
 
@@ -70,7 +71,24 @@ impl Service {
         let (admitted, by_ref) = self.resolve(body).await?;
         let body = admitted.bytes.clone();
         let body_len = body.len();
-        let (job, digest, compact) = prepare(job_type, &body, &self.tasks.limits).await?;
+        let limits = &self.tasks.limits;
+        let (job, digest, compact, topology) = match prepare(job_type, &body, limits).await? {
+            Prepared::Inline(job, digest, compact) => (job, digest, compact, None),
+            Prepared::Held(reference) => {
+                let (pinned, net) = self.resolve_topology(&reference, true).await?;
+                let on = pinned.clone();
+                let (job, digest, compact) = off_thread(&body, limits, move |body, limits| {
+                    let json = model::body::read_json(body, limits).map_err(ApiError::InvalidBody)?;
+                    let job = Job::parse_on(job_type, &json, limits, &net)
+                        .map_err(ApiError::InvalidBody)?;
+                    let digest = model::body::held_digest(job_type, &job.request, &on);
+                    let compact = Bytes::from(compact::encode_without_topology(&job.request));
+                    Ok((job, digest, compact))
+                })
+                .await?;
+                (job, digest, compact, Some(pinned))
+            }
+        };
         // The job message carries the compact request when it fits in one (whether the body
         // came inline or uploaded), else the body through the blob store.
         let queued = if compact.len() <= self.tasks.bus.settings.inline_limit {
@@ -78,7 +96,8 @@ impl Service {
         } else {
             Queued::Json(body)
         };
-        let record = TaskRecord::pending(&task_id, job_type.as_str(), &digest, &now());
+        let record =
+            TaskRecord::pending(&task_id, job_type.as_str(), &digest, &now()).on(topology);
         let bus = &self.tasks.bus;
         let revision = match store::create(bus, &record).await? {
             Create::New(revision) => revision,
@@ -162,6 +181,9 @@ impl Service {
         let bus = &self.tasks.bus;
         let task_id = record.task_id.as_str();
         let (format, payload) = match queued {
+            Queued::Compact(compact) if record.topology.is_some() => {
+                (JobFormat::CompactHeld, compact)
+            }
             Queued::Compact(compact) => (JobFormat::Compact, compact),
             Queued::Json(body) if body.len() > bus.settings.inline_limit => {
                 let name = format!("job/{task_id}");
@@ -174,6 +196,7 @@ impl Service {
             revision,
             digest: record.digest.clone(),
             submitted_at: record.submitted_at.clone(),
+            topology: record.topology.clone(),
         };
         bus.publish_job(job_type, task_id, &pending, format, payload)
             .await?;
@@ -181,16 +204,31 @@ impl Service {
     }
 }
 
-/// The job, its digest and its compact form for the job message.
+/// What a body is, read once: a job with its own topology (its digest and compact form), or
+/// a reference to a held topology, parsed once the revision is at hand.
+enum Prepared {
+    Inline(Job, String, Bytes),
+    Held(Reference),
+}
+
+/// The job, its digest and its compact form for the job message; or the held topology the
+/// body names.
 async fn prepare(
     job_type: JobType,
     body: &Bytes,
     limits: &crate::model::Limits,
-) -> Result<(Job, String, Bytes), ApiError> {
+) -> Result<Prepared, ApiError> {
     off_thread(body, limits, move |body, limits| {
-        let (job, digest) = parse_body(job_type, body, limits)?;
+        let json = model::body::read_json(body, limits).map_err(ApiError::InvalidBody)?;
+        if let Some(reference) =
+            model::topology::reference(&json).map_err(ApiError::InvalidBody)?
+        {
+            return Ok(Prepared::Held(reference));
+        }
+        let job = Job::parse_json(job_type, &json, limits).map_err(ApiError::InvalidBody)?;
+        let digest = model::body::request_digest(job_type, &job.request);
         let compact = Bytes::from(compact::encode(&job.request));
-        Ok((job, digest, compact))
+        Ok(Prepared::Inline(job, digest, compact))
     })
     .await
 }

@@ -10,7 +10,6 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use serde_json::value::RawValue;
@@ -21,9 +20,9 @@ use crate::bus::{blob_ref, Created};
 use crate::model::topology::{change, check_name, wire, Pinned, Reference};
 use crate::model::{Network, Problem, Problems};
 use crate::task::held::record::{
-    head_key, pin_key, revision_key, Head, Kind, Pin, Revision, Snapshot, SNAPSHOT_EVERY,
+    head_key, revision_key, Head, Kind, Pin, Revision, Snapshot, SNAPSHOT_EVERY,
 };
-use crate::task::held::HeldError;
+use crate::task::held::{epoch_ms, HeldError};
 use crate::task::now;
 
 /// Names that would make a topology subject another's (`pasta.topology.put.changed` is both
@@ -83,11 +82,6 @@ struct Made {
     answer: Value,
 }
 
-fn epoch_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
 
 impl Service {
     /// Creates or replaces a topology: `{name, revision}`.
@@ -341,55 +335,11 @@ impl Service {
         reference: &Reference,
         pin: bool,
     ) -> Result<(Pinned, Arc<Network>), ApiError> {
-        let name = &reference.name;
-        let held = &self.tasks.held;
-        let revision = match reference.revision {
-            // A named revision held in this process needs no read of the head.
-            Some(r) if held.cached(name, r).is_some() => r,
-            _ => {
-                let head = held.head(name).await?;
-                match (head, reference.revision) {
-                    (Some((h, _)), None) if !h.deleted() => h.latest.revision,
-                    (Some(_), Some(r)) => r,
-                    _ => return Err(problem("topology", format!("no topology {name}"))),
-                }
-            }
-        };
-        let network = match held.network(name, revision).await {
-            Ok(net) => net,
-            Err(HeldError::NotFound(_)) => {
-                return Err(problem(
-                    "topology",
-                    format!("topology {name} has no revision {revision} (never made, or no longer kept)"),
-                ))
-            }
-            Err(e) => return Err(e.into()),
-        };
-        if pin {
-            self.pin(name, revision).await?;
+        match self.tasks.held.resolve(reference, pin).await {
+            Ok(found) => Ok(found),
+            Err(HeldError::NotFound(m)) => Err(problem("topology", m)),
+            Err(e) => Err(e.into()),
         }
-        let pinned = Pinned {
-            name: name.clone(),
-            revision,
-        };
-        Ok((pinned, network))
-    }
-
-    /// Keeps a revision until a task submitted now expires (written at most once a minute
-    /// per revision and process).
-    async fn pin(&self, name: &str, revision: u64) -> Result<(), ApiError> {
-        let retention = self.tasks.bus.settings.retention;
-        let now = epoch_ms();
-        let until_ms = now + (retention + PIN_SLACK).as_millis() as u64;
-        if !self.tasks.held.pin_due(name, revision, now, until_ms) {
-            return Ok(());
-        }
-        let pin = serde_json::to_vec(&Pin { until_ms }).expect("pins serialise");
-        self.tasks
-            .bus
-            .topology_put(&pin_key(name, revision), pin.into())
-            .await?;
-        Ok(())
     }
 
     /// Stores the wire form of a revision as a snapshot object (a fresh name per write, so
@@ -578,6 +528,3 @@ fn check_expected(expected: Option<u64>, head: Option<&Head>) -> Result<(), ApiE
 fn raw(v: Value) -> Box<RawValue> {
     RawValue::from_string(v.to_string()).expect("JSON text")
 }
-
-/// How long a pin outlives the newest task that refers to its revision.
-pub const PIN_SLACK: Duration = Duration::from_secs(120);

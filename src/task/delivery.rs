@@ -16,6 +16,7 @@
 //!
 //! Every bus error is transient: the delivery is retried later ([`super::ack`]).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -28,7 +29,9 @@ use super::slots::{kept_alive, with_progress, Claim, Compute, Computed};
 use super::store::{self, Create};
 use super::{now, FailureCode, ResultBlob, TaskFailure, TaskId, TaskRecord, Tasks};
 use crate::bus::{blob_ref, BusError, JobFormat, JobMessage, Settle};
-use crate::model::{self, compact, Job, JobType, Limits, Problems};
+use crate::model::topology::{Pinned, Reference};
+use crate::model::{self, compact, Job, JobType, Limits, Network, Problems};
+use super::held::HeldError;
 
 /// Takes one delivered message through its task's transitions; how to settle it.
 pub async fn deliver(tasks: &Tasks, msg: &JobMessage, compute: (&Compute, Claim)) -> Settle {
@@ -128,9 +131,21 @@ impl Delivery<'_> {
         };
         self.tasks.metrics.worker_body(match (&parsed, format) {
             (Some(_), _) => "submission",
-            (None, JobFormat::Compact) => "compact",
+            (None, JobFormat::Compact | JobFormat::CompactHeld) => "compact",
             (None, JobFormat::Json) => "json",
         });
+        // The held topology revision the task names, from this process's cache when it can.
+        let held = match (&parsed, &record.topology) {
+            (None, Some(pinned)) => match self.tasks.held.network(&pinned.name, pinned.revision).await {
+                Ok(net) => Some(net),
+                Err(HeldError::Bus(e)) => return Err(e),
+                Err(e) => {
+                    let failure = TaskFailure::new(FailureCode::InvalidBody, e.to_string());
+                    return self.finish(record.failed(failure, &now()), rev, None).await;
+                }
+            },
+            _ => None,
+        };
         let started_at = Instant::now();
         let started_text = now();
         self.tasks.metrics.started(self.t, &record.submitted_at);
@@ -141,7 +156,7 @@ impl Delivery<'_> {
             let _job_span = span.enter();
             let job = match parsed {
                 Some(job) => job,
-                None => read_job(t, &body, format, &limits).map_err(invalid_body)?,
+                None => read_job(t, &body, format, &limits, held.as_deref()).map_err(invalid_body)?,
             };
             super::compute::compute(&job)
         });
@@ -211,7 +226,8 @@ impl Delivery<'_> {
             self.t.as_str(),
             &pending.digest,
             &pending.submitted_at,
-        );
+        )
+        .on(pending.topology);
         Some((record, pending.revision))
     }
 
@@ -358,27 +374,107 @@ impl Delivery<'_> {
     async fn adopt(&self, format: JobFormat) -> Result<Option<(TaskRecord, u64)>, BusError> {
         let body = self.body(format).await?;
         let (t, limits) = (self.t, self.tasks.limits.clone());
+        // The held topology it computes on: its PENDING hint's, or the one its body names
+        // (the head now, when it names no revision).
+        let held = match self.held_of(format, &body).await? {
+            Ok(held) => held,
+            Err(problems) => return self.adopt_as(problems, None, &body).await,
+        };
         let read = {
             let body = body.clone();
-            tokio::task::spawn_blocking(move || match format {
-                JobFormat::Json => model::body::parse_with_digest(t, &body, &limits)
-                    .map(|(_, digest)| Some(digest)),
-                JobFormat::Compact => read_job(t, &body, format, &limits)
-                    .map(|job| Some(model::body::request_digest(t, &job.request))),
+            let held = held.clone();
+            tokio::task::spawn_blocking(move || {
+                let net = held.as_ref().map(|(_, net)| &**net);
+                let job = read_job(t, &body, format, &limits, net)?;
+                Ok(Some(match &held {
+                    Some((pinned, _)) => model::body::held_digest(t, &job.request, pinned),
+                    None => model::body::request_digest(t, &job.request),
+                }))
             })
             .await
             .map_err(|e| BusError::Corrupt(format!("reading the body: {e}")))?
         };
+        let pinned = held.map(|(pinned, _)| pinned);
+        match read {
+            Ok(digest) => self.adopt_as(Problems::default(), digest.map(|d| (d, pinned)), &body).await,
+            Err(problems) => self.adopt_as(problems, None, &body).await,
+        }
+    }
+
+    /// The held topology revision a job adopted without a record computes on: `Ok(None)` for
+    /// a body with its own topology, `Err` with the problem when the one it names is not kept.
+    async fn held_of(
+        &self,
+        format: JobFormat,
+        body: &Bytes,
+    ) -> Result<Result<Option<(Pinned, Arc<Network>)>, Problems>, BusError> {
+        let reference = match format {
+            JobFormat::Compact => None,
+            JobFormat::CompactHeld => match self.msg.pending().and_then(|p| p.topology) {
+                Some(p) => Some(Reference {
+                    name: p.name,
+                    revision: Some(p.revision),
+                }),
+                None => {
+                    let mut problems = Problems::default();
+                    problems.push("topology", "a job of format 3 names no held topology revision");
+                    return Ok(Err(problems));
+                }
+            },
+            JobFormat::Json => {
+                let (body, limits) = (body.clone(), self.tasks.limits.clone());
+                let found = tokio::task::spawn_blocking(move || {
+                    model::body::read_json(&body, &limits)
+                        .and_then(|json| model::topology::reference(&json))
+                })
+                .await
+                .map_err(|e| BusError::Corrupt(format!("reading the body: {e}")))?;
+                match found {
+                    Ok(reference) => reference,
+                    // Reported by the parse that follows.
+                    Err(_) => None,
+                }
+            }
+        };
+        let Some(reference) = reference else {
+            return Ok(Ok(None));
+        };
+        match self.tasks.held.resolve(&reference, true).await {
+            Ok(found) => Ok(Ok(Some(found))),
+            Err(HeldError::Bus(e)) => Err(e),
+            Err(e) => {
+                let mut problems = Problems::default();
+                problems.push("topology", e.to_string());
+                Ok(Err(problems))
+            }
+        }
+    }
+
+    /// Creates the record of an adopted job: PENDING with its digest and held revision, or
+    /// FAILURE with its problems.
+    async fn adopt_as(
+        &self,
+        problems: Problems,
+        valid: Option<(String, Option<Pinned>)>,
+        body: &Bytes,
+    ) -> Result<Option<(TaskRecord, u64)>, BusError> {
+        let t = self.t;
+        let read: Result<Option<String>, Problems> = match (problems.is_empty(), &valid) {
+            (true, Some((digest, _))) => Ok(Some(digest.clone())),
+            (true, None) => Ok(None),
+            (false, _) => Err(problems),
+        };
+        let topology = valid.and_then(|(_, pinned)| pinned);
         let stated = || {
             self.msg
                 .stated_digest()
-                .unwrap_or_else(|| model::body::digest(t, &body, &self.tasks.limits))
+                .unwrap_or_else(|| model::body::digest(t, body, &self.tasks.limits))
         };
         let at = now();
         let record = match read {
             Ok(digest) => {
                 let digest = digest.unwrap_or_else(stated);
-                TaskRecord::pending(&self.id, t.as_str(), &digest, &at)
+                TaskRecord::pending(&self.id, t.as_str(), &digest, &at).on(topology)
             }
             Err(problems) => TaskRecord::pending(&self.id, t.as_str(), &stated(), &at)
                 .failed(invalid_body(problems), &at),
@@ -399,7 +495,7 @@ impl Delivery<'_> {
         let payload = self.msg.payload();
         let named = match format {
             JobFormat::Json => blob_ref::named_blob(payload),
-            JobFormat::Compact => None,
+            JobFormat::Compact | JobFormat::CompactHeld => None,
         };
         match named {
             Some(name) => self
@@ -422,10 +518,27 @@ impl Delivery<'_> {
 
 /// The job of a message body in its format: a JSON body read and validated, a compact one
 /// decoded and its references checked.
-fn read_job(t: JobType, body: &[u8], format: JobFormat, limits: &Limits) -> Result<Job, Problems> {
-    match format {
-        JobFormat::Json => model::body::parse(t, body, limits),
-        JobFormat::Compact => compact::decode(t, body, limits),
+/// `held` is the held topology revision the task names, if it names one.
+fn read_job(
+    t: JobType,
+    body: &[u8],
+    format: JobFormat,
+    limits: &Limits,
+    held: Option<&Network>,
+) -> Result<Job, Problems> {
+    match (format, held) {
+        (JobFormat::Json, None) => model::body::parse(t, body, limits),
+        (JobFormat::Json, Some(net)) => {
+            let json = model::body::read_json(body, limits)?;
+            Job::parse_on(t, &json, limits, net)
+        }
+        (JobFormat::Compact, _) => compact::decode(t, body, limits),
+        (JobFormat::CompactHeld, Some(net)) => compact::decode_on(t, body, limits, Some(net)),
+        (JobFormat::CompactHeld, None) => {
+            let mut problems = Problems::default();
+            problems.push("topology", "the task names no held topology revision");
+            Err(problems)
+        }
     }
 }
 

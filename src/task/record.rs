@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::{FailureCode, TaskFailure, TaskId};
+use crate::model::topology::Pinned;
 
 /// Current record format version.
 pub const RECORD_VERSION: u32 = 1;
@@ -78,6 +79,9 @@ pub struct TaskRecord {
     /// Why it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<TaskFailure>,
+    /// The held topology revision the body named (contract §8), if it named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topology: Option<Pinned>,
 }
 
 impl TaskRecord {
@@ -99,7 +103,14 @@ impl TaskRecord {
             result_size: None,
             result_sha256: None,
             error: None,
+            topology: None,
         }
+    }
+
+    /// This record computing on a held topology's revision.
+    pub fn on(mut self, topology: Option<Pinned>) -> TaskRecord {
+        self.topology = topology;
+        self
     }
 
     /// This record started by delivery `attempt`.

@@ -12,12 +12,13 @@ pub mod record;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
-use self::record::{head_key, revision_key, Head, Kind, Revision, Snapshot};
+use self::record::{head_key, pin_key, revision_key, Head, Kind, Pin, Revision, Snapshot};
 use crate::bus::{blob_ref, Bus, BusError};
-use crate::model::topology::change;
+use crate::model::topology::{change, Pinned, Reference};
 use crate::model::{Limits, Network};
 
 /// Why a revision cannot be had.
@@ -118,23 +119,6 @@ impl Held {
                 entries: HashMap::new(),
             }),
             pins: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Whether a pin of a revision until `until_ms` should be written now (`now_ms`): not when
-    /// this process pinned it within the last minute. Notes it as written.
-    pub fn pin_due(&self, name: &str, revision: u64, now_ms: u64, until_ms: u64) -> bool {
-        let mut pins = self.pins.lock().expect("pins");
-        if pins.len() > 100_000 {
-            pins.retain(|_, until| *until > now_ms);
-        }
-        let key = (name.to_owned(), revision);
-        match pins.get(&key) {
-            Some(&until) if until + 60_000 >= until_ms => false,
-            _ => {
-                pins.insert(key, until_ms);
-                true
-            }
         }
     }
 
@@ -245,6 +229,66 @@ impl Held {
         Ok(built)
     }
 
+    /// The revision a body's reference names (the head when it names none) and its network.
+    /// With `pin`, that revision is kept until a task made now expires.
+    pub async fn resolve(
+        &self,
+        reference: &Reference,
+        pin: bool,
+    ) -> Result<(Pinned, Arc<Network>), HeldError> {
+        let name = &reference.name;
+        let revision = match reference.revision {
+            // A named revision held in this process needs no read of the head.
+            Some(r) if self.cached(name, r).is_some() => r,
+            _ => {
+                let head = self.head(name).await?;
+                match (head, reference.revision) {
+                    (Some((h, _)), None) if !h.deleted() => h.latest.revision,
+                    (Some(_), Some(r)) => r,
+                    _ => return Err(HeldError::NotFound(format!("no topology {name}"))),
+                }
+            }
+        };
+        let network = self.network(name, revision).await.map_err(|e| match e {
+            HeldError::NotFound(_) => HeldError::NotFound(format!(
+                "topology {name} has no revision {revision} (never made, or no longer kept)"
+            )),
+            other => other,
+        })?;
+        if pin {
+            self.pin(name, revision).await?;
+        }
+        let pinned = Pinned {
+            name: name.clone(),
+            revision,
+        };
+        Ok((pinned, network))
+    }
+
+    /// Keeps a revision until a task made now expires (written at most once a minute per
+    /// revision and process).
+    async fn pin(&self, name: &str, revision: u64) -> Result<(), HeldError> {
+        let now = epoch_ms();
+        let keep = self.bus.settings.retention + PIN_SLACK;
+        let until_ms = now + keep.as_millis() as u64;
+        {
+            let mut pins = self.pins.lock().expect("pins");
+            if pins.len() > 100_000 {
+                pins.retain(|_, until| *until > now);
+            }
+            let key = (name.to_owned(), revision);
+            if pins.get(&key).is_some_and(|&until| until + 60_000 >= until_ms) {
+                return Ok(());
+            }
+            pins.insert(key, until_ms);
+        }
+        let pin = serde_json::to_vec(&Pin { until_ms }).expect("pins serialise");
+        self.bus
+            .topology_put(&pin_key(name, revision), pin.into())
+            .await?;
+        Ok(())
+    }
+
     /// Reads, checks and parses a snapshot.
     async fn read_snapshot(&self, snapshot: &Snapshot) -> Result<Network, HeldError> {
         let name = &snapshot.object;
@@ -260,6 +304,16 @@ impl Held {
             .map_err(|e| HeldError::Corrupt(format!("parsing {name}: {e}")))?
             .map_err(|p| HeldError::Corrupt(format!("snapshot {name} does not validate: {p}")))
     }
+}
+
+/// How long a pin outlives the retention of the task that made it.
+pub const PIN_SLACK: Duration = Duration::from_secs(120);
+
+/// Milliseconds since the Unix epoch.
+pub fn epoch_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// Whether a snapshot read back is the one its record names.
