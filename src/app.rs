@@ -86,7 +86,11 @@ pub async fn service(
     local_types: &[JobType],
 ) -> anyhow::Result<Service> {
     let bus = Arc::new(Bus::open(client, settings.names.clone(), settings.bus.clone()).await?);
-    let held = Held::new(bus.clone(), settings.limits.clone(), settings.topology_cache);
+    let held = Held::new(
+        bus.clone(),
+        settings.limits.clone(),
+        settings.topology_cache,
+    );
     let tasks = Tasks {
         bus,
         held: Arc::new(held),

@@ -197,7 +197,10 @@ pub(super) fn headers(task_id: &str, format: JobFormat, pending: &Pending) -> He
     headers.insert(DIGEST_HEADER, pending.digest.as_str());
     headers.insert(SUBMITTED_HEADER, pending.submitted_at.as_str());
     if let Some(t) = &pending.topology {
-        headers.insert(TOPOLOGY_HEADER, format!("{}/{}", t.name, t.revision).as_str());
+        headers.insert(
+            TOPOLOGY_HEADER,
+            format!("{}/{}", t.name, t.revision).as_str(),
+        );
     }
     headers
 }

@@ -226,7 +226,6 @@ async fn delete_object(store: &object_store::ObjectStore, name: &str) -> Result<
 }
 
 impl Bus {
-
     /// The size of an object of the blob store, `None` when there is none of that name.
     pub async fn blob_size(&self, name: &str) -> Result<Option<usize>, BusError> {
         match self.blobs.info(name).await {

@@ -36,7 +36,66 @@ pub enum Request {
         /// The request body.
         query: Bytes,
     },
+    /// A held topology request (contract §8).
+    Topology {
+        /// Which operation.
+        op: TopologyOp,
+        /// The name the subject carries (put, change, delete).
+        name: Option<String>,
+        /// The payload.
+        body: Bytes,
+        /// The `Pasta-Expected-Revision` header.
+        expected: Option<String>,
+    },
 }
+
+/// The operations on held topologies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TopologyOp {
+    /// `pasta.topology.put.<name>`.
+    Put,
+    /// `pasta.topology.change.<name>`.
+    Change,
+    /// `pasta.topology.delete.<name>`.
+    Delete,
+    /// `pasta.topology.get`, `{name, revision?}`.
+    Get,
+    /// `pasta.topology.list`.
+    List,
+}
+
+impl TopologyOp {
+    /// Every operation.
+    pub const ALL: [TopologyOp; 5] = [
+        TopologyOp::Put,
+        TopologyOp::Change,
+        TopologyOp::Delete,
+        TopologyOp::Get,
+        TopologyOp::List,
+    ];
+
+    /// Its token in the subject.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TopologyOp::Put => "put",
+            TopologyOp::Change => "change",
+            TopologyOp::Delete => "delete",
+            TopologyOp::Get => "get",
+            TopologyOp::List => "list",
+        }
+    }
+
+    /// Whether the subject names the topology (`pasta.topology.<op>.<name>`).
+    pub fn names_in_subject(self) -> bool {
+        matches!(
+            self,
+            TopologyOp::Put | TopologyOp::Change | TopologyOp::Delete
+        )
+    }
+}
+
+/// The header of an optimistic write: applied only if the head is that revision.
+pub const EXPECTED_REVISION_HEADER: &str = "Pasta-Expected-Revision";
 
 /// Serves the endpoints until `shutdown` turns true, answering each request with what
 /// `handler` makes of it; `ready` is told once every endpoint is registered (a client may
@@ -94,6 +153,39 @@ where
         read,
         handler.clone(),
     ));
+    for op in TopologyOp::ALL {
+        let base = names.topology_subject(op.as_str());
+        let subject = if op.names_in_subject() {
+            format!("{base}.*")
+        } else {
+            base
+        };
+        let endpoint = service.endpoint(&format!("topology_{}", op.as_str()), &subject);
+        let read = move |msg: &async_nats::Message| Request::Topology {
+            op,
+            name: op.names_in_subject().then(|| {
+                msg.subject
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned()
+            }),
+            body: msg.payload.clone(),
+            expected: msg
+                .headers
+                .as_ref()
+                .and_then(|h| h.get(EXPECTED_REVISION_HEADER))
+                .map(|v| v.as_str().to_string()),
+        };
+        let requests = subscribe(client, &subject).await?;
+        tasks.spawn(serve(
+            client.clone(),
+            requests,
+            endpoint,
+            read,
+            handler.clone(),
+        ));
+    }
     let discovery = service
         .discovery(client.clone())
         .await

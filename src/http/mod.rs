@@ -17,6 +17,7 @@ use tokio::sync::watch;
 
 pub mod openapi;
 pub mod serve;
+mod topologies;
 
 pub use serve::HttpLimits;
 
@@ -102,6 +103,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/reopt/bod_reoptimize", post(compute_bod_reopt))
         .route("/api/reopt/nonbod_reoptimize", post(compute_nonbod_reopt))
         .route("/api/reopt/pasta_reoptimize", post(compute_nonbod_reopt))
+        .route("/api/topologies", get(topologies::list))
+        .route(
+            "/api/topologies/{name}",
+            axum::routing::put(topologies::put)
+                .patch(topologies::change)
+                .get(topologies::get)
+                .delete(topologies::delete),
+        )
         .route("/metrics", get(metrics))
         .layer(axum::extract::DefaultBodyLimit::disable())
         .route_layer(axum::middleware::from_fn_with_state(

@@ -6,8 +6,10 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-use super::{status, ApiError, Service};
-use crate::bus::responder::{Reply, Request, ServiceError};
+use bytes::Bytes;
+
+use super::{status, topology, ApiError, Service};
+use crate::bus::responder::{Reply, Request, ServiceError, TopologyOp};
 
 impl Service {
     /// The reply to a request of the NATS service: the document, and for an error its code
@@ -39,6 +41,12 @@ impl Service {
                     .await
                     .map(|doc| doc.get().as_bytes().to_vec())
             }
+            Request::Topology {
+                op,
+                name,
+                body,
+                expected,
+            } => self.answer_topology(op, name, body, expected).await,
         };
         match answered {
             Ok(payload) => Reply {
@@ -48,6 +56,53 @@ impl Service {
             Err(e) => error_reply(&e),
         }
     }
+}
+
+impl Service {
+    /// A held topology request over NATS: the answer document, or the error.
+    async fn answer_topology(
+        &self,
+        op: TopologyOp,
+        name: Option<String>,
+        body: Bytes,
+        expected: Option<String>,
+    ) -> Result<Vec<u8>, ApiError> {
+        let name = name.unwrap_or_default();
+        let expected = topology::expected_revision(expected.as_deref())?;
+        let data = match op {
+            TopologyOp::Put | TopologyOp::Change => {
+                let ticket = self.try_admit(body.len())?;
+                let body = ticket.body(body);
+                if op == TopologyOp::Put {
+                    self.topology_put(&name, body, expected).await?
+                } else {
+                    self.topology_change(&name, body, expected).await?
+                }
+            }
+            TopologyOp::Delete => self.topology_delete(&name, expected).await?,
+            TopologyOp::List => self.topology_list().await?,
+            TopologyOp::Get => {
+                let query: GetQuery = serde_json::from_slice(&body).map_err(|e| {
+                    ApiError::BadRequest(format!("a get names {{\"name\", \"revision\"?}}: {e}"))
+                })?;
+                let fit = self.tasks.bus.max_payload();
+                return self
+                    .topology_get(&query.name, query.revision, Some(fit))
+                    .await;
+            }
+        };
+        Ok(document(
+            &serde_json::json!({"status": true, "info": [], "data": data}),
+        ))
+    }
+}
+
+/// The body of a topology get.
+#[derive(Deserialize)]
+struct GetQuery {
+    name: String,
+    #[serde(default)]
+    revision: Option<u64>,
 }
 
 /// The reply of an error: its document, with its HTTP-like code and `CODE: message` for the

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use serde_json::value::RawValue;
 
+pub use crate::bus::responder::EXPECTED_REVISION_HEADER;
 pub use crate::bus::TASK_ID_HEADER;
 /// The `Content-Type` of [`Service::metrics_text`].
 pub use crate::metrics::CONTENT_TYPE as METRICS_CONTENT_TYPE;

@@ -127,14 +127,17 @@ pub fn document(record: &TaskRecord, result: Option<Box<RawValue>>) -> Box<RawVa
             } else {
                 ("running", format!("running, attempt {}", record.attempt))
             };
-            with_topology(record, json!({
-                "task_id": record.task_id,
-                "task_state": "PENDING",
-                "task_status": "PENDING",
-                "info": info,
-                "data": [],
-                "progress": {"stage": stage, "attempt": record.attempt},
-            }))
+            with_topology(
+                record,
+                json!({
+                    "task_id": record.task_id,
+                    "task_state": "PENDING",
+                    "task_status": "PENDING",
+                    "info": info,
+                    "data": [],
+                    "progress": {"stage": stage, "attempt": record.attempt},
+                }),
+            )
         }
         TaskState::Success => {
             let success = Success {
@@ -149,14 +152,17 @@ pub fn document(record: &TaskRecord, result: Option<Box<RawValue>>) -> Box<RawVa
         }
         TaskState::Failure => {
             let error = record.failure().expect("a FAILURE record has a failure");
-            with_topology(record, json!({
-                "task_id": record.task_id,
-                "task_state": "FAILURE",
-                "task_status": "FAILURE",
-                "info": error.message,
-                "data": [],
-                "error": error,
-            }))
+            with_topology(
+                record,
+                json!({
+                    "task_id": record.task_id,
+                    "task_state": "FAILURE",
+                    "task_status": "FAILURE",
+                    "info": error.message,
+                    "data": [],
+                    "error": error,
+                }),
+            )
         }
     };
     to_raw_value(&Envelope::ok(inner)).expect("documents serialise")

@@ -78,7 +78,8 @@ impl Service {
                 let (pinned, net) = self.resolve_topology(&reference, true).await?;
                 let on = pinned.clone();
                 let (job, digest, compact) = off_thread(&body, limits, move |body, limits| {
-                    let json = model::body::read_json(body, limits).map_err(ApiError::InvalidBody)?;
+                    let json =
+                        model::body::read_json(body, limits).map_err(ApiError::InvalidBody)?;
                     let job = Job::parse_on(job_type, &json, limits, &net)
                         .map_err(ApiError::InvalidBody)?;
                     let digest = model::body::held_digest(job_type, &job.request, &on);
@@ -96,8 +97,7 @@ impl Service {
         } else {
             Queued::Json(body)
         };
-        let record =
-            TaskRecord::pending(&task_id, job_type.as_str(), &digest, &now()).on(topology);
+        let record = TaskRecord::pending(&task_id, job_type.as_str(), &digest, &now()).on(topology);
         let bus = &self.tasks.bus;
         let revision = match store::create(bus, &record).await? {
             Create::New(revision) => revision,
@@ -220,9 +220,7 @@ async fn prepare(
 ) -> Result<Prepared, ApiError> {
     off_thread(body, limits, move |body, limits| {
         let json = model::body::read_json(body, limits).map_err(ApiError::InvalidBody)?;
-        if let Some(reference) =
-            model::topology::reference(&json).map_err(ApiError::InvalidBody)?
-        {
+        if let Some(reference) = model::topology::reference(&json).map_err(ApiError::InvalidBody)? {
             return Ok(Prepared::Held(reference));
         }
         let job = Job::parse_json(job_type, &json, limits).map_err(ApiError::InvalidBody)?;

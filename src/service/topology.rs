@@ -82,7 +82,6 @@ struct Made {
     answer: Value,
 }
 
-
 impl Service {
     /// Creates or replaces a topology: `{name, revision}`.
     pub async fn topology_put(
@@ -141,10 +140,10 @@ impl Service {
         expected: Option<u64>,
     ) -> Result<Value, ApiError> {
         let name = topology_name(name)?;
-        let text = std::str::from_utf8(&body.bytes)
-            .map_err(|e| problem("$", format!("not JSON: {e}")))?;
-        let doc: Box<RawValue> = serde_json::from_str(text)
-            .map_err(|e| problem("$", format!("not JSON: {e}")))?;
+        let text =
+            std::str::from_utf8(&body.bytes).map_err(|e| problem("$", format!("not JSON: {e}")))?;
+        let doc: Box<RawValue> =
+            serde_json::from_str(text).map_err(|e| problem("$", format!("not JSON: {e}")))?;
         let value: Value =
             serde_json::from_str(doc.get()).map_err(|e| problem("$", format!("not JSON: {e}")))?;
         let max_record = self.tasks.bus.max_payload().saturating_sub(RECORD_SLACK);
@@ -157,11 +156,7 @@ impl Service {
                 return Err(ApiError::Missing(format!("no topology {name} (deleted)")));
             }
             check_expected(expected, Some(&head))?;
-            let current = self
-                .tasks
-                .held
-                .network(&name, head.latest.revision)
-                .await?;
+            let current = self.tasks.held.network(&name, head.latest.revision).await?;
             let (value2, limits2) = (value.clone(), limits.clone());
             let applied = tokio::task::spawn_blocking(move || {
                 change::apply(&current, &value2, &limits2).map_err(ApiError::InvalidBody)
@@ -277,12 +272,18 @@ impl Service {
             }
             None => head.latest.revision,
         };
+        if self.tasks.held.revision(&head, revision).await?.is_none() {
+            return Err(ApiError::Missing(format!(
+                "topology {name} has no revision {revision} (never made, or no longer kept)"
+            )));
+        }
         let network = self.tasks.held.network(&name, revision).await?;
         let (net, n) = (network.clone(), name.clone());
         let text = tokio::task::spawn_blocking(move || {
-            let mut text =
-                format!(r#"{{"status":true,"info":[],"data":{{"name":"{n}","revision":{revision},"#)
-                    .into_bytes();
+            let mut text = format!(
+                r#"{{"status":true,"info":[],"data":{{"name":"{n}","revision":{revision},"#
+            )
+            .into_bytes();
             text.extend_from_slice(&wire::render_members(&net));
             text.extend_from_slice(b"}}");
             text
@@ -299,8 +300,10 @@ impl Service {
                     "name": name, "revision": revision, "$ref": object, "size": size,
                     "sha256": sha256,
                 });
-                Ok(serde_json::to_vec(&json!({"status": true, "info": [], "data": data}))
-                    .expect("documents serialise"))
+                Ok(
+                    serde_json::to_vec(&json!({"status": true, "info": [], "data": data}))
+                        .expect("documents serialise"),
+                )
             }
             _ => Ok(text),
         }
@@ -309,7 +312,10 @@ impl Service {
     /// Every topology not deleted: `[{name, revision, nodes, links, updated_at}]` by name.
     pub async fn topology_list(&self) -> Result<Value, ApiError> {
         let keys = self.tasks.bus.topology_keys("head.").await?;
-        let names: BTreeSet<&str> = keys.iter().filter_map(|k| k.strip_prefix("head.")).collect();
+        let names: BTreeSet<&str> = keys
+            .iter()
+            .filter_map(|k| k.strip_prefix("head."))
+            .collect();
         let mut list = Vec::with_capacity(names.len());
         for name in names {
             let Some((head, _)) = self.tasks.held.head(name).await? else {
@@ -471,33 +477,59 @@ impl Service {
             }
         }
         let newest = head.latest.revision;
-        let keep_from = newest.saturating_sub(self.topology_revisions - 1);
-        let mut records = Vec::new();
+        let keep_from = newest.saturating_sub(self.topology_revisions - 1).max(1);
+        let mut records = std::collections::BTreeMap::new();
         for key in bus.topology_keys(&format!("rev.{name}.")).await? {
             let Some((b, _)) = bus.topology_get(&key).await? else {
                 continue;
             };
             if let Ok(rec) = serde_json::from_slice::<Revision>(&b) {
-                records.push((key, rec));
+                records.insert(rec.revision, (key, rec));
+            }
+        }
+        // The snapshot a revision is built from: the nearest one at or below it.
+        let base_of = |records: &std::collections::BTreeMap<u64, (String, Revision)>, r: u64| {
+            let mut at = r;
+            loop {
+                let rec = if at == newest {
+                    Some(&head.latest)
+                } else {
+                    records.get(&at).map(|(_, rec)| rec)
+                };
+                match rec {
+                    Some(rec) if rec.snapshot.is_some() || rec.kind != Kind::Change => return at,
+                    Some(_) if at > 1 => at -= 1,
+                    _ => return at,
+                }
+            }
+        };
+        // A long run of changes below the oldest revision kept is cut by a snapshot of that
+        // revision (at most once every PASTA_TOPOLOGY_REVISIONS writes).
+        let run_from = base_of(&records, keep_from);
+        if keep_from < newest && run_from + self.topology_revisions < keep_from {
+            if let Some((key, rec)) = records.get(&keep_from).cloned() {
+                let net = self.tasks.held.network(name, keep_from).await?;
+                let text = tokio::task::spawn_blocking(move || wire::render(&net))
+                    .await
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                let snapshot = self.store_snapshot(name, Bytes::from(text)).await?;
+                let rebased = Revision {
+                    snapshot: Some(snapshot),
+                    changes: None,
+                    base: keep_from,
+                    ..rec
+                };
+                let bytes = serde_json::to_vec(&rebased).expect("revisions serialise");
+                bus.topology_put(&key, bytes.into()).await?;
+                records.insert(keep_from, (key, rebased));
             }
         }
         // Kept: the last ones and the pinned ones, each with the run back to its snapshot.
         let mut needed = BTreeSet::new();
-        let base_of = |r: u64| {
-            records
-                .iter()
-                .find(|(_, rec)| rec.revision == r)
-                .map(|(_, rec)| rec.base)
-        };
         for r in (keep_from..=newest).chain(pinned.iter().copied()) {
-            let base = if r == newest {
-                head.latest.base
-            } else {
-                base_of(r).unwrap_or(r)
-            };
-            needed.extend(base.min(r)..=r);
+            needed.extend(base_of(&records, r)..=r);
         }
-        for (key, rec) in &records {
+        for (key, rec) in records.values() {
             if needed.contains(&rec.revision) || rec.revision >= newest {
                 continue;
             }
@@ -505,6 +537,7 @@ impl Service {
                 bus.delete_snapshot(&s.object).await?;
             }
             bus.topology_purge(key).await?;
+            self.tasks.held.forget(name, rec.revision);
         }
         Ok(())
     }

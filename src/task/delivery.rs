@@ -25,13 +25,13 @@ use tracing::{debug, warn, Instrument};
 
 use super::ack::{decide, is_last_chance, Outcome};
 use super::events::{announce, StartedEvent};
+use super::held::HeldError;
 use super::slots::{kept_alive, with_progress, Claim, Compute, Computed};
 use super::store::{self, Create};
 use super::{now, FailureCode, ResultBlob, TaskFailure, TaskId, TaskRecord, Tasks};
 use crate::bus::{blob_ref, BusError, JobFormat, JobMessage, Settle};
 use crate::model::topology::{Pinned, Reference};
 use crate::model::{self, compact, Job, JobType, Limits, Network, Problems};
-use super::held::HeldError;
 
 /// Takes one delivered message through its task's transitions; how to settle it.
 pub async fn deliver(tasks: &Tasks, msg: &JobMessage, compute: (&Compute, Claim)) -> Settle {
@@ -136,14 +136,16 @@ impl Delivery<'_> {
         });
         // The held topology revision the task names, from this process's cache when it can.
         let held = match (&parsed, &record.topology) {
-            (None, Some(pinned)) => match self.tasks.held.network(&pinned.name, pinned.revision).await {
-                Ok(net) => Some(net),
-                Err(HeldError::Bus(e)) => return Err(e),
-                Err(e) => {
-                    let failure = TaskFailure::new(FailureCode::InvalidBody, e.to_string());
-                    return self.finish(record.failed(failure, &now()), rev, None).await;
+            (None, Some(pinned)) => {
+                match self.tasks.held.network(&pinned.name, pinned.revision).await {
+                    Ok(net) => Some(net),
+                    Err(HeldError::Bus(e)) => return Err(e),
+                    Err(e) => {
+                        let failure = TaskFailure::new(FailureCode::InvalidBody, e.to_string());
+                        return self.finish(record.failed(failure, &now()), rev, None).await;
+                    }
                 }
-            },
+            }
             _ => None,
         };
         let started_at = Instant::now();
@@ -156,7 +158,9 @@ impl Delivery<'_> {
             let _job_span = span.enter();
             let job = match parsed {
                 Some(job) => job,
-                None => read_job(t, &body, format, &limits, held.as_deref()).map_err(invalid_body)?,
+                None => {
+                    read_job(t, &body, format, &limits, held.as_deref()).map_err(invalid_body)?
+                }
             };
             super::compute::compute(&job)
         });
@@ -396,7 +400,10 @@ impl Delivery<'_> {
         };
         let pinned = held.map(|(pinned, _)| pinned);
         match read {
-            Ok(digest) => self.adopt_as(Problems::default(), digest.map(|d| (d, pinned)), &body).await,
+            Ok(digest) => {
+                self.adopt_as(Problems::default(), digest.map(|d| (d, pinned)), &body)
+                    .await
+            }
             Err(problems) => self.adopt_as(problems, None, &body).await,
         }
     }
@@ -417,7 +424,10 @@ impl Delivery<'_> {
                 }),
                 None => {
                     let mut problems = Problems::default();
-                    problems.push("topology", "a job of format 3 names no held topology revision");
+                    problems.push(
+                        "topology",
+                        "a job of format 3 names no held topology revision",
+                    );
                     return Ok(Err(problems));
                 }
             },

@@ -103,6 +103,8 @@ async fn losing_one_server_of_three_loses_no_job_and_the_server_catches_up() {
             max_body: 1 << 20,
             body_memory: 1 << 30,
             admission_wait: Duration::from_secs(10),
+            topology_cache: 256 << 20,
+            topology_revisions: 64,
             job_timeout: Duration::from_secs(10),
             started_after: pasta::task::delivery::STARTED_AFTER,
         };

@@ -168,6 +168,14 @@ impl Held {
         self.cache.lock().expect("cache").get(name, revision)
     }
 
+    /// Forgets a revision (one no longer kept).
+    pub fn forget(&self, name: &str, revision: u64) {
+        let mut cache = self.cache.lock().expect("cache");
+        if let Some(e) = cache.entries.remove(&(name.to_owned(), revision)) {
+            cache.used -= e.bytes;
+        }
+    }
+
     /// Keeps a revision's network (one this process made or read).
     pub fn keep(&self, name: &str, revision: u64, network: Arc<Network>) {
         self.cache
@@ -237,16 +245,19 @@ impl Held {
         pin: bool,
     ) -> Result<(Pinned, Arc<Network>), HeldError> {
         let name = &reference.name;
+        let gone = || HeldError::NotFound(format!("no topology {name}"));
+        let (head, _) = self.head(name).await?.ok_or_else(gone)?;
         let revision = match reference.revision {
-            // A named revision held in this process needs no read of the head.
-            Some(r) if self.cached(name, r).is_some() => r,
-            _ => {
-                let head = self.head(name).await?;
-                match (head, reference.revision) {
-                    (Some((h, _)), None) if !h.deleted() => h.latest.revision,
-                    (Some(_), Some(r)) => r,
-                    _ => return Err(HeldError::NotFound(format!("no topology {name}"))),
+            None if head.deleted() => return Err(gone()),
+            None => head.latest.revision,
+            // A revision named is used only while it is kept (whatever a cache still holds).
+            Some(r) => {
+                if self.revision(&head, r).await?.is_none() {
+                    return Err(HeldError::NotFound(format!(
+                        "topology {name} has no revision {r} (never made, or no longer kept)"
+                    )));
                 }
+                r
             }
         };
         let network = self.network(name, revision).await.map_err(|e| match e {
@@ -277,7 +288,10 @@ impl Held {
                 pins.retain(|_, until| *until > now);
             }
             let key = (name.to_owned(), revision);
-            if pins.get(&key).is_some_and(|&until| until + 60_000 >= until_ms) {
+            if pins
+                .get(&key)
+                .is_some_and(|&until| until + 60_000 >= until_ms)
+            {
                 return Ok(());
             }
             pins.insert(key, until_ms);

@@ -38,6 +38,8 @@ pub struct Options {
     pub url: Option<String>,
     /// How long a computation runs before its task is written STARTED (zero: always).
     pub started_after: Duration,
+    /// Revisions of each held topology kept at least.
+    pub topology_revisions: u64,
 }
 
 impl Default for Options {
@@ -57,6 +59,7 @@ impl Default for Options {
             auth: Default::default(),
             url: None,
             started_after: STARTED_AFTER,
+            topology_revisions: 64,
         }
     }
 }
@@ -107,6 +110,8 @@ pub async fn start(nats: &NatsServer, options: Options) -> Pasta {
         max_body: 64 << 20,
         body_memory: 1 << 30,
         admission_wait: Duration::from_secs(10),
+        topology_cache: 256 << 20,
+        topology_revisions: options.topology_revisions,
         job_timeout: options.job_timeout,
         started_after: options.started_after,
     };
@@ -247,6 +252,8 @@ pub async fn service(nats: &NatsServer) -> pasta::service::Service {
         max_body: 64 << 20,
         body_memory: 1 << 30,
         admission_wait: Duration::from_secs(10),
+        topology_cache: 256 << 20,
+        topology_revisions: 64,
         job_timeout: Duration::from_secs(20),
         started_after: STARTED_AFTER,
     };

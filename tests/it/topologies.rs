@@ -1,0 +1,292 @@
+//! Held topologies (contract §8) against a real nats-server and the whole service: put,
+//! change (atomic, every problem listed), get of any kept revision, list, delete, optimistic
+//! concurrency, the changed events, jobs by reference over NATS and HTTP (the result equal to
+//! the same body inline), and retention of the revisions tasks refer to.
+
+use std::time::Duration;
+
+use async_nats::HeaderMap;
+use futures::StreamExt;
+use pasta::model::JobType;
+use serde_json::{json, Value};
+
+use crate::support::nats::NatsServer;
+use crate::support::pasta::{self as harness, Options, Pasta};
+use crate::support::{body, timeless};
+
+/// The seed example's body (a bod_pasta body), and its topology alone.
+fn seed() -> (Value, Value) {
+    let body = body("seed-example/request.json");
+    let topology = json!({"nodes": body["nodes"], "links": body["links"]});
+    (body, topology)
+}
+
+/// A body naming a held topology instead of carrying one.
+fn by_reference(body: &Value, reference: Value) -> Value {
+    let mut b = body.as_object().unwrap().clone();
+    b.remove("nodes");
+    b.remove("links");
+    b.insert("topology".into(), reference);
+    Value::Object(b)
+}
+
+async fn op(p: &Pasta, op: &str, name: Option<&str>, body: Value, expected: Option<u64>) -> Value {
+    let mut subject = format!("{}.topology.{op}", p.names.prefix());
+    if let Some(name) = name {
+        subject = format!("{subject}.{name}");
+    }
+    let mut headers = HeaderMap::new();
+    if let Some(r) = expected {
+        headers.insert("Pasta-Expected-Revision", r.to_string().as_str());
+    }
+    p.request(subject, headers, serde_json::to_vec(&body).unwrap())
+        .await
+}
+
+async fn get(p: &Pasta, name: &str, revision: Option<u64>) -> Value {
+    let q = match revision {
+        Some(r) => json!({"name": name, "revision": r}),
+        None => json!({"name": name}),
+    };
+    op(p, "get", None, q, None).await
+}
+
+/// Submits over NATS and waits for the final status.
+async fn run(p: &Pasta, t: JobType, body: &Value) -> Value {
+    let submitted = p.submit(t, body, None).await;
+    assert_eq!(submitted["status"], true, "{submitted}");
+    let id = submitted["data"]["task_id"].as_str().unwrap().to_owned();
+    p.wait_final(&id, t.as_str()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_topology_is_put_changed_read_listed_used_by_jobs_and_deleted_over_nats() {
+    let nats = NatsServer::start();
+    let p = harness::start(&nats, Options::default()).await;
+    let mut events = p
+        .client
+        .subscribe(format!("{}.topology.core.changed", p.names.prefix()))
+        .await
+        .unwrap();
+    let (seed_body, topology) = seed();
+
+    // Put: revision 1.
+    let put = op(&p, "put", Some("core"), topology.clone(), Some(0)).await;
+    assert_eq!(
+        put,
+        json!({"status": true, "info": [], "data": {"name": "core", "revision": 1}})
+    );
+    // A second create with expected revision 0 is a conflict naming the head.
+    let again = op(&p, "put", Some("core"), topology.clone(), Some(0)).await;
+    assert_eq!(again["info"]["code"], "CONFLICT", "{again}");
+    assert!(again["info"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("revision 1"));
+
+    // A change: one link's metric.
+    let link = topology["links"][0]["id"].as_str().unwrap().to_owned();
+    let change = json!({"changes": [{"op": "patch_link", "id": link, "set": {"igp": 77}}]});
+    let changed = op(&p, "change", Some("core"), change, Some(1)).await;
+    assert_eq!(
+        changed["data"],
+        json!({"name": "core", "revision": 2, "applied": 1, "removed_links": []})
+    );
+    // An invalid change: every problem listed at its op, nothing applied.
+    let bad = json!({"changes": [
+        {"op": "upsert_link", "link": {"id": "X1", "lo": "nowhere", "re": "P1"}},
+        {"op": "remove_node", "id": "ghost"},
+        {"op": "patch_link", "id": link, "set": {"igp": -1}},
+    ]});
+    let refused = op(&p, "change", Some("core"), bad, None).await;
+    assert_eq!(refused["info"]["code"], "INVALID_BODY", "{refused}");
+    let paths: Vec<&str> = refused["info"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["changes[1].id", "changes[2].set.igp"], "{refused}");
+    let dangling = json!({"changes": [
+        {"op": "upsert_link", "link": {"id": "X1", "lo": "nowhere", "re": "P1"}}
+    ]});
+    let refused = op(&p, "change", Some("core"), dangling, None).await;
+    assert_eq!(
+        refused["info"]["problems"][0]["path"], "changes[0].link.lo",
+        "{refused}"
+    );
+
+    // Get: the head, and revision 1 as it was.
+    let head = get(&p, "core", None).await;
+    assert_eq!(head["data"]["revision"], 2);
+    assert_eq!(head["data"]["links"][0]["igp"], 77);
+    let first = get(&p, "core", Some(1)).await;
+    assert_eq!(first["data"]["revision"], 1);
+    assert_eq!(
+        first["data"]["links"][0]["igp"],
+        topology["links"][0]["igp"]
+    );
+    let listed = op(&p, "list", None, json!({}), None).await;
+    let listed = &listed["data"];
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed[0]["name"], "core");
+    assert_eq!(listed[0]["revision"], 2);
+    assert_eq!(
+        listed[0]["links"],
+        topology["links"].as_array().unwrap().len()
+    );
+
+    // Jobs by reference: the head, then revision 1; each equals the same body inline.
+    for (reference, revision) in [
+        (json!({"name": "core"}), 2),
+        (json!({"name": "core", "revision": 1}), 1),
+    ] {
+        let doc = run(&p, JobType::BodPasta, &by_reference(&seed_body, reference)).await;
+        assert_eq!(doc["data"]["task_state"], "SUCCESS", "{doc}");
+        assert_eq!(
+            doc["data"]["topology"],
+            json!({"name": "core", "revision": revision})
+        );
+        let held = get(&p, "core", Some(revision)).await;
+        let mut inline = seed_body.clone();
+        inline["nodes"] = held["data"]["nodes"].clone();
+        inline["links"] = held["data"]["links"].clone();
+        let direct = run(&p, JobType::BodPasta, &inline).await;
+        assert_eq!(direct["data"]["topology"], Value::Null);
+        assert_eq!(
+            timeless(&doc["data"]["data"]),
+            timeless(&direct["data"]["data"])
+        );
+    }
+    // An unknown name and a revision never made are invalid bodies at `topology`.
+    for reference in [
+        json!({"name": "nope"}),
+        json!({"name": "core", "revision": 9}),
+    ] {
+        let refused = p
+            .submit(
+                JobType::BodPasta,
+                &by_reference(&seed_body, reference),
+                None,
+            )
+            .await;
+        assert_eq!(refused["info"]["code"], "INVALID_BODY", "{refused}");
+        assert_eq!(
+            refused["info"]["problems"][0]["path"], "topology",
+            "{refused}"
+        );
+    }
+
+    // Delete: gone from get and list; its kept revisions still serve the jobs naming them.
+    let deleted = op(&p, "delete", Some("core"), json!({}), Some(2)).await;
+    assert_eq!(deleted["data"], json!({"name": "core"}));
+    assert_eq!(get(&p, "core", None).await["info"]["code"], "NOT_FOUND");
+    let listed = op(&p, "list", None, json!({}), None).await;
+    assert_eq!(listed["data"], json!([]));
+    let doc = run(
+        &p,
+        JobType::NonbodPasta,
+        &by_reference(&seed_body, json!({"name": "core", "revision": 2})),
+    )
+    .await;
+    assert_eq!(doc["data"]["task_state"], "SUCCESS", "{doc}");
+    // Put again: the numbering goes on, so a revision names one network for ever.
+    let put = op(&p, "put", Some("core"), topology.clone(), None).await;
+    assert_eq!(put["data"]["revision"], 4);
+
+    // One changed event per accepted write, in order, with what it did.
+    let mut seen = vec![];
+    for _ in 0..4 {
+        let msg = tokio::time::timeout(Duration::from_secs(5), events.next())
+            .await
+            .expect("an event")
+            .unwrap();
+        let e: Value = serde_json::from_slice(&msg.payload).unwrap();
+        assert_eq!(e["name"], "core");
+        seen.push((
+            e["revision"].as_u64().unwrap(),
+            e["ops"][0]["op"].as_str().unwrap().to_owned(),
+        ));
+    }
+    assert_eq!(
+        seen,
+        [
+            (1, "put".into()),
+            (2, "patch_link".into()),
+            (3, "delete".into()),
+            (4, "put".into())
+        ]
+    );
+    // The events are kept in PASTA_EVENTS, each once.
+    let js = async_nats::jetstream::new(p.client.clone());
+    let mut stream = js.get_stream(p.names.events_stream()).await.unwrap();
+    let info = stream.info().await.unwrap();
+    assert!(info.state.messages >= 4);
+    p.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_last_revisions_and_those_tasks_refer_to_are_kept() {
+    let nats = NatsServer::start();
+    let p = harness::start(
+        &nats,
+        Options {
+            topology_revisions: 3,
+            ..Options::default()
+        },
+    )
+    .await;
+    let (seed_body, topology) = seed();
+    op(&p, "put", Some("net"), topology.clone(), None).await;
+    let link = topology["links"][0]["id"].as_str().unwrap().to_owned();
+    let change =
+        |igp: u64| json!({"changes": [{"op": "patch_link", "id": link, "set": {"igp": igp}}]});
+    op(&p, "change", Some("net"), change(5), None).await;
+    // A task refers to revision 2.
+    let doc = run(
+        &p,
+        JobType::NonbodPasta,
+        &by_reference(&seed_body, json!({"name": "net"})),
+    )
+    .await;
+    assert_eq!(doc["data"]["topology"]["revision"], 2);
+    for igp in 6..12 {
+        op(&p, "change", Some("net"), change(igp), None).await;
+    }
+    // Head 8: 6, 7, 8 are the last three (6 becomes a snapshot, cutting the run of changes
+    // from 1); 2 is pinned by the task, with 1, the snapshot it is built from; 3..5 go (in
+    // the background, after a write).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut gone = true;
+        for r in 3..=5 {
+            gone &= get(&p, "net", Some(r)).await["info"]["code"] == "NOT_FOUND";
+        }
+        if gone {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "old revisions were not removed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let pinned = get(&p, "net", Some(2)).await;
+    assert_eq!(pinned["data"]["links"][0]["igp"], 5, "{pinned}");
+    for r in 6..=8 {
+        assert_eq!(get(&p, "net", Some(r)).await["data"]["revision"], r);
+    }
+    // A job naming a revision no longer kept is an invalid body.
+    let refused = p
+        .submit(
+            JobType::NonbodPasta,
+            &by_reference(&seed_body, json!({"name": "net", "revision": 4})),
+            None,
+        )
+        .await;
+    assert_eq!(
+        refused["info"]["problems"][0]["path"], "topology",
+        "{refused}"
+    );
+    p.stop().await;
+}
