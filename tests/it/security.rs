@@ -352,3 +352,107 @@ async fn twenty_concurrent_8_mb_submissions_are_each_answered_and_never_drop_the
         assert_eq!(doc["data"]["task_state"], "SUCCESS", "{doc}");
     }
 }
+
+/// Held topologies as the least-privilege client: every operation through the service's
+/// subjects, their changed events live, a job by reference; but not the topology bucket, and
+/// no forged `changed` event (`pasta.topology.put.changed` is an event subject too).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_keeps_a_topology_through_the_service_but_cannot_forge_its_store_or_events() {
+    let nats = server();
+    let pasta = service(&nats).await;
+    let client = harness::connect_as(&nats, &auth("pasta_client", CLIENT)).await;
+    let mut events = client.subscribe("pasta.topology.*.changed").await.unwrap();
+    let seed = support::body("seed-example/request.json");
+    let doc = json!({"nodes": seed["nodes"], "links": seed["links"]});
+    let ask = |subject: &'static str, body: serde_json::Value| {
+        let client = client.clone();
+        async move {
+            let answer = client
+                .request(subject, serde_json::to_vec(&body).unwrap().into())
+                .await
+                .expect("answered");
+            serde_json::from_slice::<serde_json::Value>(&answer.payload).unwrap()
+        }
+    };
+    let put = ask("pasta.topology.put.lab", doc).await;
+    assert_eq!(put["data"]["revision"], 1, "{put}");
+    let event = tokio::time::timeout(Duration::from_secs(5), events.next())
+        .await
+        .expect("a changed event")
+        .unwrap();
+    assert_eq!(event.subject.as_str(), "pasta.topology.lab.changed");
+    let got = ask("pasta.topology.get", json!({"name": "lab"})).await;
+    assert_eq!(got["data"]["revision"], 1, "{got}");
+    let mut body = seed.as_object().unwrap().clone();
+    body.remove("nodes");
+    body.remove("links");
+    body.insert("topology".into(), json!({"name": "lab"}));
+    let submitted = ask("pasta.submit.nonbod_pasta", serde_json::Value::Object(body)).await;
+    let id = submitted["data"]["task_id"]
+        .as_str()
+        .expect("accepted")
+        .to_owned();
+    let mut done = serde_json::Value::Null;
+    for _ in 0..200 {
+        done = status_as(&client, &id).await;
+        if done["data"]["task_state"] == "SUCCESS" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        done["data"]["topology"],
+        json!({"name": "lab", "revision": 1}),
+        "{done}"
+    );
+
+    // The bucket and the snapshots are the service's.
+    let js = async_nats::jetstream::new(client.clone());
+    let within = Duration::from_secs(2);
+    let opened = tokio::time::timeout(within, js.get_key_value("pasta_topologies")).await;
+    assert!(
+        !matches!(opened, Ok(Ok(_))),
+        "the client opened the topology bucket"
+    );
+    let read = tokio::time::timeout(
+        within,
+        client.request(
+            "$JS.API.DIRECT.GET.KV_pasta_topologies.$KV.pasta_topologies.head.lab",
+            "".into(),
+        ),
+    )
+    .await;
+    assert!(
+        !matches!(read, Ok(Ok(_))),
+        "the client read the topology bucket"
+    );
+    // A publish on an event subject is refused by the server and stored nowhere.
+    let admin = harness::connect_as(&nats, &auth("pasta_admin", ADMIN)).await;
+    let ajs = async_nats::jetstream::new(admin);
+    let before = ajs
+        .get_stream("PASTA_EVENTS")
+        .await
+        .unwrap()
+        .info()
+        .await
+        .unwrap()
+        .state
+        .messages;
+    client
+        .publish("pasta.topology.put.changed", "forged".into())
+        .await
+        .unwrap();
+    client.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after = ajs
+        .get_stream("PASTA_EVENTS")
+        .await
+        .unwrap()
+        .info()
+        .await
+        .unwrap()
+        .state
+        .messages;
+    assert_eq!(before, after, "a forged changed event was stored");
+    pasta.stop().await;
+}
