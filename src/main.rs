@@ -101,6 +101,14 @@ enum Command {
         #[command(flatten)]
         nats: NatsArgs,
     },
+    /// Held topologies: put, change, get, list, delete (exit 0 when done, 2 for an invalid
+    /// topology or change, 1 otherwise).
+    Topology {
+        #[command(subcommand)]
+        op: TopologyCommand,
+        #[command(flatten)]
+        nats: NatsArgs,
+    },
     /// Computes a job offline, without NATS, and prints the result document.
     Compute {
         /// Job type: bod_pasta, nonbod_pasta, bod_modified, bod_reopt, nonbod_reopt, bod_congest_reopt.
@@ -110,6 +118,49 @@ enum Command {
         /// Pretty-print the document.
         #[arg(long)]
         pretty: bool,
+    },
+}
+
+/// What `pasta topology` does.
+#[derive(Subcommand)]
+enum TopologyCommand {
+    /// Creates or replaces a topology from a `{nodes, links}` file.
+    Put {
+        /// The topology's name.
+        name: String,
+        /// The document, or `-` for standard input.
+        file: String,
+        /// Applied only if the head is this revision (0: only if the name is new).
+        #[arg(long)]
+        expect: Option<u64>,
+    },
+    /// Applies a change document (`{"changes": [...]}`).
+    Change {
+        /// The topology's name.
+        name: String,
+        /// The change document, or `-` for standard input.
+        file: String,
+        /// Applied only if the head is this revision.
+        #[arg(long)]
+        expect: Option<u64>,
+    },
+    /// Prints a kept revision (the head by default).
+    Get {
+        /// The topology's name.
+        name: String,
+        /// The revision.
+        #[arg(long)]
+        revision: Option<u64>,
+    },
+    /// Lists the topologies.
+    List,
+    /// Deletes a topology.
+    Delete {
+        /// The topology's name.
+        name: String,
+        /// Deleted only if the head is this revision.
+        #[arg(long)]
+        expect: Option<u64>,
     },
 }
 
@@ -187,6 +238,31 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             nats,
         } => cli::client::status(&task_id, &job_type, &nats).await,
         Command::Watch { nats } => cli::client::watch(&nats).await,
+        Command::Topology { op, nats } => {
+            let (op, name, file, revision, expect) = match op {
+                TopologyCommand::Put { name, file, expect } => {
+                    ("put", Some(name), Some(file), None, expect)
+                }
+                TopologyCommand::Change { name, file, expect } => {
+                    ("change", Some(name), Some(file), None, expect)
+                }
+                TopologyCommand::Get { name, revision } => {
+                    ("get", Some(name), None, revision, None)
+                }
+                TopologyCommand::List => ("list", None, None, None, None),
+                TopologyCommand::Delete { name, expect } => {
+                    ("delete", Some(name), None, None, expect)
+                }
+            };
+            let request = cli::client::TopologyRequest {
+                op,
+                name: name.as_deref(),
+                file: file.as_deref(),
+                revision,
+                expect,
+            };
+            cli::client::topology(request, &nats).await
+        }
         Command::Compute { .. } => unreachable!("handled without a runtime"),
     }
 }

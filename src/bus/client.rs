@@ -69,6 +69,78 @@ pub async fn submit(
     request(client, names.submit_subject(t), headers, payload).await
 }
 
+/// A held topology request (contract §8): `op` is `put`, `change`, `delete` (naming `name`),
+/// `get` or `list`. A put too large for one message is uploaded first, like a job body; a get
+/// answered by reference (`{"$ref", "size", "sha256"}`) has the export read, checked and put
+/// in its place.
+pub async fn topology(
+    client: &async_nats::Client,
+    names: &Names,
+    op: &str,
+    name: Option<&str>,
+    body: Bytes,
+    expected: Option<u64>,
+) -> anyhow::Result<Value> {
+    let mut headers = HeaderMap::new();
+    if let Some(r) = expected {
+        headers.insert(
+            super::responder::EXPECTED_REVISION_HEADER,
+            r.to_string().as_str(),
+        );
+    }
+    let subject = match name {
+        Some(name) if op != "get" => format!("{}.{name}", names.topology_subject(op)),
+        _ => names.topology_subject(op),
+    };
+    let payload = if body.len() + MESSAGE_ROOM > client.server_info().max_payload {
+        let object = format!("body/{}", uuid::Uuid::new_v4());
+        blobs(client, names)
+            .await?
+            .put(object.as_str(), &mut body.as_ref())
+            .await
+            .map_err(|e| anyhow::anyhow!("uploading the topology as {object}: {e}"))?;
+        super::blob_ref::reference(&object)
+    } else {
+        body
+    };
+    let mut doc = request(client, subject, headers, payload).await?;
+    if let Some(object) = doc["data"]["$ref"].as_str().map(str::to_owned) {
+        let named = doc["data"].clone();
+        let bytes = read_checked(client, names, &object, &named).await?;
+        let network: Value = serde_json::from_slice(&bytes)?;
+        doc["data"] = json!({
+            "name": named["name"], "revision": named["revision"],
+            "nodes": network["nodes"], "links": network["links"],
+        });
+    }
+    Ok(doc)
+}
+
+/// An object of the blob store, checked against the size and SHA-256 an answer names.
+async fn read_checked(
+    client: &async_nats::Client,
+    names: &Names,
+    object: &str,
+    named: &Value,
+) -> anyhow::Result<Vec<u8>> {
+    let mut reader = blobs(client, names)
+        .await?
+        .get(object)
+        .await
+        .map_err(|e| anyhow::anyhow!("reading {object}: {e}"))?;
+    let mut bytes = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut reader, &mut bytes).await?;
+    let digest = super::blob_ref::sha256_hex(&bytes);
+    if Some(bytes.len() as u64) != named["size"].as_u64()
+        || named["sha256"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty() && d != digest)
+    {
+        anyhow::bail!("{object} read from the object store is not the one computed");
+    }
+    Ok(bytes)
+}
+
 /// The object store of large bodies and results.
 async fn blobs(
     client: &async_nats::Client,
@@ -91,21 +163,7 @@ async fn inline_result(
         return Ok(());
     };
     let named = doc["data"]["data"].clone();
-    let mut object = blobs(client, names)
-        .await?
-        .get(name.as_str())
-        .await
-        .map_err(|e| anyhow::anyhow!("reading the result {name}: {e}"))?;
-    let mut bytes = Vec::new();
-    tokio::io::AsyncReadExt::read_to_end(&mut object, &mut bytes).await?;
-    let digest = super::blob_ref::sha256_hex(&bytes);
-    if Some(bytes.len() as u64) != named["size"].as_u64()
-        || named["sha256"]
-            .as_str()
-            .is_some_and(|d| !d.is_empty() && d != digest)
-    {
-        anyhow::bail!("the result {name} read from the object store is not the one computed");
-    }
+    let bytes = read_checked(client, names, &name, &named).await?;
     doc["data"]["data"] = serde_json::from_slice(&bytes)?;
     Ok(())
 }

@@ -71,6 +71,35 @@ pub async fn watch(nats: &NatsArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A `pasta topology` command.
+pub struct TopologyRequest<'a> {
+    /// `put`, `change`, `get`, `list` or `delete`.
+    pub op: &'static str,
+    /// The topology's name.
+    pub name: Option<&'a str>,
+    /// The document or change file (`-`: standard input).
+    pub file: Option<&'a str>,
+    /// `get --revision`.
+    pub revision: Option<u64>,
+    /// `--expect`: the `Pasta-Expected-Revision`.
+    pub expect: Option<u64>,
+}
+
+/// `pasta topology …`: the answer document; exit 0 when done, 2 for an invalid topology or
+/// change, 1 otherwise.
+pub async fn topology(r: TopologyRequest<'_>, nats: &NatsArgs) -> anyhow::Result<ExitCode> {
+    let body = match (r.file, r.op) {
+        (Some(file), _) => read(file)?,
+        (None, "get") => serde_json::to_vec(&json!({"name": r.name, "revision": r.revision}))?,
+        (None, _) => b"{}".to_vec(),
+    };
+    let c = bus::connect(&url(nats), &nats.auth()?).await?;
+    let names = Names::new(&nats.prefix)?;
+    let doc = client::topology(&c, &names, r.op, r.name, body.into(), r.expect).await?;
+    println!("{}", serde_json::to_string_pretty(&doc)?);
+    Ok(exit_of_submission(&doc))
+}
+
 fn exit_of_submission(answer: &Value) -> ExitCode {
     if answer["status"] == json!(true) {
         ExitCode::SUCCESS

@@ -456,6 +456,7 @@ impl Service {
     /// `PASTA_TOPOLOGY_REVISIONS` nor pinned by a task (nor needed to build one that is), with
     /// their snapshots, and the pins that have expired.
     pub async fn sweep_topology(&self, name: &str) -> Result<(), ApiError> {
+        let _one_at_a_time = self.tasks.held.sweeping.lock().await;
         let bus = &self.tasks.bus;
         let Some((head, _)) = self.tasks.held.head(name).await? else {
             return Ok(());

@@ -42,6 +42,8 @@ pub struct Held {
     cache: Mutex<Cache>,
     /// Until when this process last pinned each revision.
     pins: Mutex<HashMap<(String, u64), u64>>,
+    /// Held by the retention sweep, so that one process sweeps one name at a time.
+    pub sweeping: tokio::sync::Mutex<()>,
 }
 
 /// Parsed revisions, least recently used first out.
@@ -119,6 +121,7 @@ impl Held {
                 entries: HashMap::new(),
             }),
             pins: Mutex::new(HashMap::new()),
+            sweeping: tokio::sync::Mutex::new(()),
         }
     }
 
