@@ -10,7 +10,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde_json::json;
 use tokio::sync::watch;
@@ -106,7 +106,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/topologies", get(topologies::list))
         .route(
             "/api/topologies/{name}",
-            axum::routing::put(topologies::put)
+            put(topologies::put)
                 .patch(topologies::change)
                 .get(topologies::get)
                 .delete(topologies::delete),

@@ -901,6 +901,7 @@ mod tests {
             ApiError::Unavailable("u".into()),
             ApiError::Busy("b".into()),
             ApiError::NotFound("n".into()),
+            ApiError::Missing("n".into()),
             ApiError::BadRequest("b".into()),
             ApiError::RequestTimeout("t".into()),
             ApiError::TypeMismatch {
@@ -919,6 +920,7 @@ mod tests {
                 | ApiError::Unavailable(_)
                 | ApiError::Busy(_)
                 | ApiError::NotFound(_)
+                | ApiError::Missing(_)
                 | ApiError::BadRequest(_)
                 | ApiError::RequestTimeout(_)
                 | ApiError::TypeMismatch { .. }

@@ -142,6 +142,7 @@ fn every_api_error() -> Vec<ApiError> {
         ApiError::Unavailable("the job queue is full".into()),
         ApiError::Busy("the body budget is spent".into()),
         ApiError::NotFound(ID.into()),
+        ApiError::Missing("no topology core".into()),
         ApiError::BadRequest("type is missing".into()),
         ApiError::TypeMismatch {
             task_id: ID.into(),
@@ -160,6 +161,7 @@ fn every_api_error() -> Vec<ApiError> {
             | ApiError::Unavailable(_)
             | ApiError::Busy(_)
             | ApiError::NotFound(_)
+            | ApiError::Missing(_)
             | ApiError::BadRequest(_)
             | ApiError::TypeMismatch { .. }
             | ApiError::RequestTimeout(_)
