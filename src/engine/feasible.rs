@@ -114,7 +114,7 @@ impl Feasible {
                     cut(slot, Step::Affinity);
                 }
             }
-            if real_traffic && topo.traffic_over[l] {
+            if real_traffic && traffic_over(&request.links[l], request.global.traffic_ratio) {
                 cut(slot, Step::RealTraffic);
             }
             if policy.bd > 0.0 && bw[l] < policy.bd {
@@ -175,4 +175,11 @@ pub fn physical_bandwidth(request: &Request) -> Vec<f64> {
         .iter()
         .map(|l| if l.bd < 0.0 { f64::INFINITY } else { l.bd })
         .collect()
+}
+
+/// Whether a link's measured traffic exceeds its known physical bandwidth times
+/// `traffic_ratio` (the `real_traffic` removal, when enabled).
+fn traffic_over(link: &crate::model::Link, traffic_ratio: f64) -> bool {
+    link.traffic_flow
+        .is_some_and(|flow| link.bd >= 0.0 && flow > link.bd * traffic_ratio)
 }

@@ -198,6 +198,29 @@ impl Spt {
     }
 }
 
+/// Whether a tree grown on `old` is the tree `new` gives (settled part, counts and the state
+/// it resumes from), when the two topologies have the same structure.
+///
+/// The rule: a tree stays exact unless a link whose IGP metric changed leaves a node the tree
+/// has settled. Distances, counts and tentative distances only ever came from links leaving
+/// settled nodes; a link leaving an unsettled node is read for the first time when that node
+/// settles, by then with its new metric. Topologies with zero metrics (whose trees are grown
+/// whole, with a topological recount) keep nothing when a metric changes.
+pub fn still_exact(tree: &Spt, old: &Topology, new: &Topology, changed: &[LinkIx]) -> bool {
+    if !old.same_structure(new) {
+        return false;
+    }
+    if changed.is_empty() {
+        return true;
+    }
+    if old.has_zero_igp || new.has_zero_igp {
+        return false;
+    }
+    changed
+        .iter()
+        .all(|&l| tree.dist[new.lo[l as usize] as usize] == FAR)
+}
+
 /// Shortest-path trees by source, computed on demand and shared by a whole job.
 pub struct IgpModel {
     trees: HashMap<NodeIx, SharedSpt>,
@@ -232,6 +255,27 @@ impl IgpModel {
         let tree = self.tree(topo, source);
         tree.borrow_mut().ensure(topo, radius);
         tree
+    }
+
+    /// A model that starts from trees an earlier job grew on the same topology (or on one the
+    /// trees are still exact for, see [`still_exact`]).
+    pub fn with_trees(topo: &Topology, trees: Vec<Spt>) -> IgpModel {
+        let mut model = IgpModel::new(topo);
+        for t in trees.into_iter().take(model.capacity) {
+            model.trees.insert(t.source, Rc::new(RefCell::new(t)));
+        }
+        model
+    }
+
+    /// The trees grown, to keep for later jobs (none is shared any more once the job is done).
+    pub fn into_trees(self) -> Vec<Spt> {
+        let mut trees: Vec<Spt> = self
+            .trees
+            .into_values()
+            .filter_map(|t| Rc::try_unwrap(t).ok().map(RefCell::into_inner))
+            .collect();
+        trees.sort_by_key(|t| t.source);
+        trees
     }
 
     fn tree(&mut self, topo: &Topology, source: NodeIx) -> SharedSpt {

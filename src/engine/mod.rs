@@ -18,6 +18,7 @@ pub mod expand;
 pub mod feasible;
 pub mod igp;
 pub mod policy;
+pub mod prepared;
 pub mod render;
 pub mod reopt;
 pub mod reserve;
@@ -39,12 +40,18 @@ pub use result::Document;
 pub fn compute(job: &Job, now_ms: &dyn Fn() -> f64) -> Document {
     let topo = topology::Topology::new(&job.request);
     let mut ctx = policy::Ctx::new(&topo, &job.request);
+    run(&mut ctx, job, now_ms)
+}
+
+/// Runs a job in a context (its topology view and IGP model).
+fn run(ctx: &mut policy::Ctx, job: &Job, now_ms: &dyn Fn() -> f64) -> Document {
+    let ctx = &mut *ctx;
     match job.job_type {
         JobType::BodPasta | JobType::NonbodPasta | JobType::BodModified => {
-            single::compute(&mut ctx, job, now_ms)
+            single::compute(ctx, job, now_ms)
         }
-        JobType::BodReopt => reopt::bod(&mut ctx, now_ms),
-        JobType::NonbodReopt => reopt::nonbod(&mut ctx, now_ms),
-        JobType::BodCongestReopt => congest::compute(&mut ctx, now_ms),
+        JobType::BodReopt => reopt::bod(ctx, now_ms),
+        JobType::NonbodReopt => reopt::nonbod(ctx, now_ms),
+        JobType::BodCongestReopt => congest::compute(ctx, now_ms),
     }
 }

@@ -30,10 +30,15 @@ pub struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     /// A context for a request.
     pub fn new(topo: &'a Topology, request: &'a Request) -> Ctx<'a> {
+        Ctx::with_igp(topo, request, IgpModel::new(topo))
+    }
+
+    /// A context starting from an IGP model grown by earlier jobs on the same topology.
+    pub fn with_igp(topo: &'a Topology, request: &'a Request, igp: IgpModel) -> Ctx<'a> {
         Ctx {
             topo,
             request,
-            igp: IgpModel::new(topo),
+            igp,
             search: Search::new(topo),
         }
     }

@@ -1,11 +1,14 @@
 //! The topology as the engine sees it: dense indices, metric arrays, sorted adjacency.
 //!
-//! Built once per job from the validated request. Node and link ids become `u32` indices; every
+//! Built once per job from the validated request, or once per held topology revision and
+//! shared by its jobs (a revision that changes only attributes shares its predecessor's
+//! [`Structure`]). Node and link ids become `u32` indices; every
 //! id also gets its rank in byte order, so that comparing two paths by their id sequences is a
 //! comparison of rank sequences. Adjacency lists are sorted by link rank, so walking them in
 //! order visits links in id order (the tie-break of every path order in the contract).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::model::{Metric, Node, Request};
 
@@ -58,21 +61,11 @@ impl Path {
     }
 }
 
-/// The engine's read-only view of a request's topology.
-#[derive(Debug)]
+/// The engine's read-only view of a request's topology: its [`Structure`] (shared by every
+/// revision of a held topology with the same nodes and links) and the per-link attributes.
+#[derive(Debug, Clone)]
 pub struct Topology {
-    /// Node ids.
-    pub node_id: Vec<String>,
-    /// Link ids.
-    pub link_id: Vec<String>,
-    /// Rank of each node id in byte order.
-    pub node_rank: Vec<u32>,
-    /// Rank of each link id in byte order.
-    pub link_rank: Vec<u32>,
-    /// Local node of each link.
-    pub lo: Vec<NodeIx>,
-    /// Remote node of each link.
-    pub re: Vec<NodeIx>,
+    structure: Arc<Structure>,
     /// IGP metric of each link.
     pub igp: Vec<u64>,
     /// TE metric of each link.
@@ -87,9 +80,23 @@ pub struct Topology {
     pub link_sr: Vec<bool>,
     /// Affinity bits of each link.
     pub affi: Vec<u64>,
-    /// Whether each link's measured traffic exceeds its known physical bandwidth times the job's
-    /// `traffic_ratio` (the `real_traffic` removal, when enabled).
-    pub traffic_over: Vec<bool>,
+}
+
+/// What does not change when only attributes do: ids, their ranks, link ends, adjacency.
+#[derive(Debug)]
+pub struct Structure {
+    /// Node ids.
+    pub node_id: Vec<String>,
+    /// Link ids.
+    pub link_id: Vec<String>,
+    /// Rank of each node id in byte order.
+    pub node_rank: Vec<u32>,
+    /// Rank of each link id in byte order.
+    pub link_rank: Vec<u32>,
+    /// Local node of each link.
+    pub lo: Vec<NodeIx>,
+    /// Remote node of each link.
+    pub re: Vec<NodeIx>,
     out_start: Vec<u32>,
     out_links: Vec<LinkIx>,
     in_start: Vec<u32>,
@@ -98,9 +105,17 @@ pub struct Topology {
     link_ix: HashMap<String, LinkIx>,
 }
 
-impl Topology {
-    /// Builds the view of a validated request (ends of links are known nodes).
-    pub fn new(request: &Request) -> Topology {
+impl std::ops::Deref for Topology {
+    type Target = Structure;
+
+    fn deref(&self) -> &Structure {
+        &self.structure
+    }
+}
+
+impl Structure {
+    /// The structure of a request's nodes and links.
+    fn new(request: &Request) -> Structure {
         let node_id: Vec<String> = request.nodes.iter().map(|n| n.id.clone()).collect();
         let link_id: Vec<String> = request.links.iter().map(|l| l.id.clone()).collect();
         let node_ix: HashMap<String, NodeIx> = node_id
@@ -120,23 +135,7 @@ impl Topology {
         let n = node_id.len();
         let (out_start, out_links) = adjacency(n, &lo, &link_rank);
         let (in_start, in_links) = adjacency(n, &re, &link_rank);
-        Topology {
-            igp: request.links.iter().map(|l| l.igp).collect(),
-            te: request.links.iter().map(|l| l.te).collect(),
-            delay: request.links.iter().map(|l| l.delay_milli).collect(),
-            has_zero_igp: request.links.iter().any(|l| l.igp == 0),
-            node_sr: request.nodes.iter().map(|n| n.sid.is_some()).collect(),
-            link_sr: request.links.iter().map(|l| l.sid.is_some()).collect(),
-            affi: request.links.iter().map(|l| l.affi).collect(),
-            traffic_over: request
-                .links
-                .iter()
-                .map(|l| {
-                    l.traffic_flow.is_some_and(|flow| {
-                        l.bd >= 0.0 && flow > l.bd * request.global.traffic_ratio
-                    })
-                })
-                .collect(),
+        Structure {
             node_id,
             link_id,
             node_rank,
@@ -152,6 +151,68 @@ impl Topology {
         }
     }
 
+    /// Whether a request has exactly these nodes and links (ids, order and ends).
+    fn describes(&self, request: &Request) -> bool {
+        request.nodes.len() == self.node_id.len()
+            && request.links.len() == self.link_id.len()
+            && request
+                .nodes
+                .iter()
+                .zip(&self.node_id)
+                .all(|(n, id)| n.id == *id)
+            && request.links.iter().enumerate().all(|(i, l)| {
+                l.id == self.link_id[i]
+                    && l.lo == self.node_id[self.lo[i] as usize]
+                    && l.re == self.node_id[self.re[i] as usize]
+            })
+    }
+}
+
+impl Topology {
+    /// The metric array of a policy metric.
+    pub fn metric(&self, metric: Metric) -> &[u64] {
+        match metric {
+            Metric::Igp => &self.igp,
+            Metric::Te => &self.te,
+            Metric::Latency => &self.delay,
+        }
+    }
+
+    /// Builds the view of a validated request (ends of links are known nodes).
+    pub fn new(request: &Request) -> Topology {
+        Topology::on(Arc::new(Structure::new(request)), request)
+    }
+
+    /// The view of a request whose nodes and links may be those of `self` with other
+    /// attributes: the structure is shared when they are (the attributes are read again).
+    pub fn update(&self, request: &Request) -> Topology {
+        if self.structure.describes(request) {
+            Topology::on(self.structure.clone(), request)
+        } else {
+            Topology::new(request)
+        }
+    }
+
+    /// Whether two views share their structure.
+    pub fn same_structure(&self, other: &Topology) -> bool {
+        Arc::ptr_eq(&self.structure, &other.structure)
+    }
+
+    fn on(structure: Arc<Structure>, request: &Request) -> Topology {
+        Topology {
+            structure,
+            igp: request.links.iter().map(|l| l.igp).collect(),
+            te: request.links.iter().map(|l| l.te).collect(),
+            delay: request.links.iter().map(|l| l.delay_milli).collect(),
+            has_zero_igp: request.links.iter().any(|l| l.igp == 0),
+            node_sr: request.nodes.iter().map(|n| n.sid.is_some()).collect(),
+            link_sr: request.links.iter().map(|l| l.sid.is_some()).collect(),
+            affi: request.links.iter().map(|l| l.affi).collect(),
+        }
+    }
+}
+
+impl Structure {
     /// Number of nodes.
     pub fn node_count(&self) -> usize {
         self.node_id.len()
@@ -182,15 +243,6 @@ impl Topology {
     pub fn in_links(&self, node: NodeIx) -> &[LinkIx] {
         let n = node as usize;
         &self.in_links[self.in_start[n] as usize..self.in_start[n + 1] as usize]
-    }
-
-    /// The metric array of a policy metric.
-    pub fn metric(&self, metric: Metric) -> &[u64] {
-        match metric {
-            Metric::Igp => &self.igp,
-            Metric::Te => &self.te,
-            Metric::Latency => &self.delay,
-        }
     }
 
     /// The rank sequence of a path (node, link, node, …): comparing two of these compares the

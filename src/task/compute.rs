@@ -7,16 +7,26 @@ use std::time::Instant;
 use serde_json::value::RawValue;
 
 use super::{FailureCode, TaskFailure};
+use crate::engine::prepared::Prepared;
 use crate::model::Job;
 
 /// Computes a job's result document, as JSON text; a panic becomes `PANIC` with its message.
 pub fn compute(job: &Job) -> Result<Box<RawValue>, TaskFailure> {
+    compute_on(job, None)
+}
+
+/// [`compute`] on the view and trees jobs on the same held topology revision share, when the
+/// job names one (the result is the same, byte for byte).
+pub fn compute_on(job: &Job, prepared: Option<&Prepared>) -> Result<Box<RawValue>, TaskFailure> {
     let epoch = Instant::now();
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         #[cfg(any(test, feature = "test-hooks"))]
         panic_hook(job);
         let clock = || epoch.elapsed().as_secs_f64() * 1000.0;
-        crate::engine::compute(job, &clock)
+        match prepared {
+            Some(p) => p.compute(job, &clock),
+            None => crate::engine::compute(job, &clock),
+        }
     }));
     match outcome {
         Ok(document) => {

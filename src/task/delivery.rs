@@ -135,19 +135,19 @@ impl Delivery<'_> {
             (None, JobFormat::Json) => "json",
         });
         // The held topology revision the task names, from this process's cache when it can.
-        let held = match (&parsed, &record.topology) {
-            (None, Some(pinned)) => {
-                match self.tasks.held.network(&pinned.name, pinned.revision).await {
-                    Ok(net) => Some(net),
-                    Err(HeldError::Bus(e)) => return Err(e),
-                    Err(e) => {
-                        let failure = TaskFailure::new(FailureCode::InvalidBody, e.to_string());
-                        return self.finish(record.failed(failure, &now()), rev, None).await;
-                    }
+        let held = match &record.topology {
+            Some(pinned) => match self.tasks.held.network(&pinned.name, pinned.revision).await {
+                Ok(net) => Some(net),
+                Err(HeldError::Bus(e)) => return Err(e),
+                Err(e) => {
+                    let failure = TaskFailure::new(FailureCode::InvalidBody, e.to_string());
+                    return self.finish(record.failed(failure, &now()), rev, None).await;
                 }
-            }
-            _ => None,
+            },
+            None => None,
         };
+        let on = record.topology.clone().zip(held.clone());
+        let holder = self.tasks.held.clone();
         let started_at = Instant::now();
         let started_text = now();
         self.tasks.metrics.started(self.t, &record.submitted_at);
@@ -162,7 +162,9 @@ impl Delivery<'_> {
                     read_job(t, &body, format, &limits, held.as_deref()).map_err(invalid_body)?
                 }
             };
-            super::compute::compute(&job)
+            // Jobs on a held revision share its view and the trees earlier jobs grew.
+            let prepared = on.map(|(p, net)| holder.prepared(&p.name, p.revision, &net));
+            super::compute::compute_on(&job, prepared.as_deref())
         });
         // `time_ms` is the computation's own time; the compute slot is free again as soon as the
         // computation ends, not when the bus round trips beside it do.

@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 
 use super::strategies::spec;
 use crate::engine;
+use crate::engine::prepared::Prepared;
 use crate::model::json::Json;
 use crate::model::topology::{change, wire};
 use crate::model::{compact, Job, JobType, Limits, Network};
@@ -148,8 +149,62 @@ fn same_result(t: JobType, body: &Value, net: &Network) -> Result<(), TestCaseEr
     Ok(())
 }
 
+/// A request holding only a network's nodes and links.
+fn request_of(net: &Network) -> crate::model::Request {
+    crate::model::Request {
+        nodes: net.nodes.clone(),
+        links: net.links.clone(),
+        policies: vec![],
+        global: Default::default(),
+        congested_link: vec![],
+    }
+}
+
+/// Jobs on a revision derived by changes from one earlier jobs ran on: each result is the one
+/// a view built from scratch gives, and every tree kept over a change is the tree a rebuild
+/// grows.
+fn derived_views_compute_as_rebuilt_ones(
+    t: JobType,
+    body: &Value,
+    docs: &[Vec<OpSpec>],
+) -> Result<(), TestCaseError> {
+    let limits = Limits::default();
+    let mut net = network_of(body);
+    let mut prepared = Prepared::new(&request_of(&net));
+    let clock = || 0.0;
+    let mut fresh = 0;
+    for specs in docs {
+        let (_, by_ref) = both_bodies(body, &net);
+        if let Ok(job) = Job::parse_on(t, &Json::from_value(&by_ref), &limits, &net) {
+            let shared = serde_json::to_vec(&prepared.compute(&job, &clock)).expect("serialises");
+            let alone = serde_json::to_vec(&engine::compute(&job, &clock)).expect("serialises");
+            prop_assert_eq!(shared, alone);
+        }
+        let mut ops = vec![];
+        for s in specs {
+            fresh += 1;
+            ops.extend(op(s, &net, fresh));
+        }
+        if let Ok(applied) = change::apply(&net, &json!({"changes": ops}), &limits) {
+            net = applied.network;
+            prepared = prepared.derive(&request_of(&net));
+            prop_assert!(prepared.kept_trees_are_exact());
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn jobs_on_a_derived_view_compute_what_a_rebuilt_view_computes(
+        s in spec(),
+        docs in prop::collection::vec(prop::collection::vec(op_spec(), 1..3), 1..6),
+    ) {
+        let (t, body) = s.body();
+        derived_views_compute_as_rebuilt_ones(t, &body, &docs)?;
+    }
 
     #[test]
     fn a_job_by_reference_computes_what_the_same_body_inline_computes(

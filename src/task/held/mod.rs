@@ -18,8 +18,9 @@ use bytes::Bytes;
 
 use self::record::{head_key, pin_key, revision_key, Head, Kind, Pin, Revision, Snapshot};
 use crate::bus::{blob_ref, Bus, BusError};
+use crate::engine::prepared::Prepared;
 use crate::model::topology::{change, Pinned, Reference};
-use crate::model::{Limits, Network};
+use crate::model::{Limits, Network, Request};
 
 /// Why a revision cannot be had.
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +57,8 @@ struct Cache {
 
 struct Entry {
     network: Arc<Network>,
+    /// The engine's view and trees, once a job has needed them.
+    prepared: Option<Arc<Prepared>>,
     bytes: usize,
     used_at: u64,
 }
@@ -69,9 +72,16 @@ impl Cache {
         Some(e.network.clone())
     }
 
-    fn insert(&mut self, name: &str, revision: u64, network: Arc<Network>) {
+    fn insert(
+        &mut self,
+        name: &str,
+        revision: u64,
+        network: Arc<Network>,
+        prepared: Option<Arc<Prepared>>,
+    ) {
         self.tick += 1;
-        let bytes = network.approx_bytes();
+        // The view and its trees take about as much again as the network.
+        let bytes = network.approx_bytes() * 2;
         let key = (name.to_owned(), revision);
         if let Some(old) = self.entries.remove(&key) {
             self.used -= old.bytes;
@@ -92,6 +102,7 @@ impl Cache {
             key,
             Entry {
                 network,
+                prepared,
                 bytes,
                 used_at: self.tick,
             },
@@ -171,6 +182,15 @@ impl Held {
         self.cache.lock().expect("cache").get(name, revision)
     }
 
+    /// The engine's view of a cached revision, if a job made it.
+    fn cached_prepared(&self, name: &str, revision: u64) -> Option<Arc<Prepared>> {
+        let cache = self.cache.lock().expect("cache");
+        cache
+            .entries
+            .get(&(name.to_owned(), revision))
+            .and_then(|e| e.prepared.clone())
+    }
+
     /// Forgets a revision (one no longer kept).
     pub fn forget(&self, name: &str, revision: u64) {
         let mut cache = self.cache.lock().expect("cache");
@@ -184,7 +204,41 @@ impl Held {
         self.cache
             .lock()
             .expect("cache")
-            .insert(name, revision, network);
+            .insert(name, revision, network, None);
+    }
+
+    /// The engine's view of a revision and the trees its jobs grew, made on first use (call it
+    /// off the async runtime: a view of a large network takes milliseconds to build).
+    pub fn prepared(&self, name: &str, revision: u64, network: &Arc<Network>) -> Arc<Prepared> {
+        let key = (name.to_owned(), revision);
+        if let Some(p) = self
+            .cache
+            .lock()
+            .expect("cache")
+            .entries
+            .get(&key)
+            .and_then(|e| e.prepared.clone())
+        {
+            return p;
+        }
+        // Derived from the revision before when a job prepared that one (a change committed
+        // by this process is kept without a view); made from scratch otherwise.
+        let request = request_of(network);
+        let made = Arc::new(match revision.checked_sub(1) {
+            Some(before) => match self.cached_prepared(name, before) {
+                Some(p) => p.derive(&request),
+                None => Prepared::new(&request),
+            },
+            None => Prepared::new(&request),
+        });
+        let mut cache = self.cache.lock().expect("cache");
+        match cache.entries.get_mut(&key) {
+            Some(e) => e.prepared.get_or_insert(made).clone(),
+            None => {
+                cache.insert(name, revision, network.clone(), Some(made.clone()));
+                made
+            }
+        }
     }
 
     /// The network of a revision: from the cache, else derived from the nearest held revision
@@ -203,8 +257,10 @@ impl Held {
         };
         let mut changes: Vec<Revision> = Vec::new();
         let mut at = revision;
+        let mut base_prepared = None;
         let base = loop {
             if Some(at) == nearest {
+                base_prepared = self.cached_prepared(name, at);
                 break self.cached(name, at).ok_or_else(gone)?;
             }
             let rec = match self.revision(&head, at).await? {
@@ -233,10 +289,18 @@ impl Held {
             at -= 1;
         };
         let limits = self.limits.clone();
-        let built = tokio::task::spawn_blocking(move || apply_all(base, &changes, &limits))
-            .await
-            .map_err(|e| HeldError::Corrupt(format!("applying changes: {e}")))??;
-        self.keep(name, revision, built.clone());
+        let (built, prepared) = tokio::task::spawn_blocking(move || {
+            let built = apply_all(base, &changes, &limits)?;
+            // What jobs on the base grew is carried over as far as the changes allow.
+            let prepared = base_prepared.map(|p| Arc::new(p.derive(&request_of(&built))));
+            Ok::<_, HeldError>((built, prepared))
+        })
+        .await
+        .map_err(|e| HeldError::Corrupt(format!("applying changes: {e}")))??;
+        self.cache
+            .lock()
+            .expect("cache")
+            .insert(name, revision, built.clone(), prepared);
         Ok(built)
     }
 
@@ -331,6 +395,17 @@ pub fn epoch_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// A request holding only a network's nodes and links (what the engine's view is built from).
+fn request_of(network: &Network) -> Request {
+    Request {
+        nodes: network.nodes.clone(),
+        links: network.links.clone(),
+        policies: Vec::new(),
+        global: Default::default(),
+        congested_link: Vec::new(),
+    }
 }
 
 /// Whether a snapshot read back is the one its record names.
