@@ -111,6 +111,7 @@ async fn respond(skeleton: Arc<Skeleton>, mut submissions: async_nats::Subscribe
                         revision,
                         digest: record.digest.clone(),
                         submitted_at: record.submitted_at.clone(),
+                        topology: None,
                     };
                     match bus
                         .publish_job(TYPE, id.as_str(), &pending, JobFormat::Compact, payload)

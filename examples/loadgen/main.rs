@@ -59,6 +59,9 @@ use serde_json::Value;
 mod ceiling;
 mod embedded;
 mod floor;
+#[path = "../../benches/support/gen.rs"]
+mod gen;
+mod held;
 mod latency;
 mod messages;
 mod stats;
@@ -133,6 +136,15 @@ pub(crate) struct Args {
     /// itself always uses file storage).
     #[arg(long, value_enum, default_value_t = Storage::File)]
     storage: Storage,
+    /// Routers of the held mode's topology.
+    #[arg(long, default_value_t = 1000)]
+    nodes: usize,
+    /// Changes of the held mode (each followed by a job).
+    #[arg(long, default_value_t = 50)]
+    changes: usize,
+    /// A running `pasta serve` whose memory the held mode reports.
+    #[arg(long)]
+    pasta_pid: Option<u32>,
 }
 
 /// The ceiling skeleton's storage.
@@ -150,6 +162,7 @@ enum Mode {
     Status,
     Floor,
     Ceiling,
+    Held,
 }
 
 /// One line of the final table.
@@ -314,6 +327,22 @@ async fn measure(args: Args) -> anyhow::Result<()> {
             rows.push(m.per_job("ceiling", jobs).await?);
         }
         tasks.abort_all();
+    }
+    if matches!(args.mode, Mode::Held) {
+        rows.extend(
+            held::held(held::Held {
+                client: &client,
+                names: &names,
+                nodes: args.nodes,
+                samples: args.samples,
+                changes: args.changes,
+                jobs: args.jobs,
+                concurrency: args.concurrency,
+                limit,
+                pid: args.pasta_pid,
+            })
+            .await?,
+        );
     }
     if matches!(args.mode, Mode::All | Mode::Floor) {
         let pause = Duration::from_millis(args.pause_ms);
