@@ -238,6 +238,38 @@ fn status_documents_of_every_state_are_valid_under_the_status_schema() {
 }
 
 #[test]
+fn status_documents_of_tasks_on_a_held_topology_name_it_and_are_valid() {
+    let v = validator("status.schema.json");
+    let on = crate::model::topology::Pinned {
+        name: "core".into(),
+        revision: 7,
+    };
+    let queued = record().on(Some(on));
+    let running = queued.started(1, AT);
+    let done = running.succeeded(Some(raw(&seed_result())), None, 1.5, AT);
+    let failed = running.failed(failure(FailureCode::Timeout, "too long"), AT);
+    for (what, r) in [
+        ("queued", &queued),
+        ("running", &running),
+        ("success", &done),
+        ("failure", &failed),
+    ] {
+        let doc = status_tree(r, None);
+        assert_valid(&v, what, &doc);
+        assert_eq!(
+            doc["data"]["topology"],
+            serde_json::json!({"name": "core", "revision": 7})
+        );
+        let keys: Vec<&String> = doc["data"].as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys[..2],
+            ["task_id", "topology"],
+            "{what}: the topology follows task_id"
+        );
+    }
+}
+
+#[test]
 fn the_status_schema_rejects_documents_that_stray_from_it() {
     let v = validator("status.schema.json");
     let running = record().started(1, AT);
