@@ -23,7 +23,7 @@ use serde_json::{json, Map, Value};
 
 use super::Failure;
 use crate::model::JobType;
-use crate::service::{ApiError, TASK_ID_HEADER};
+use crate::service::{ApiError, EXPECTED_REVISION_HEADER, TASK_ID_HEADER};
 
 /// What an operation is, which decides its parameters, its body and its answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +40,17 @@ pub enum Kind {
     Health,
     /// This document; public.
     OpenApi,
+    /// A held topology created or replaced: a topology document in, `{name, revision}` out.
+    TopologyPut,
+    /// A held topology changed: a change document in, `{name, revision, applied,
+    /// removed_links}` out.
+    TopologyChange,
+    /// A revision of a held topology: `revision` in the query, the document out.
+    TopologyGet,
+    /// Every held topology, counted.
+    TopologyList,
+    /// A held topology deleted.
+    TopologyDelete,
 }
 
 impl Kind {
@@ -48,12 +59,38 @@ impl Kind {
         matches!(self, Kind::Health | Kind::OpenApi)
     }
 
+    /// Whether the route takes a request body.
+    pub fn has_body(self) -> bool {
+        matches!(
+            self,
+            Kind::Submit | Kind::Compute | Kind::TopologyPut | Kind::TopologyChange
+        )
+    }
+
+    /// Whether the route's body is a job's (of [`Operation::job`]).
+    pub fn takes_job(self) -> bool {
+        matches!(self, Kind::Submit | Kind::Compute)
+    }
+
+    /// Whether the route writes a held topology, so takes `Pasta-Expected-Revision`.
+    pub fn writes_topology(self) -> bool {
+        matches!(
+            self,
+            Kind::TopologyPut | Kind::TopologyChange | Kind::TopologyDelete
+        )
+    }
+
     /// The tag the operation is listed under.
     fn tag(self) -> &'static str {
         match self {
             Kind::Status => "status",
             Kind::Submit => "submission",
             Kind::Compute => "computation",
+            Kind::TopologyPut
+            | Kind::TopologyChange
+            | Kind::TopologyGet
+            | Kind::TopologyList
+            | Kind::TopologyDelete => "topologies",
             Kind::Metrics | Kind::Health | Kind::OpenApi => "operations",
         }
     }
@@ -64,7 +101,8 @@ impl Kind {
 pub struct Operation {
     /// The HTTP method, lower case as OpenAPI writes it.
     pub method: &'static str,
-    /// The path; `{type}` is the job type (axum 0.8 and OpenAPI write a parameter alike).
+    /// The path; `{type}` is the job type, `{name}` a held topology's name (axum 0.8 and
+    /// OpenAPI write a parameter alike).
     pub path: &'static str,
     /// What it is.
     pub kind: Kind,
@@ -163,6 +201,16 @@ pub const OPERATIONS: &[Operation] = &[
         "Computes a nonbod_reopt job at once (original route)", Job::Is(JobType::NonbodReopt)),
     op("post", "/api/reopt/pasta_reoptimize", Kind::Compute, "computePastaReopt",
         "Computes a nonbod_reopt job at once (original route, other name)", Job::Is(JobType::NonbodReopt)),
+    op("put", "/api/topologies/{name}", Kind::TopologyPut, "putTopology",
+        "Creates or replaces a held topology", Job::None),
+    op("patch", "/api/topologies/{name}", Kind::TopologyChange, "changeTopology",
+        "Applies a change document to a held topology, atomically", Job::None),
+    op("get", "/api/topologies/{name}", Kind::TopologyGet, "getTopology",
+        "A kept revision of a held topology (the head by default)", Job::None),
+    op("get", "/api/topologies", Kind::TopologyList, "listTopologies",
+        "Every held topology not deleted, by name, with its head's counts", Job::None),
+    op("delete", "/api/topologies/{name}", Kind::TopologyDelete, "deleteTopology",
+        "Deletes a held topology (its kept revisions stay readable by number)", Job::None),
     op("get", "/metrics", Kind::Metrics, "metrics",
         "Prometheus metrics", Job::None),
     op("get", "/healthz", Kind::Health, "healthz",
@@ -242,7 +290,7 @@ pub fn example(name: &str) -> Option<Value> {
 }
 
 /// The schema files embedded under `components/schemas`: component name, file name, text.
-const SCHEMA_FILES: [(&str, &str, &str); 6] = [
+const SCHEMA_FILES: [(&str, &str, &str); 7] = [
     (
         "Error",
         "error.schema.json",
@@ -273,6 +321,11 @@ const SCHEMA_FILES: [(&str, &str, &str); 6] = [
         "submit-reply.schema.json",
         include_str!("../../schemas/submit-reply.schema.json"),
     ),
+    (
+        "Topologies",
+        "topology.schema.json",
+        include_str!("../../schemas/topology.schema.json"),
+    ),
 ];
 
 /// One error answer: its component name under `components/responses`, HTTP status, the codes
@@ -294,7 +347,7 @@ const ERRORS: [ErrorAnswer; 9] = [
         name: "BadRequest",
         status: 400,
         codes: &["INVALID_BODY", "BAD_REQUEST", "TYPE_MISMATCH"],
-        description: "INVALID_BODY (every problem listed in `info.problems`), BAD_REQUEST (a missing or invalid task_id, type, job type in the path or Pasta-Task-Id header), TYPE_MISMATCH (the task is of another type)",
+        description: "INVALID_BODY (every problem listed in `info.problems`), BAD_REQUEST (a missing or invalid task_id, type, job type in the path, Pasta-Task-Id header, topology name, revision or Pasta-Expected-Revision header), TYPE_MISMATCH (the task is of another type)",
     },
     ErrorAnswer {
         name: "Unauthorized",
@@ -306,7 +359,7 @@ const ERRORS: [ErrorAnswer; 9] = [
         name: "NotFound",
         status: 404,
         codes: &["NOT_FOUND"],
-        description: "NOT_FOUND: an unknown task, or one whose record expired; also any path the bridge does not serve",
+        description: "NOT_FOUND: an unknown task, or one whose record expired; a held topology that does not exist (or was deleted), or a revision of it not kept; also any path the bridge does not serve",
     },
     ErrorAnswer {
         name: "MethodNotAllowed",
@@ -324,7 +377,7 @@ const ERRORS: [ErrorAnswer; 9] = [
         name: "Conflict",
         status: 409,
         codes: &["CONFLICT"],
-        description: "CONFLICT: the Pasta-Task-Id names a task of another type or body",
+        description: "CONFLICT: the Pasta-Task-Id names a task of another type or body; the head of a held topology is not the Pasta-Expected-Revision",
     },
     ErrorAnswer {
         name: "TooLarge",
@@ -377,6 +430,7 @@ pub fn document() -> anyhow::Result<Value> {
             {"name": "status", "description": "The status of a task"},
             {"name": "submission", "description": "Asynchronous jobs: the task id at once, the result by status or NATS event"},
             {"name": "computation", "description": "Synchronous computation (what-if): the result document in the answer, no task"},
+            {"name": "topologies", "description": "Held topologies (docs/topologies.md): kept under a name, changed by change documents, named by job bodies instead of nodes and links"},
             {"name": "operations", "description": "Metrics, health and this document"},
         ],
         "security": [{"bearer": []}, {}],
@@ -422,8 +476,11 @@ fn operation(op: &Operation) -> Value {
     if !parameters.is_empty() {
         doc["parameters"] = Value::Array(parameters);
     }
-    if matches!(op.kind, Kind::Submit | Kind::Compute) {
-        doc["requestBody"] = request_body(&op.job.examples());
+    match op.kind {
+        Kind::Submit | Kind::Compute => doc["requestBody"] = request_body(&op.job.examples()),
+        Kind::TopologyPut => doc["requestBody"] = topology_body(),
+        Kind::TopologyChange => doc["requestBody"] = change_body(),
+        _ => {}
     }
     if op.kind.public() {
         doc["security"] = json!([]);
@@ -432,7 +489,8 @@ fn operation(op: &Operation) -> Value {
 }
 
 /// The parameters of an operation: the job type of a `{type}` path, the query of a status, the
-/// task id header of a submission.
+/// task id header of a submission; the topology name of a `{name}` path, the revision asked of
+/// a get and the one expected by a write.
 fn parameters(op: &Operation) -> Vec<Value> {
     let mut parameters = Vec::new();
     if op.path.contains("{type}") {
@@ -457,7 +515,93 @@ fn parameters(op: &Operation) -> Vec<Value> {
             "schema": {"type": "string", "format": "uuid"},
         }));
     }
+    if op.path.contains("{name}") {
+        parameters.push(json!({
+            "name": "name", "in": "path", "required": true,
+            "description": "The topology's name: 1 to 64 of `A-Z a-z 0-9 _ -`, not put, change, delete, get, list or changed (BAD_REQUEST).",
+            "schema": schema_ref("Topologies/$defs/TopologyName"),
+            "example": EXAMPLE_TOPOLOGY,
+        }));
+    }
+    if op.kind == Kind::TopologyGet {
+        parameters.push(json!({
+            "name": "revision", "in": "query", "required": false,
+            "description": "A kept revision (NOT_FOUND when it never was or is no longer kept), readable even after the topology was deleted; the head when absent (NOT_FOUND when the topology was deleted).",
+            "schema": schema_ref("Topologies/$defs/Revision"),
+        }));
+    }
+    if op.kind.writes_topology() {
+        parameters.push(json!({
+            "name": EXPECTED_REVISION_HEADER, "in": "header", "required": false,
+            "description": "Write only if the head is this revision (0: only if the topology does not exist yet), otherwise CONFLICT naming the head. Without it, concurrent writes are ordered, each applied to the head it finds.",
+            "schema": {"type": "integer", "minimum": 0, "maximum": u64::MAX},
+        }));
+    }
     parameters
+}
+
+/// The name of the held topology in the examples.
+const EXAMPLE_TOPOLOGY: &str = "core";
+
+/// A topology document example: the triangle of the job examples, its nodes drawn.
+pub fn topology_example() -> Value {
+    let mut nodes =
+        json!([{"id": "A", "sid": 16001}, {"id": "B", "sid": 16002}, {"id": "C", "sid": 16003}]);
+    for (node, (x, y)) in
+        nodes
+            .as_array_mut()
+            .expect("a list")
+            .iter_mut()
+            .zip([(0, 0), (100, 0), (50, 80)])
+    {
+        node["pos"] = json!({"x": x, "y": y});
+    }
+    json!({"nodes": nodes, "links": example_links()})
+}
+
+/// A change document example that applies to [`topology_example`]: A-B's traffic measured
+/// again, a node D joined to C both ways.
+pub fn change_example() -> Value {
+    let link = |id: &str, lo: &str, re: &str, sid: u32| json!({"id": id, "lo": lo, "re": re, "sid": sid, "igp": 2, "bd": 100});
+    json!({"changes": [
+        {"op": "patch_link", "id": "A-B", "set": {"traffic_flow": 40}},
+        {"op": "upsert_node", "node": {"id": "D", "sid": 16004, "pos": {"x": 100, "y": 80}}},
+        {"op": "upsert_link", "link": link("C-D", "C", "D", 24007)},
+        {"op": "upsert_link", "link": link("D-C", "D", "C", 24008)},
+    ]})
+}
+
+/// The body of a put, with its example.
+fn topology_body() -> Value {
+    json!({
+        "required": true,
+        "description": "The topology document (`Topology` of `schemas/topology.schema.json`: nodes and links as in a job's body), or `{\"$ref\": \"body/<uuid>\"}` naming one uploaded to the blob store. Read as JSON whatever its Content-Type.",
+        "content": {"application/json": {
+            "schema": {"anyOf": [
+                schema_ref("Topologies/$defs/Topology"),
+                schema_ref("BodyReference"),
+            ]},
+            "examples": {"triangle": {
+                "summary": "A triangle of three routers, drawn",
+                "value": topology_example(),
+            }},
+        }},
+    })
+}
+
+/// The body of a change, with its example.
+fn change_body() -> Value {
+    json!({
+        "required": true,
+        "description": "The change document (`Change` of `schemas/topology.schema.json`), applied atomically to the head. Read as JSON whatever its Content-Type.",
+        "content": {"application/json": {
+            "schema": schema_ref("Topologies/$defs/Change"),
+            "examples": {"grow": {
+                "summary": "New traffic on A-B, and a router D joined to C (applies to the triangle put)",
+                "value": change_example(),
+            }},
+        }},
+    })
 }
 
 /// The body of a submission or a computation, with the examples that fit it.
@@ -515,9 +659,47 @@ fn responses(op: &Operation) -> Value {
             ),
             &[500],
         ),
+        Kind::TopologyPut => (
+            json_answer(
+                "Stored: the revision made",
+                envelope(schema_ref("Topologies/$defs/TopologyRevision")),
+            ),
+            &[400, 401, 408, 409, 413, 500, 503],
+        ),
+        Kind::TopologyChange => (
+            json_answer(
+                "Applied: the revision made",
+                envelope(schema_ref("Topologies/$defs/TopologyChanged")),
+            ),
+            &[400, 401, 404, 408, 409, 413, 500, 503],
+        ),
+        Kind::TopologyGet => (
+            json_answer(
+                "The revision's document",
+                envelope(schema_ref("Topologies/$defs/TopologyDocument")),
+            ),
+            &[400, 401, 404, 500, 503],
+        ),
+        Kind::TopologyList => (
+            json_answer(
+                "Every topology not deleted",
+                envelope(schema_ref("Topologies/$defs/TopologyList")),
+            ),
+            &[401, 500, 503],
+        ),
+        Kind::TopologyDelete => (
+            json_answer(
+                "Deleted",
+                envelope(schema_ref("Topologies/$defs/TopologyDeleted")),
+            ),
+            &[400, 401, 404, 409, 500, 503],
+        ),
     };
     let mut answers = Map::new();
-    answers.insert("200".into(), with_status_link(ok, op));
+    answers.insert(
+        "200".into(),
+        with_topology_links(with_status_link(ok, op), op),
+    );
     if kind == Kind::Health {
         let down = json_answer(
             "Not connected to NATS",
@@ -547,6 +729,53 @@ fn with_status_link(mut answer: Value, op: &Operation) -> Value {
         }});
     }
     answer
+}
+
+/// A write's answer with the links to what can be done with the revision it made. None leads
+/// to a delete: a revision stays readable by number after its topology is deleted (revisions
+/// are immutable, docs/topologies.md), which a client following a delete by a read of the
+/// revision it had would take for a use after free.
+fn with_topology_links(mut answer: Value, op: &Operation) -> Value {
+    let name = json!({"name": "$request.path.name"});
+    let made = json!({"name": "$request.path.name", "revision": "$response.body#/data/revision"});
+    let links = match op.kind {
+        Kind::TopologyPut => json!({
+            "GetTopology": {
+                "operationId": "getTopology",
+                "description": "The revision put.",
+                "parameters": made,
+            },
+            "ChangeTopology": {
+                "operationId": "changeTopology",
+                "description": "A change of the topology put.",
+                "parameters": name,
+            },
+        }),
+        Kind::TopologyChange => json!({
+            "GetTopology": {
+                "operationId": "getTopology",
+                "description": "The revision the change made.",
+                "parameters": made,
+            },
+        }),
+        _ => return answer,
+    };
+    answer["links"] = links;
+    answer
+}
+
+/// The envelope of a done answer around its `data`.
+fn envelope(data: Value) -> Value {
+    json!({
+        "type": "object",
+        "required": ["status", "info", "data"],
+        "additionalProperties": false,
+        "properties": {
+            "status": {"const": true},
+            "info": {"type": "array", "maxItems": 0},
+            "data": data,
+        },
+    })
 }
 
 /// An answer with a JSON body of `schema`.
@@ -674,11 +903,16 @@ mod tests {
 
     use serde_json::{json, Value};
 
-    use super::{document, example, Job, Kind, ERRORS, EXAMPLES, OPERATIONS};
+    use super::{
+        change_example, document, example, topology_example, Job, Kind, ERRORS, EXAMPLES,
+        OPERATIONS,
+    };
     use crate::http::status_code;
-    use crate::model::{Limits, Problem, Problems};
+    use crate::model::topology::{change, wire};
+    use crate::model::{Limits, Network, Problem, Problems};
     use crate::service::status::submitted;
-    use crate::service::{parse_body, ApiError};
+    use crate::service::topology::{expected_revision, topology_name};
+    use crate::service::{parse_body, ApiError, EXPECTED_REVISION_HEADER};
 
     /// The source of `router()`.
     const ROUTER_SOURCE: &str = include_str!("mod.rs");
@@ -863,11 +1097,11 @@ mod tests {
                 "{op:?}"
             );
             let has_body = operation.get("requestBody").is_some();
-            assert_eq!(
-                has_body,
-                matches!(op.kind, Kind::Submit | Kind::Compute),
-                "{op:?}"
-            );
+            assert_eq!(has_body, op.kind.has_body(), "{op:?}");
+            let has_header = operation["parameters"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["name"] == EXPECTED_REVISION_HEADER));
+            assert_eq!(has_header, op.kind.writes_topology(), "{op:?}");
         }
     }
 
@@ -969,9 +1203,9 @@ mod tests {
             }
         }
         for op in OPERATIONS {
-            let has_body = matches!(op.kind, Kind::Submit | Kind::Compute);
-            assert_eq!(op.job != Job::None, has_body, "{op:?}");
-            assert_eq!(!op.job.examples().is_empty(), has_body, "{op:?}");
+            let takes_job = op.kind.takes_job();
+            assert_eq!(op.job != Job::None, takes_job, "{op:?}");
+            assert_eq!(!op.job.examples().is_empty(), takes_job, "{op:?}");
         }
     }
 
@@ -983,5 +1217,275 @@ mod tests {
         let id = crate::service::task_id("7d8c4b2e-0000-4000-8000-000000000001").expect("a UUID");
         assert!(validator.is_valid(&submitted(&id)));
         assert!(!validator.is_valid(&ApiError::Unauthorized.document()));
+    }
+
+    /// Every kind of operation; the match makes a new variant a compile error here, so it
+    /// cannot be added without a row of the table.
+    #[test]
+    fn every_kind_has_an_operation() {
+        let all = [
+            Kind::Status,
+            Kind::Submit,
+            Kind::Compute,
+            Kind::Metrics,
+            Kind::Health,
+            Kind::OpenApi,
+            Kind::TopologyPut,
+            Kind::TopologyChange,
+            Kind::TopologyGet,
+            Kind::TopologyList,
+            Kind::TopologyDelete,
+        ];
+        for kind in all {
+            match kind {
+                Kind::Status
+                | Kind::Submit
+                | Kind::Compute
+                | Kind::Metrics
+                | Kind::Health
+                | Kind::OpenApi
+                | Kind::TopologyPut
+                | Kind::TopologyChange
+                | Kind::TopologyGet
+                | Kind::TopologyList
+                | Kind::TopologyDelete => {}
+            }
+            assert!(OPERATIONS.iter().any(|op| op.kind == kind), "{kind:?}");
+        }
+    }
+
+    /// The operation of `kind` in the document.
+    fn operation_of(doc: &Value, kind: Kind) -> &Value {
+        let op = OPERATIONS
+            .iter()
+            .find(|op| op.kind == kind)
+            .expect("listed");
+        &doc["paths"][op.path][op.method]
+    }
+
+    /// A validator of the 200 answer of the operation of `kind`.
+    fn ok_validator(doc: &Value, kind: Kind) -> jsonschema::Validator {
+        let answer = &operation_of(doc, kind)["responses"]["200"];
+        validator(doc, answer_schema(doc, answer))
+    }
+
+    /// A validator of the request body of the operation of `kind`.
+    fn body_validator(doc: &Value, kind: Kind) -> jsonschema::Validator {
+        let body = &operation_of(doc, kind)["requestBody"]["content"]["application/json"];
+        validator(doc, &body["schema"])
+    }
+
+    /// A validator of the parameter `name` of the operation of `kind`.
+    fn parameter_validator(doc: &Value, kind: Kind, name: &str) -> jsonschema::Validator {
+        let parameters = operation_of(doc, kind)["parameters"]
+            .as_array()
+            .expect("parameters");
+        let parameter = parameters
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{kind:?} has {name}"));
+        validator(doc, &parameter["schema"])
+    }
+
+    fn assert_valid(validator: &jsonschema::Validator, what: &str, doc: &Value) {
+        let errors: Vec<String> = validator
+            .iter_errors(doc)
+            .map(|e| format!("  at {}: {e}", e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{what} violates its schema:\n{}\ndocument: {doc}",
+            errors.join("\n")
+        );
+    }
+
+    /// The nodes and links of the seed example, as a topology document (the policy dropped).
+    fn seed_topology() -> Value {
+        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/seed-example/request.json");
+        let text = std::fs::read_to_string(&path).expect("the seed example");
+        let body: Value = serde_json::from_str(&text).expect("JSON");
+        json!({"nodes": body["nodes"], "links": body["links"]})
+    }
+
+    fn network(doc: &Value) -> Network {
+        let bytes = serde_json::to_vec(doc).expect("JSON");
+        Network::from_slice(&bytes, &Limits::default()).expect("a valid topology")
+    }
+
+    /// What `GET /api/topologies/{name}` answers for a revision of `net`, as the service
+    /// writes it.
+    fn get_answer(name: &str, revision: u64, net: &Network) -> Value {
+        let mut text =
+            format!(r#"{{"status":true,"info":[],"data":{{"name":"{name}","revision":{revision},"#)
+                .into_bytes();
+        text.extend_from_slice(&wire::render_members(net));
+        text.extend_from_slice(b"}}");
+        serde_json::from_slice(&text).expect("JSON")
+    }
+
+    fn ok(data: Value) -> Value {
+        json!({"status": true, "info": [], "data": data})
+    }
+
+    #[test]
+    fn the_topology_examples_fit_their_bodies_and_the_service_accepts_them() {
+        let doc = document().expect("the document builds");
+        let put = body_validator(&doc, Kind::TopologyPut);
+        let patch = body_validator(&doc, Kind::TopologyChange);
+        let limits = Limits::default();
+        let triangle = network(&topology_example());
+        let applied = change::apply(&triangle, &change_example(), &limits).expect("applies");
+        assert_eq!(applied.applied, 4);
+        assert_eq!(applied.network.nodes.len(), 4);
+        for (what, body) in [("triangle", topology_example()), ("seed", seed_topology())] {
+            assert_valid(&put, what, &body);
+            assert!(!patch.is_valid(&body), "{what} is no change document");
+        }
+        assert_valid(&put, "a reference", &json!({"$ref": "body/7d8c4b2e"}));
+        assert_valid(&patch, "the change example", &change_example());
+        let documented = &operation_of(&doc, Kind::TopologyChange)["requestBody"]["content"]
+            ["application/json"]["examples"]["grow"]["value"];
+        assert_eq!(documented, &change_example());
+    }
+
+    #[test]
+    fn change_documents_of_every_op_fit_the_change_body_and_apply() {
+        let doc = document().expect("the document builds");
+        let patch = body_validator(&doc, Kind::TopologyChange);
+        let seed = seed_topology();
+        let net = network(&seed);
+        let (node, link) = (&seed["nodes"][0], &seed["links"][0]);
+        let (node_id, link_id) = (node["id"].clone(), link["id"].clone());
+        let mut moved = node.clone();
+        moved["pos"] = json!({"lat": 48.85, "lon": 2.35});
+        let changes = json!({"changes": [
+            {"op": "upsert_node", "node": moved},
+            {"op": "upsert_link", "link": link},
+            {"op": "patch_node", "id": node_id, "set": {"ip": null, "pos": {"lat": 10}}},
+            {"op": "patch_link", "id": link_id, "set": {"bandwidth": 40, "qos_class": []}},
+            {"op": "remove_link", "id": link_id},
+            {"op": "remove_node", "id": node_id},
+        ]});
+        assert_valid(&patch, "every op", &changes);
+        let applied = change::apply(&net, &changes, &Limits::default()).expect("applies");
+        assert_eq!(applied.applied, 6);
+        let answer = ok(json!({
+            "name": "core", "revision": 7, "applied": applied.applied,
+            "removed_links": applied.removed_links,
+        }));
+        assert!(!applied.removed_links.is_empty(), "P1 had links");
+        assert_valid(
+            &ok_validator(&doc, Kind::TopologyChange),
+            "a change's answer",
+            &answer,
+        );
+        for stray in [
+            json!({"changes": []}),
+            json!({"changes": [{"op": "rename_node", "id": "P1"}]}),
+            json!({"changes": [{"op": "remove_node"}]}),
+            json!({"changes": [{"op": "patch_link", "id": "x", "set": 3}]}),
+            json!({"changes": [{"op": "upsert_link", "link": {"id": "x"}}]}),
+        ] {
+            assert!(!patch.is_valid(&stray), "{stray}");
+            let refused = change::apply(&net, &stray, &Limits::default());
+            assert!(refused.is_err(), "the service refuses {stray} too");
+        }
+    }
+
+    #[test]
+    fn topology_answers_fit_their_documented_answers_and_no_other() {
+        let doc = document().expect("the document builds");
+        let kinds = [
+            Kind::TopologyPut,
+            Kind::TopologyChange,
+            Kind::TopologyGet,
+            Kind::TopologyList,
+            Kind::TopologyDelete,
+        ];
+        let seed = network(&seed_topology());
+        let triangle = network(&topology_example());
+        let answers = [
+            (
+                Kind::TopologyPut,
+                ok(json!({"name": "core", "revision": 3})),
+            ),
+            (
+                Kind::TopologyChange,
+                ok(json!({"name": "core", "revision": 4, "applied": 1, "removed_links": []})),
+            ),
+            (Kind::TopologyGet, get_answer("core", 3, &seed)),
+            (Kind::TopologyGet, get_answer("core-2", 1, &triangle)),
+            (
+                Kind::TopologyList,
+                ok(json!([
+                    {"name": "core", "revision": 3, "nodes": 6, "links": 14,
+                     "updated_at": "2026-12-06T10:00:00.123Z"},
+                    {"name": "edge_1", "revision": 1, "nodes": 0, "links": 0,
+                     "updated_at": "2025-01-31T12:00:00.123Z"},
+                ])),
+            ),
+            (Kind::TopologyList, ok(json!([]))),
+            (Kind::TopologyDelete, ok(json!({"name": "core"}))),
+        ];
+        for (kind, answer) in &answers {
+            for other in kinds {
+                let valid = ok_validator(&doc, other).is_valid(answer);
+                if other == *kind {
+                    assert_valid(&ok_validator(&doc, other), &format!("{kind:?}"), answer);
+                } else {
+                    assert!(
+                        !valid,
+                        "the {other:?} answer accepts that of {kind:?}: {answer}"
+                    );
+                }
+            }
+        }
+        let get = ok_validator(&doc, Kind::TopologyGet);
+        let mut stray = get_answer("core", 3, &seed);
+        stray["data"]["links"][0]["lo"] = json!(7);
+        assert!(!get.is_valid(&stray));
+        let mut stray = get_answer("core", 3, &seed);
+        stray["data"]["revision"] = json!(0);
+        assert!(!get.is_valid(&stray));
+        assert!(!get.is_valid(&ApiError::Missing("no topology core".into()).document()));
+    }
+
+    #[test]
+    fn the_topology_parameters_say_what_the_service_accepts() {
+        let doc = document().expect("the document builds");
+        let name = parameter_validator(&doc, Kind::TopologyGet, "name");
+        let long = "a".repeat(64);
+        let too_long = "a".repeat(65);
+        let names = [
+            "core", "A-b_9", "-", &long, &too_long, "", "put", "change", "delete", "get", "list",
+            "changed", "Put", "a.b", "a b", "é",
+        ];
+        for raw in names {
+            assert_eq!(
+                name.is_valid(&json!(raw)),
+                topology_name(raw).is_ok(),
+                "name {raw:?}"
+            );
+        }
+        for kind in [
+            Kind::TopologyPut,
+            Kind::TopologyChange,
+            Kind::TopologyDelete,
+        ] {
+            let header = parameter_validator(&doc, kind, EXPECTED_REVISION_HEADER);
+            for value in [json!(0), json!(1), json!(u64::MAX)] {
+                assert!(header.is_valid(&value), "{kind:?} {value}");
+                let text = value.to_string();
+                assert!(expected_revision(Some(&text)).is_ok(), "{text}");
+            }
+            for value in [json!(-1), json!(1.5), json!("x")] {
+                assert!(!header.is_valid(&value), "{kind:?} {value}");
+            }
+            assert!(expected_revision(Some("-1")).is_err());
+        }
+        let revision = parameter_validator(&doc, Kind::TopologyGet, "revision");
+        assert!(revision.is_valid(&json!(1)) && revision.is_valid(&json!(u64::MAX)));
+        assert!(!revision.is_valid(&json!(0)) && !revision.is_valid(&json!(-1)));
     }
 }

@@ -441,11 +441,8 @@ impl Delivery<'_> {
                 })
                 .await
                 .map_err(|e| BusError::Corrupt(format!("reading the body: {e}")))?;
-                match found {
-                    Ok(reference) => reference,
-                    // Reported by the parse that follows.
-                    Err(_) => None,
-                }
+                // A malformed reference is reported by the parse that follows.
+                found.unwrap_or_default()
             }
         };
         let Some(reference) = reference else {

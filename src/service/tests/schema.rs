@@ -19,13 +19,18 @@ use crate::task::{now, FailureCode, TaskFailure, TaskId, TaskRecord};
 
 /// The schemas of the service's documents (the result and request schemas are tested with the
 /// engine and the model).
-const SCHEMAS: [&str; 5] = [
+const SCHEMAS: [&str; 6] = [
     "status.schema.json",
     "error.schema.json",
     "event.schema.json",
     "submit-reply.schema.json",
     "status-request.schema.json",
+    "topology.schema.json",
 ];
+
+/// Where the schemas live: the base of their `$id`s, and the URI of one that has none
+/// (`request.schema.json`, which others name by a relative reference).
+const SCHEMA_BASE: &str = "https://pasta.invalid/schemas/";
 
 const ID: &str = "7d8c4b2e-0000-4000-8000-000000000001";
 const AT: &str = "2025-01-31T12:00:00.123Z";
@@ -39,9 +44,16 @@ fn read_schema(name: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// A validator for one schema file, every other schema of `schemas/` registered under its `$id`
-/// (they refer to each other by relative references, resolved against their `$id`).
+/// A validator for one schema file, every other schema of `schemas/` registered under its `$id`,
+/// or under [`SCHEMA_BASE`] and its file name when it has none (they refer to each other by
+/// relative references, resolved against their `$id`).
 fn validator(name: &str) -> jsonschema::Validator {
+    validator_of(&read_schema(name), name)
+}
+
+/// A validator of `schema` (named `what`), the schemas of `schemas/` registered as by
+/// [`validator`].
+fn validator_of(schema: &Value, what: &str) -> jsonschema::Validator {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schemas");
     let mut files: Vec<String> = std::fs::read_dir(&dir)
         .expect("schemas/")
@@ -56,8 +68,13 @@ fn validator(name: &str) -> jsonschema::Validator {
     files.sort();
     let resources: Vec<(String, Value)> = files
         .iter()
-        .map(|f| read_schema(f))
-        .filter_map(|s| Some((s["$id"].as_str()?.to_owned(), s)))
+        .map(|f| {
+            let s = read_schema(f);
+            let id = s["$id"]
+                .as_str()
+                .map_or_else(|| format!("{SCHEMA_BASE}{f}"), str::to_owned);
+            (id, s)
+        })
         .collect();
     let registry = jsonschema::Registry::new()
         .extend(resources)
@@ -66,8 +83,8 @@ fn validator(name: &str) -> jsonschema::Validator {
         .expect("the schemas resolve");
     jsonschema::options()
         .with_registry(&registry)
-        .build(&read_schema(name))
-        .unwrap_or_else(|e| panic!("{name} does not compile: {e}"))
+        .build(schema)
+        .unwrap_or_else(|e| panic!("{what} does not compile: {e}"))
 }
 
 fn assert_valid(validator: &jsonschema::Validator, what: &str, doc: &Value) {
@@ -638,5 +655,110 @@ proptest! {
         // What the service answers with is the canonical form the other schemas require.
         let doc = status::submitted(&normalised.expect("checked"));
         prop_assert!(validator("submit-reply.schema.json").is_valid(&doc), "invalid reply {}", doc);
+    }
+}
+
+/// A validator of `$defs/<def>` of `topology.schema.json`.
+fn topology_def(def: &str) -> jsonschema::Validator {
+    let reference = format!("{SCHEMA_BASE}topology.schema.json#/$defs/{def}");
+    validator_of(&json!({ "$ref": reference }), def)
+}
+
+/// The nodes and links of the seed example, as a topology document, and its network.
+fn seed_topology() -> (Value, crate::model::Network) {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed-example/request.json");
+    let body = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let net = crate::model::Network::from_slice(&body, &Limits::default()).expect("valid");
+    let body: Value = serde_json::from_slice(&body).expect("JSON");
+    (json!({"nodes": body["nodes"], "links": body["links"]}), net)
+}
+
+#[test]
+fn topology_documents_and_answers_are_valid_under_the_topology_schema() {
+    use crate::model::topology::{change, wire};
+    let v = validator("topology.schema.json");
+    let (doc, net) = seed_topology();
+    assert_valid(&topology_def("Topology"), "the seed topology", &doc);
+    let rendered: Value = serde_json::from_slice(&wire::render(&net)).expect("JSON");
+    assert_valid(&topology_def("Topology"), "a revision as kept", &rendered);
+    let (node, link) = (&doc["nodes"][1], &doc["links"][2]);
+    let changes = json!({"changes": [
+        {"op": "patch_link", "id": link["id"], "set": {"traffic_flow": 5, "srlg": null}},
+        {"op": "upsert_node", "node": {"id": "P7", "sid": 60007, "pos": {"x": 0, "y": 1}}},
+        {"op": "upsert_link", "link": {"id": "P7-1", "lo": "P7", "re": "P1", "sid": 39001}},
+        {"op": "patch_node", "id": "P7", "set": {"pos": {"y": 2}}},
+        {"op": "remove_link", "id": "P7-1"},
+        {"op": "remove_node", "id": node["id"]},
+    ]});
+    assert_valid(&topology_def("Change"), "a change of every op", &changes);
+    let applied = change::apply(&net, &changes, &Limits::default()).expect("applies");
+    // What get answers: the service writes the members of the wire form after name and revision.
+    let mut get = br#"{"status":true,"info":[],"data":{"name":"core","revision":2,"#.to_vec();
+    get.extend_from_slice(&wire::render_members(&applied.network));
+    get.extend_from_slice(b"}}");
+    let get: Value = serde_json::from_slice(&get).expect("JSON");
+    let ok = |data: Value| json!({"status": true, "info": [], "data": data});
+    let answers = [
+        ("put", ok(json!({"name": "core", "revision": 1}))),
+        (
+            "change",
+            ok(
+                json!({"name": "core", "revision": 2, "applied": applied.applied,
+                      "removed_links": applied.removed_links}),
+            ),
+        ),
+        ("get", get.clone()),
+        (
+            "get exported over NATS",
+            ok(
+                json!({"name": "core", "revision": 2, "$ref": "export/core/2", "size": 10,
+                      "sha256": "0".repeat(64)}),
+            ),
+        ),
+        (
+            "list",
+            ok(
+                json!([{"name": "core", "revision": 2, "nodes": applied.network.nodes.len(),
+                       "links": applied.network.links.len(), "updated_at": now()}]),
+            ),
+        ),
+        ("delete", ok(json!({"name": "core"}))),
+    ];
+    for (what, answer) in &answers {
+        assert_valid(&v, what, answer);
+    }
+    assert_valid(&topology_def("TopologyDocument"), "get", &get["data"]);
+    for e in every_api_error() {
+        assert_valid(&v, "an error", &e.document());
+    }
+    type Edit = (&'static str, fn(&mut Value));
+    let edits: [Edit; 5] = [
+        ("an unknown member", |d| d["data"]["extra"] = json!(1)),
+        ("a reserved name", |d| d["data"]["name"] = json!("changed")),
+        ("revision 0", |d| d["data"]["revision"] = json!(0)),
+        ("a link without lo", |d| {
+            drop(d["data"]["links"][0].as_object_mut().unwrap().remove("lo"))
+        }),
+        ("info not empty", |d| d["info"] = json!(["x"])),
+    ];
+    for (what, edit) in edits {
+        let mut stray = get.clone();
+        edit(&mut stray);
+        assert!(!v.is_valid(&stray), "the schema accepts {what}: {stray}");
+    }
+    let op = |o: Value| json!({ "changes": [o] });
+    for stray in [
+        json!({"changes": []}),
+        op(json!({"op": "move_node", "id": "P1"})),
+        op(json!({"op": "remove_link"})),
+        op(json!({"op": "patch_node", "id": "P1", "set": [1]})),
+        op(json!({"op": "upsert_node", "node": {"sid": 1}})),
+    ] {
+        assert!(!topology_def("Change").is_valid(&stray), "{stray}");
+        assert!(
+            change::apply(&net, &stray, &Limits::default()).is_err(),
+            "{stray}"
+        );
     }
 }
