@@ -337,9 +337,23 @@ pub(super) fn request_on(
     if c.unshown == 0 {
         super::validate::check(job_type, &request, topology, limits, &c.failed, &mut found);
     }
+    finish(c, found, request, |noted| {
+        body_of(noted, job_type, body, held);
+    })
+}
+
+/// The value read, or every problem: those of the reading, then those of the validation
+/// (`found`), whose canonical paths are written back as the document wrote them (`read_again`
+/// reads it a second time, noting the aliases; only when there is something to report).
+fn finish<T>(
+    mut c: Collector,
+    mut found: Problems,
+    value: T,
+    read_again: impl FnOnce(&mut Collector),
+) -> Result<T, Problems> {
     if !found.is_empty() {
         let mut noted = Collector::default();
-        body_of(&mut noted, job_type, body, held);
+        read_again(&mut noted);
         if !noted.renames.is_empty() {
             let renames = noted.renames.index();
             for problem in &mut found.0 {
@@ -349,7 +363,7 @@ pub(super) fn request_on(
     }
     c.problems.0.append(&mut found.0);
     if c.problems.is_empty() {
-        Ok(request)
+        Ok(value)
     } else {
         Err(super::validate::capped(c.problems, c.unshown))
     }
@@ -446,31 +460,12 @@ pub(super) fn network(doc: &Json<'_>, limits: &Limits) -> Result<Network, Proble
     let network = network_of(&mut c, doc);
     let mut found = Problems::default();
     if c.unshown == 0 {
-        let request = Request {
-            nodes: network.nodes.clone(),
-            links: network.links.clone(),
-            policies: Vec::new(),
-            global: Global::default(),
-            congested_link: Vec::new(),
-        };
+        let request = Request::of_network(&network);
         super::validate::check_topology(&request, limits, &c.failed, &mut found);
     }
-    if !found.is_empty() {
-        let mut noted = Collector::default();
-        network_of(&mut noted, doc);
-        if !noted.renames.is_empty() {
-            let renames = noted.renames.index();
-            for problem in &mut found.0 {
-                problem.path = renamed(&problem.path, &renames);
-            }
-        }
-    }
-    c.problems.0.append(&mut found.0);
-    if c.problems.is_empty() {
-        Ok(network)
-    } else {
-        Err(super::validate::capped(c.problems, c.unshown))
-    }
+    finish(c, found, network, |noted| {
+        network_of(noted, doc);
+    })
 }
 
 /// The nodes (with their positions) and links of a topology document.

@@ -83,6 +83,20 @@ pub struct Link {
     pub qos_class: Vec<QosClass>,
 }
 
+impl Request {
+    /// A request holding only a network's nodes and links (shared), no policies, defaults
+    /// elsewhere: what topology checks and the engine's view of a topology are made from.
+    pub fn of_network(network: &super::Network) -> Request {
+        Request {
+            nodes: network.nodes.clone(),
+            links: network.links.clone(),
+            policies: Vec::new(),
+            global: Global::default(),
+            congested_link: Vec::new(),
+        }
+    }
+}
+
 impl Link {
     /// The class entry of this link, if it has one.
     pub fn class(&self, class: &str) -> Option<&QosClass> {

@@ -23,7 +23,7 @@ use crate::model::parse::reader::{Collector, Key, Loc};
 use crate::model::parse::topology::{link, node_with_pos};
 use crate::model::parse::{LINK_KEYS, NODE_KEYS};
 use crate::model::validate::check_topology;
-use crate::model::{Global, Limits, Link, Node, Problems, Request};
+use crate::model::{Limits, Link, Node, Problems, Request};
 
 /// What one op did, as the `changed` event lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -198,13 +198,7 @@ pub fn apply(net: &Network, doc: &Value, limits: &Limits) -> Result<Applied, Pro
         return Err(problems);
     }
     let (network, node_origins, link_origins, removed_links) = work.finish();
-    let request = Request {
-        nodes: network.nodes.clone(),
-        links: network.links.clone(),
-        policies: Vec::new(),
-        global: Global::default(),
-        congested_link: Vec::new(),
-    };
+    let request = Request::of_network(&network);
     let mut found = Problems::default();
     check_topology(&request, limits, &Default::default(), &mut found);
     if !found.is_empty() {

@@ -399,13 +399,7 @@ pub fn epoch_ms() -> u64 {
 
 /// A request holding only a network's nodes and links (what the engine's view is built from).
 fn request_of(network: &Network) -> Request {
-    Request {
-        nodes: network.nodes.clone(),
-        links: network.links.clone(),
-        policies: Vec::new(),
-        global: Default::default(),
-        congested_link: Vec::new(),
-    }
+    Request::of_network(network)
 }
 
 /// Whether a snapshot read back is the one its record names.
