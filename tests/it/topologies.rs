@@ -362,3 +362,130 @@ async fn the_command_line_keeps_a_topology() {
     );
     p.stop().await;
 }
+
+/// One HTTP exchange with the bridge: status code and JSON answer.
+async fn http(
+    p: &Pasta,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&Value>,
+) -> (u16, Value) {
+    use http_body_util::BodyExt;
+    let addr = p.http.expect("the bridge runs");
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Full<bytes::Bytes>>();
+    let mut request = hyper::Request::builder()
+        .method(method)
+        .uri(format!("http://{addr}{path}"))
+        .header("content-type", "application/json");
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let bytes = body
+        .map(|b| serde_json::to_vec(b).unwrap())
+        .unwrap_or_default();
+    let request = request
+        .body(http_body_util::Full::new(bytes::Bytes::from(bytes)))
+        .unwrap();
+    let response = tokio::time::timeout(Duration::from_secs(30), client.request(request))
+        .await
+        .expect("answered in time")
+        .expect("answered");
+    let code = response.status().as_u16();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (code, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+/// Every job type by reference over HTTP, synchronous and asynchronous: the same result as the
+/// body inline; the topology routes with their status codes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_job_type_names_a_held_topology_over_http() {
+    let nats = NatsServer::start();
+    let p = harness::start(&nats, Options::default()).await;
+    let examples = [
+        (JobType::BodPasta, "reservation-ecmp-split"),
+        (JobType::NonbodPasta, "strict-encoding"),
+        (JobType::BodModified, "modified-releases-first"),
+        (JobType::BodReopt, "reopt-order-and-capacity"),
+        (JobType::NonbodReopt, "reopt-order-and-capacity"),
+        (JobType::BodCongestReopt, "congestion-relief"),
+    ];
+    for (t, example) in examples {
+        let inline = body(&format!("contract-examples/{example}/request.json"));
+        let name = format!("net-{}", t.as_str().replace('_', "-"));
+        let topology = json!({"nodes": inline["nodes"], "links": inline["links"]});
+        let (code, put) = http(
+            &p,
+            "PUT",
+            &format!("/api/topologies/{name}"),
+            &[],
+            Some(&topology),
+        )
+        .await;
+        assert_eq!((code, &put["data"]["revision"]), (200, &json!(1)), "{put}");
+        let by_ref = by_reference(&inline, json!({"name": name}));
+        let compute = format!("/api/compute/{}", t.as_str());
+        let (c1, direct) = http(&p, "POST", &compute, &[], Some(&inline)).await;
+        let (c2, named) = http(&p, "POST", &compute, &[], Some(&by_ref)).await;
+        assert_eq!((c1, c2), (200, 200), "{t}: {named}");
+        assert_eq!(timeless(&direct["data"]), timeless(&named["data"]), "{t}");
+        // Asynchronous: the task records the revision, and its result is the same.
+        let (code, submitted) = http(
+            &p,
+            "POST",
+            &format!("/api/jobs/{}", t.as_str()),
+            &[],
+            Some(&by_ref),
+        )
+        .await;
+        assert_eq!(code, 200, "{t}: {submitted}");
+        let id = submitted["data"]["task_id"].as_str().unwrap().to_owned();
+        let done = p.wait_final(&id, t.as_str()).await;
+        assert_eq!(done["data"]["task_state"], "SUCCESS", "{t}: {done}");
+        assert_eq!(
+            done["data"]["topology"],
+            json!({"name": name, "revision": 1})
+        );
+        assert_eq!(
+            timeless(&done["data"]["data"]),
+            timeless(&direct["data"]),
+            "{t}"
+        );
+    }
+    // The routes' codes.
+    let path = "/api/topologies/net-bod-pasta";
+    let (code, stale) = http(
+        &p,
+        "DELETE",
+        path,
+        &[("Pasta-Expected-Revision", "5")],
+        None,
+    )
+    .await;
+    assert_eq!((code, &stale["info"]["code"]), (409, &json!("CONFLICT")));
+    let bad = json!({"changes": [{"op": "remove_link", "id": "ghost"}]});
+    let (code, refused) = http(&p, "PATCH", path, &[], Some(&bad)).await;
+    assert_eq!(
+        (code, &refused["info"]["problems"][0]["path"]),
+        (400, &json!("changes[0].id"))
+    );
+    let (code, named) = http(&p, "PUT", "/api/topologies/changed", &[], Some(&json!({}))).await;
+    assert_eq!((code, &named["info"]["code"]), (400, &json!("BAD_REQUEST")));
+    let (code, listed) = http(&p, "GET", "/api/topologies", &[], None).await;
+    assert_eq!((code, listed["data"].as_array().unwrap().len()), (200, 6));
+    let (code, _) = http(
+        &p,
+        "DELETE",
+        path,
+        &[("Pasta-Expected-Revision", "1")],
+        None,
+    )
+    .await;
+    assert_eq!(code, 200);
+    let (code, gone) = http(&p, "GET", path, &[], None).await;
+    assert_eq!((code, &gone["info"]["code"]), (404, &json!("NOT_FOUND")));
+    let (code, kept) = http(&p, "GET", &format!("{path}?revision=1"), &[], None).await;
+    assert_eq!((code, &kept["data"]["revision"]), (200, &json!(1)));
+    p.stop().await;
+}
