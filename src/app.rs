@@ -99,11 +99,13 @@ pub async fn service(
         started_after: settings.started_after,
         metrics: Arc::new(Metrics::default()),
         handoff: Arc::new(Handoff::new(local_types)),
+        cancelled: Arc::default(),
     };
     Ok(Service {
         tasks,
         max_body: settings.max_body,
         replica: None,
+        recent: None,
         admission: Admission::new(settings.body_memory, settings.admission_wait),
         topology_revisions: settings.topology_revisions,
     })
@@ -129,8 +131,9 @@ pub async fn run(
     let stop = Arc::new(stop);
     if parts.responder || parts.http.is_some() {
         // Status answers for finished tasks from memory (`task::replica`).
-        let replica = Replica::follow(service.tasks.bus.clone(), shutdown.clone());
+        let (replica, recent) = Replica::follow(service.tasks.bus.clone(), shutdown.clone());
         service.replica = Some(replica);
+        service.recent = Some(recent);
     }
     let forward = stop.clone();
     tokio::spawn(async move {

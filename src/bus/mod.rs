@@ -163,15 +163,37 @@ impl Bus {
             .map_err(unavailable)
     }
 
-    /// Every change of a record from now on, in the bucket's order: the key, the value (`None`
-    /// for a delete or purge) and the revision. The stream ends when the watch fails (it resumes
-    /// by itself across reconnections; a caller that sees it end may watch again).
+    /// Every change of a record from the last `back` changes kept on, in the bucket's order:
+    /// the key, the value (`None` for a delete or purge) and the revision; and the bucket's
+    /// latest revision when the watch started (changes up to it are history). The stream ends
+    /// when the watch fails (it resumes by itself across reconnections; a caller that sees it
+    /// end may watch again).
     pub async fn watch_records(
         &self,
-    ) -> Result<impl futures::Stream<Item = RecordChange> + Send + 'static, BusError> {
+        back: u64,
+    ) -> Result<
+        (
+            u64,
+            impl futures::Stream<Item = RecordChange> + Send + 'static,
+        ),
+        BusError,
+    > {
         use futures::StreamExt;
-        let watch = self.tasks.watch_all().await.map_err(unavailable)?;
-        Ok(watch
+        let latest = self
+            .tasks
+            .status()
+            .await
+            .map_err(unavailable)?
+            .info
+            .state
+            .last_sequence;
+        let first = latest.saturating_sub(back) + 1;
+        let watch = self
+            .tasks
+            .watch_all_from_revision(first)
+            .await
+            .map_err(unavailable)?;
+        Ok((latest, watch
             .take_while(|entry| std::future::ready(entry.is_ok()))
             .filter_map(|entry| {
                 std::future::ready(entry.ok().map(|e| RecordChange {
@@ -179,7 +201,7 @@ impl Bus {
                     key: e.key,
                     revision: e.revision,
                 }))
-            }))
+            })))
     }
 
     /// Stores a blob under `name`.
@@ -269,6 +291,21 @@ impl Bus {
             .await?
             .acknowledged()
             .await
+    }
+
+    /// The payloads of the events in `state` (`started`, `success`, `failure`) of every type
+    /// from now on, as they are published (a plain subscription, nothing stored).
+    pub async fn subscribe_events(
+        &self,
+        state: &str,
+    ) -> Result<impl futures::Stream<Item = Bytes> + Send + Unpin + 'static, BusError> {
+        use futures::StreamExt;
+        let subscriber = self
+            .client
+            .subscribe(self.names.events_in(state))
+            .await
+            .map_err(unavailable)?;
+        Ok(subscriber.map(|message| message.payload))
     }
 
     /// Sends a completion event without waiting for its acknowledgement. The messages of one

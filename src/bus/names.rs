@@ -62,6 +62,11 @@ impl Names {
         format!("{}.events.{}.{}", self.prefix, t.as_str(), state)
     }
 
+    /// `pasta.events.*.<state>`: the events of every type in one state.
+    pub fn events_in(&self, state: &str) -> String {
+        format!("{}.events.*.{}", self.prefix, state)
+    }
+
     /// `pasta.events.>`.
     pub fn events_wildcard(&self) -> String {
         format!("{}.events.>", self.prefix)
@@ -75,6 +80,16 @@ impl Names {
     /// `pasta.job.check_status`.
     pub fn status_subject(&self) -> String {
         format!("{}.job.check_status", self.prefix)
+    }
+
+    /// `pasta.job.list`.
+    pub fn list_subject(&self) -> String {
+        format!("{}.job.list", self.prefix)
+    }
+
+    /// `pasta.job.cancel`.
+    pub fn cancel_subject(&self) -> String {
+        format!("{}.job.cancel", self.prefix)
     }
 
     /// The bucket of held topologies: `pasta_topologies`.
@@ -132,6 +147,8 @@ mod tests {
             "pasta.submit.bod_reopt"
         );
         assert_eq!(n.status_subject(), "pasta.job.check_status");
+        assert_eq!(n.list_subject(), "pasta.job.list");
+        assert_eq!(n.cancel_subject(), "pasta.job.cancel");
         assert_eq!(
             n.event_subject(JobType::NonbodPasta, "success"),
             "pasta.events.nonbod_pasta.success"

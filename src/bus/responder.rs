@@ -36,6 +36,16 @@ pub enum Request {
         /// The request body.
         query: Bytes,
     },
+    /// `pasta.job.list`: the query (`{"type"?, "state"?, "limit"?}`), as sent.
+    List {
+        /// The request body.
+        query: Bytes,
+    },
+    /// `pasta.job.cancel`: the query (`{"task_id", "type"}`), as sent.
+    Cancel {
+        /// The request body.
+        query: Bytes,
+    },
     /// A held topology request (contract §8).
     Topology {
         /// Which operation.
@@ -140,19 +150,29 @@ where
             handler.clone(),
         ));
     }
-    let subject = names.status_subject();
-    let endpoint = service.endpoint("check_status", &subject);
-    let read = |msg: &async_nats::Message| Request::Status {
-        query: msg.payload.clone(),
-    };
-    let requests = subscribe(client, &subject).await?;
-    tasks.spawn(serve(
-        client.clone(),
-        requests,
-        endpoint,
-        read,
-        handler.clone(),
-    ));
+    type Read = fn(&async_nats::Message) -> Request;
+    let queries: [(&str, String, Read); 3] = [
+        ("check_status", names.status_subject(), |msg| Request::Status {
+            query: msg.payload.clone(),
+        }),
+        ("list", names.list_subject(), |msg| Request::List {
+            query: msg.payload.clone(),
+        }),
+        ("cancel", names.cancel_subject(), |msg| Request::Cancel {
+            query: msg.payload.clone(),
+        }),
+    ];
+    for (name, subject, read) in queries {
+        let endpoint = service.endpoint(name, &subject);
+        let requests = subscribe(client, &subject).await?;
+        tasks.spawn(serve(
+            client.clone(),
+            requests,
+            endpoint,
+            read,
+            handler.clone(),
+        ));
+    }
     for op in TopologyOp::ALL {
         let base = names.topology_subject(op.as_str());
         let subject = if op.names_in_subject() {

@@ -41,6 +41,23 @@ impl Service {
                     .await
                     .map(|doc| doc.get().as_bytes().to_vec())
             }
+            Request::List { query } => {
+                let query = serde_json::from_slice::<ListQuery>(&query).unwrap_or_default();
+                let limit = query.limit.map(|l| l.to_string());
+                self.list_jobs(
+                    query.job_type.as_deref(),
+                    query.state.as_deref(),
+                    limit.as_deref(),
+                )
+                .map(|data| document(&serde_json::to_value(status::Envelope::ok(data)).expect("lists serialise")))
+            }
+            Request::Cancel { query } => {
+                let query = serde_json::from_slice::<StatusQuery>(&query).unwrap_or_default();
+                let (id, t) = (query.task_id.as_deref(), query.job_type.as_deref());
+                self.cancel_job(id, t)
+                    .await
+                    .map(|doc| doc.get().as_bytes().to_vec())
+            }
             Request::Topology {
                 op,
                 name,
@@ -131,6 +148,18 @@ struct StatusQuery<'a> {
     task_id: Option<Cow<'a, str>>,
     #[serde(default, borrow, rename = "type", deserialize_with = "text")]
     job_type: Option<Cow<'a, str>>,
+}
+
+/// A list query, `{"type"?, "state"?, "limit"?}` (members of another kind count as missing;
+/// a limit that is no whole number is refused by the list itself).
+#[derive(Default, Deserialize)]
+struct ListQuery<'a> {
+    #[serde(default, borrow, rename = "type", deserialize_with = "text")]
+    job_type: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "text")]
+    state: Option<Cow<'a, str>>,
+    #[serde(default)]
+    limit: Option<serde_json::Value>,
 }
 
 /// A string member, or nothing when it is of another kind (skipped unread).

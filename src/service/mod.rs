@@ -9,9 +9,11 @@
 pub mod admission;
 pub mod answer;
 pub mod error;
+pub mod jobs;
 pub mod status;
 pub mod submit;
 pub mod topology;
+pub mod view;
 
 use std::sync::Arc;
 
@@ -27,6 +29,7 @@ pub use error::ApiError;
 
 use crate::bus::BusError;
 use crate::model::{self, Job, JobType, Limits};
+use crate::task::recent::Recent;
 use crate::task::replica::Replica;
 use crate::task::{self, TaskId, Tasks};
 
@@ -39,6 +42,8 @@ pub struct Service {
     pub max_body: usize,
     /// The final records a watch has seen, when this process answers statuses.
     pub replica: Option<Arc<Replica>>,
+    /// The recent tasks the same watch has seen, when this process answers statuses.
+    pub recent: Option<Arc<Recent>>,
     /// The memory budget bodies are admitted against.
     pub admission: Admission,
     /// Revisions of each held topology kept at least.

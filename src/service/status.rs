@@ -56,7 +56,7 @@ impl Service {
 
     /// A result kept in the blob store, read and checked against its digest, or its reference
     /// when it would not fit in `fit` bytes.
-    async fn stored_result(
+    pub(super) async fn stored_result(
         &self,
         blob: &ResultBlob,
         fit: Option<usize>,

@@ -90,6 +90,10 @@ impl Service {
                 (job, digest, compact, Some(pinned))
             }
         };
+        // The record keeps the compact request for the web view when it is small.
+        let record = TaskRecord::pending(&task_id, job_type.as_str(), &digest, &now())
+            .on(topology)
+            .keeping(&compact);
         // The job message carries the compact request when it fits in one (whether the body
         // came inline or uploaded), else the body through the blob store.
         let queued = if compact.len() <= self.tasks.bus.settings.inline_limit {
@@ -97,7 +101,6 @@ impl Service {
         } else {
             Queued::Json(body)
         };
-        let record = TaskRecord::pending(&task_id, job_type.as_str(), &digest, &now()).on(topology);
         let bus = &self.tasks.bus;
         let revision = match store::create(bus, &record).await? {
             Create::New(revision) => revision,

@@ -7,7 +7,8 @@
 //!    here, given a PENDING or a final INVALID_BODY record).
 //! 3. A record found final is announced again (an earlier delivery finished). The last allowed
 //!    delivery only records GAVE_UP.
-//! 4. With a compute slot, the body is read (or taken from the hand-off) and computed on the
+//! 4. A task heard cancelled is not computed (its final record is announced again). With a
+//!    compute slot, the body is read (or taken from the hand-off) and computed on the
 //!    blocking pool. A computation that ends within `started_after` goes straight from PENDING
 //!    to its final record; one that lasts is written STARTED (and announced) meanwhile.
 //! 5. The final record is written by compare-and-set on the revision this delivery holds, then
@@ -111,12 +112,18 @@ impl Delivery<'_> {
             let gave_up = record.failed(TaskFailure::new(FailureCode::GaveUp, reason), &now());
             return self.finish(gave_up, rev, None).await;
         }
-        // 4. The computation, holding a compute slot.
+        // 4. The computation, holding a compute slot (unless the task was heard cancelled).
+        if self.tasks.cancelled.contains(&self.id) {
+            return self.heard_cancelled().await;
+        }
         let bus = &self.tasks.bus;
         let Some(permit) = compute.slot(claim, self.msg, bus.settings.ack_wait).await else {
             debug!("no compute slot in time; retried");
             return Ok(Outcome::Transient);
         };
+        if self.tasks.cancelled.contains(&self.id) {
+            return self.heard_cancelled().await;
+        }
         // The job submission parsed in this process, if it did (a first delivery only).
         let parsed = if was_hinted {
             self.tasks.handoff.take(&self.id, &record.digest)
@@ -234,6 +241,11 @@ impl Delivery<'_> {
             &pending.submitted_at,
         )
         .on(pending.topology);
+        // Submission kept the compact request in the record; the message carries the same.
+        let record = match self.msg.format() {
+            Ok(JobFormat::Compact | JobFormat::CompactHeld) => record.keeping(self.msg.payload()),
+            _ => record,
+        };
         Some((record, pending.revision))
     }
 
@@ -251,6 +263,19 @@ impl Delivery<'_> {
         let at = started.started_at.clone().unwrap_or_else(now);
         let event = StartedEvent::send(bus, self.t, &self.id, self.delivered, &at);
         Ok(Some((rev, event)))
+    }
+
+    /// A task heard cancelled (`super::cancel`): its record is read, and a final one is
+    /// announced again and the delivery acked without computing.
+    async fn heard_cancelled(&self) -> Result<Outcome, BusError> {
+        match store::get(&self.tasks.bus, &self.id).await? {
+            Some((found, _)) if found.state.is_final() => {
+                debug!("cancelled; acked without computing");
+                announce(&self.tasks.bus, self.t, &found).await?;
+                Ok(Outcome::Final)
+            }
+            _ => Ok(Outcome::Transient),
+        }
     }
 
     /// STARTED lost its compare-and-set: a final record stands (announced again), or the
@@ -483,7 +508,11 @@ impl Delivery<'_> {
         let record = match read {
             Ok(digest) => {
                 let digest = digest.unwrap_or_else(stated);
-                TaskRecord::pending(&self.id, t.as_str(), &digest, &at).on(topology)
+                let record = TaskRecord::pending(&self.id, t.as_str(), &digest, &at).on(topology);
+                match self.msg.format() {
+                    Ok(JobFormat::Compact | JobFormat::CompactHeld) => record.keeping(body),
+                    _ => record,
+                }
             }
             Err(problems) => TaskRecord::pending(&self.id, t.as_str(), &stated(), &at)
                 .failed(invalid_body(problems), &at),

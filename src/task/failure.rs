@@ -19,16 +19,19 @@ pub enum FailureCode {
     GaveUp,
     /// A fault of the service itself.
     Internal,
+    /// Cancelled by a client before it finished (contract §9).
+    Cancelled,
 }
 
 impl FailureCode {
     /// Every code, in the contract's order.
-    pub const ALL: [FailureCode; 5] = [
+    pub const ALL: [FailureCode; 6] = [
         FailureCode::InvalidBody,
         FailureCode::Panic,
         FailureCode::Timeout,
         FailureCode::GaveUp,
         FailureCode::Internal,
+        FailureCode::Cancelled,
     ];
 
     /// The wire name (`INVALID_BODY`, …).
@@ -39,6 +42,7 @@ impl FailureCode {
             FailureCode::Timeout => "TIMEOUT",
             FailureCode::GaveUp => "GAVE_UP",
             FailureCode::Internal => "INTERNAL",
+            FailureCode::Cancelled => "CANCELLED",
         }
     }
 }

@@ -21,6 +21,7 @@
 //! nothing in `bus` imports this module or the service layer above.
 
 pub mod ack;
+pub mod cancel;
 pub mod compute;
 pub mod delivery;
 pub mod events;
@@ -28,6 +29,7 @@ pub mod failure;
 pub mod handoff;
 pub mod held;
 pub mod id;
+pub mod recent;
 pub mod record;
 pub mod replica;
 pub mod slots;
@@ -65,6 +67,8 @@ pub struct Tasks {
     pub handoff: Arc<handoff::Handoff>,
     /// The held topologies' revisions this process has read.
     pub held: Arc<held::Held>,
+    /// The tasks this process has heard cancelled (fed while it runs workers).
+    pub cancelled: Arc<cancel::Cancelled>,
 }
 
 /// Now, RFC 3339 UTC with milliseconds.

@@ -14,6 +14,10 @@ use crate::model::topology::Pinned;
 /// Current record format version.
 pub const RECORD_VERSION: u32 = 1;
 
+/// Largest compact request a record keeps for the web view, in bytes (a body with its own
+/// topology of a couple of hundred routers; a job by reference is always far below).
+pub const KEPT_REQUEST: usize = 64 << 10;
+
 /// The state of a task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -82,6 +86,11 @@ pub struct TaskRecord {
     /// The held topology revision the body named (contract §8), if it named one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub topology: Option<Pinned>,
+    /// The request in its compact form ([`crate::model::compact`], base64; without its nodes
+    /// and links when it names a held topology), when at most [`KEPT_REQUEST`] bytes: what the
+    /// web view shows. Never part of a status document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
 }
 
 impl TaskRecord {
@@ -104,6 +113,7 @@ impl TaskRecord {
             result_sha256: None,
             error: None,
             topology: None,
+            request: None,
         }
     }
 
@@ -111,6 +121,23 @@ impl TaskRecord {
     pub fn on(mut self, topology: Option<Pinned>) -> TaskRecord {
         self.topology = topology;
         self
+    }
+
+    /// This record keeping `compact`, the request in its compact form, if it is small enough
+    /// (see [`KEPT_REQUEST`]); a record that keeps one already is left as it is.
+    pub fn keeping(mut self, compact: &[u8]) -> TaskRecord {
+        if self.request.is_none() && compact.len() <= KEPT_REQUEST {
+            use base64::Engine as _;
+            self.request = Some(base64::engine::general_purpose::STANDARD.encode(compact));
+        }
+        self
+    }
+
+    /// The compact request this record keeps, if it keeps one (and it decodes).
+    pub fn kept_request(&self) -> Option<Vec<u8>> {
+        use base64::Engine as _;
+        let text = self.request.as_ref()?;
+        base64::engine::general_purpose::STANDARD.decode(text).ok()
     }
 
     /// This record started by delivery `attempt`.

@@ -1,5 +1,6 @@
 //! A local replica of the final task records, fed by a watch of the bucket, so that a status
-//! answer for a finished task costs no bus round trip.
+//! answer for a finished task costs no bus round trip. The same watch feeds the index of
+//! recent tasks ([`super::recent`]).
 //!
 //! Final records never change, so a final record seen by the watch answers exactly as a read
 //! would. Anything else (no entry yet, a PENDING or STARTED task, a watch that is behind) is a
@@ -16,6 +17,7 @@ use futures::StreamExt;
 use tokio::sync::watch;
 use tracing::{debug, warn};
 
+use super::recent::{self, Recent};
 use super::{TaskId, TaskRecord};
 use crate::bus::{Bus, RecordChange};
 
@@ -55,20 +57,29 @@ impl Replica {
     }
 
     /// Starts following the bucket until `shutdown` turns true: the replica, filled as records
-    /// become final.
-    pub fn follow(bus: Arc<Bus>, mut shutdown: watch::Receiver<bool>) -> Arc<Replica> {
+    /// become final, and the index of recent tasks, which also reads the last
+    /// [`recent::HISTORY`] changes from before the watch started.
+    pub fn follow(bus: Arc<Bus>, mut shutdown: watch::Receiver<bool>) -> (Arc<Replica>, Arc<Recent>) {
         let replica = Arc::new(Replica::new(bus.settings.retention, BUDGET));
-        let fed = replica.clone();
+        let recent = Arc::new(Recent::new(recent::CAPACITY, bus.settings.retention));
+        let (fed, listed) = (replica.clone(), recent.clone());
         tokio::spawn(async move {
             loop {
-                match bus.watch_records().await {
-                    Ok(changes) => {
+                match bus.watch_records(recent::HISTORY).await {
+                    Ok((latest, changes)) => {
                         let mut changes = std::pin::pin!(changes);
                         loop {
                             tokio::select! {
                                 _ = shutdown.wait_for(|s| *s) => return,
                                 change = changes.next() => match change {
-                                    Some(change) => fed.apply(change),
+                                    Some(change) => {
+                                        listed.apply(&change);
+                                        // History is for the list: the replica holds only
+                                        // what became final while it watched (its clock).
+                                        if change.revision > latest {
+                                            fed.apply(change);
+                                        }
+                                    }
                                     None => break,
                                 },
                             }
@@ -79,13 +90,14 @@ impl Replica {
                 }
                 // Whatever happened meanwhile is unknown: start afresh.
                 fed.clear();
+                listed.clear();
                 tokio::select! {
                     _ = shutdown.wait_for(|s| *s) => return,
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                 }
             }
         });
-        replica
+        (replica, recent)
     }
 
     /// The final record of a task, if the replica holds it.

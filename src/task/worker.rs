@@ -65,6 +65,8 @@ pub async fn run(
         settings.types.len(),
         settings.concurrency,
     ));
+    // Cancellations heard are not computed (`super::cancel`).
+    tasks.cancelled.clone().listen(&tasks, shutdown.clone());
     let mut loops = JoinSet::new();
     for t in settings.types.iter().copied() {
         let puller = Puller::open(&tasks.bus, t).await?;
