@@ -96,6 +96,31 @@ enum Command {
         #[command(flatten)]
         nats: NatsArgs,
     },
+    /// Lists recent tasks, most recently submitted first (operators: it needs the right to
+    /// `pasta.job.list`).
+    Jobs {
+        /// Only tasks of this job type.
+        #[arg(long = "type")]
+        job_type: Option<String>,
+        /// Only tasks in this state: PENDING, SUCCESS or FAILURE.
+        #[arg(long)]
+        state: Option<String>,
+        /// At most this many (1 to 1000; 50 when not given).
+        #[arg(long)]
+        limit: Option<u32>,
+        #[command(flatten)]
+        nats: NatsArgs,
+    },
+    /// Cancels a PENDING task (exit 0 when cancelled, 1 otherwise: a final task is a CONFLICT).
+    Cancel {
+        /// The task id.
+        task_id: String,
+        /// Its job type.
+        #[arg(long = "type")]
+        job_type: String,
+        #[command(flatten)]
+        nats: NatsArgs,
+    },
     /// Prints completion events as they come.
     Watch {
         #[command(flatten)]
@@ -237,6 +262,24 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             job_type,
             nats,
         } => cli::client::status(&task_id, &job_type, &nats).await,
+        Command::Jobs {
+            job_type,
+            state,
+            limit,
+            nats,
+        } => {
+            let query = cli::client::ListQuery {
+                job_type: job_type.as_deref(),
+                state: state.as_deref(),
+                limit,
+            };
+            cli::client::jobs(query, &nats).await
+        }
+        Command::Cancel {
+            task_id,
+            job_type,
+            nats,
+        } => cli::client::cancel(&task_id, &job_type, &nats).await,
         Command::Watch { nats } => cli::client::watch(&nats).await,
         Command::Topology { op, nats } => {
             let (op, name, file, revision, expect) = match op {

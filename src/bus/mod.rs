@@ -22,6 +22,7 @@ pub mod settings;
 pub mod topologies;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_nats::jetstream::{self, kv, object_store};
 use async_nats::HeaderMap;
@@ -193,15 +194,18 @@ impl Bus {
             .watch_all_from_revision(first)
             .await
             .map_err(unavailable)?;
-        Ok((latest, watch
-            .take_while(|entry| std::future::ready(entry.is_ok()))
-            .filter_map(|entry| {
-                std::future::ready(entry.ok().map(|e| RecordChange {
-                    value: (e.operation == kv::Operation::Put).then_some(e.value),
-                    key: e.key,
-                    revision: e.revision,
-                }))
-            })))
+        Ok((
+            latest,
+            watch
+                .take_while(|entry| std::future::ready(entry.is_ok()))
+                .filter_map(|entry| {
+                    std::future::ready(entry.ok().map(|e| RecordChange {
+                        value: (e.operation == kv::Operation::Put).then_some(e.value),
+                        key: e.key,
+                        revision: e.revision,
+                    }))
+                }),
+        ))
     }
 
     /// Stores a blob under `name`.
@@ -293,19 +297,56 @@ impl Bus {
             .await
     }
 
-    /// The payloads of the events in `state` (`started`, `success`, `failure`) of every type
-    /// from now on, as they are published (a plain subscription, nothing stored).
-    pub async fn subscribe_events(
+    /// The payloads of the events in `state` (`started`, `success`, `failure`, `*` for all)
+    /// of every type, from those stored `since` ago on (nothing stored: from now on), as the
+    /// events stream keeps them, by an ordered consumer of its own; each with the number of
+    /// stored events still to come after it (0: caught up), and the number there were to
+    /// start with. The stream ends when the consumer fails.
+    pub async fn follow_events(
         &self,
         state: &str,
-    ) -> Result<impl futures::Stream<Item = Bytes> + Send + Unpin + 'static, BusError> {
+        since: Option<Duration>,
+    ) -> Result<
+        (
+            u64,
+            impl futures::Stream<Item = (Bytes, u64)> + Send + Unpin + 'static,
+        ),
+        BusError,
+    > {
         use futures::StreamExt;
-        let subscriber = self
-            .client
-            .subscribe(self.names.events_in(state))
+        use jetstream::consumer::{pull::OrderedConfig, DeliverPolicy};
+        let deliver_policy = match since {
+            Some(back) => DeliverPolicy::ByStartTime {
+                start_time: time::OffsetDateTime::now_utc() - back,
+            },
+            None => DeliverPolicy::New,
+        };
+        let stream = self
+            .js
+            .get_stream(self.names.events_stream())
             .await
             .map_err(unavailable)?;
-        Ok(subscriber.map(|message| message.payload))
+        let consumer = stream
+            .create_consumer(OrderedConfig {
+                filter_subject: self.names.events_in(state),
+                deliver_policy,
+                ..OrderedConfig::default()
+            })
+            .await
+            .map_err(unavailable)?;
+        let backlog = consumer.cached_info().num_pending;
+        let messages = consumer.messages().await.map_err(unavailable)?;
+        Ok((
+            backlog,
+            messages
+                .take_while(|m| std::future::ready(m.is_ok()))
+                .filter_map(|m| {
+                    std::future::ready(m.ok().map(|m| {
+                        let after = m.info().map(|i| i.pending).unwrap_or(0);
+                        (m.message.payload, after)
+                    }))
+                }),
+        ))
     }
 
     /// Sends a completion event without waiting for its acknowledgement. The messages of one

@@ -152,8 +152,10 @@ where
     }
     type Read = fn(&async_nats::Message) -> Request;
     let queries: [(&str, String, Read); 3] = [
-        ("check_status", names.status_subject(), |msg| Request::Status {
-            query: msg.payload.clone(),
+        ("check_status", names.status_subject(), |msg| {
+            Request::Status {
+                query: msg.payload.clone(),
+            }
         }),
         ("list", names.list_subject(), |msg| Request::List {
             query: msg.payload.clone(),

@@ -64,6 +64,76 @@ pub async fn status(task_id: &str, job_type: &str, nats: &NatsArgs) -> anyhow::R
     })
 }
 
+/// What `pasta jobs` asks for.
+pub struct ListQuery<'a> {
+    /// Only tasks of this job type.
+    pub job_type: Option<&'a str>,
+    /// Only tasks in this state.
+    pub state: Option<&'a str>,
+    /// At most this many.
+    pub limit: Option<u32>,
+}
+
+/// `pasta jobs`: the recent tasks, one line each (id, type, state, submitted, time), or the
+/// error document.
+pub async fn jobs(query: ListQuery<'_>, nats: &NatsArgs) -> anyhow::Result<ExitCode> {
+    let c = bus::connect(&url(nats), &nats.auth()?).await?;
+    let names = Names::new(&nats.prefix)?;
+    let mut body = serde_json::Map::new();
+    if let Some(t) = query.job_type {
+        body.insert("type".into(), json!(t));
+    }
+    if let Some(s) = query.state {
+        body.insert("state".into(), json!(s));
+    }
+    if let Some(l) = query.limit {
+        body.insert("limit".into(), json!(l));
+    }
+    let payload = serde_json::to_vec(&body)?;
+    let doc = client::request(&c, names.list_subject(), Default::default(), payload.into()).await?;
+    if doc["status"] != json!(true) {
+        eprintln!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(ExitCode::FAILURE);
+    }
+    let empty = Vec::new();
+    let tasks = doc["data"]["tasks"].as_array().unwrap_or(&empty);
+    for t in tasks {
+        let text = |k: &str| t[k].as_str().unwrap_or("-").to_owned();
+        let state = match (t["stage"].as_str(), t["code"].as_str()) {
+            (Some(stage), _) => format!("PENDING ({stage})"),
+            (None, Some(code)) => format!("FAILURE ({code})"),
+            _ => text("task_state"),
+        };
+        let time = t["time_ms"]
+            .as_f64()
+            .map(|ms| format!("{ms:.1} ms"))
+            .unwrap_or_else(|| "-".into());
+        println!(
+            "{}  {:<17}  {:<22}  {}  {}",
+            text("task_id"),
+            text("type"),
+            state,
+            text("submitted_at"),
+            time
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `pasta cancel`: the status document of the cancelled task, or the error document.
+pub async fn cancel(task_id: &str, job_type: &str, nats: &NatsArgs) -> anyhow::Result<ExitCode> {
+    let c = bus::connect(&url(nats), &nats.auth()?).await?;
+    let names = Names::new(&nats.prefix)?;
+    let body = serde_json::to_vec(&json!({"task_id": task_id, "type": job_type}))?;
+    let doc = client::request(&c, names.cancel_subject(), Default::default(), body.into()).await?;
+    println!("{}", serde_json::to_string_pretty(&doc)?);
+    Ok(if doc["status"] == json!(true) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
 /// `pasta watch`: completion events as they come.
 pub async fn watch(nats: &NatsArgs) -> anyhow::Result<ExitCode> {
     let c = bus::connect(&url(nats), &nats.auth()?).await?;

@@ -15,6 +15,7 @@ use axum::{Json, Router};
 use serde_json::json;
 use tokio::sync::watch;
 
+mod jobs;
 pub mod openapi;
 pub mod serve;
 mod topologies;
@@ -82,7 +83,11 @@ type Answer = Result<Response, Failure>;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/job/check_status", get(check_status))
-        .route("/api/jobs/{type}", post(submit_typed))
+        .route("/api/jobs", get(jobs::list))
+        .route(
+            "/api/jobs/{type_or_id}",
+            post(submit_typed).delete(jobs::cancel),
+        )
         .route("/api/compute/{type}", post(compute_typed))
         .route(
             "/api/pasta/async_bod_pasta",

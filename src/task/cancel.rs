@@ -6,8 +6,9 @@
 //! - its own compare-and-set (STARTED or final) loses to the cancellation, it reads the record,
 //!   finds it final and discards what it computed;
 //! - before computing, it finds the task in [`Cancelled`], the ids of the cancellation events it
-//!   has heard (`pasta.events.*.failure` with code `CANCELLED`), reads the record and acks the
-//!   delivery without computing.
+//!   has heard (`pasta.events.*.failure` with code `CANCELLED`, read from the events stream
+//!   from as far back as a job can wait in the queue, then live), reads the record and acks
+//!   the delivery without computing.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -115,22 +116,44 @@ impl Cancelled {
         }
     }
 
-    /// Listens to the failure events until `shutdown` turns true, noting cancellations.
-    pub fn listen(self: Arc<Self>, tasks: &Tasks, mut shutdown: watch::Receiver<bool>) {
+    /// Listens to the failure events until `shutdown` turns true, noting cancellations; the
+    /// receiver turns true once the events stored before it started are read (or could not
+    /// be: a worker does not wait for an events stream that does not answer).
+    pub fn listen(
+        self: Arc<Self>,
+        tasks: &Tasks,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> watch::Receiver<bool> {
         let bus = tasks.bus.clone();
+        let (caught_up, ready) = watch::channel(false);
         tokio::spawn(async move {
             loop {
-                match bus.subscribe_events("failure").await {
-                    Ok(mut events) => loop {
-                        tokio::select! {
-                            _ = shutdown.wait_for(|s| *s) => return,
-                            event = events.next() => match event {
-                                Some(payload) => self.hear(&payload),
-                                None => break,
-                            },
+                // The failure events since the oldest job that can still be queued.
+                let since = Some(bus.settings.job_max_age);
+                match bus.follow_events("failure", since).await {
+                    Ok((backlog, mut events)) => {
+                        if backlog == 0 {
+                            let _ = caught_up.send(true);
                         }
-                    },
-                    Err(e) => warn!(error = %e, "cannot hear cancellations; retrying"),
+                        loop {
+                            tokio::select! {
+                                _ = shutdown.wait_for(|s| *s) => return,
+                                event = events.next() => match event {
+                                    Some((payload, after)) => {
+                                        self.hear(&payload);
+                                        if after == 0 {
+                                            let _ = caught_up.send(true);
+                                        }
+                                    }
+                                    None => break,
+                                },
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        warn!(error = %e, "cannot hear cancellations; retrying");
+                        let _ = caught_up.send(true);
+                    }
                 }
                 tokio::select! {
                     _ = shutdown.wait_for(|s| *s) => return,
@@ -138,6 +161,7 @@ impl Cancelled {
                 }
             }
         });
+        ready
     }
 }
 

@@ -160,7 +160,12 @@ impl Recent {
             .rev()
             .take_while(|(at, _)| *at >= oldest)
             .filter_map(|(_, id)| index.tasks.get(id))
-            .filter(|t| query.job_type.as_ref().is_none_or(|want| t.job_type == *want))
+            .filter(|t| {
+                query
+                    .job_type
+                    .as_ref()
+                    .is_none_or(|want| t.job_type == *want)
+            })
             .filter(|t| query.state.as_ref().is_none_or(|want| t.task_state == want))
             .take(limit)
             .cloned()

@@ -59,7 +59,10 @@ impl Replica {
     /// Starts following the bucket until `shutdown` turns true: the replica, filled as records
     /// become final, and the index of recent tasks, which also reads the last
     /// [`recent::HISTORY`] changes from before the watch started.
-    pub fn follow(bus: Arc<Bus>, mut shutdown: watch::Receiver<bool>) -> (Arc<Replica>, Arc<Recent>) {
+    pub fn follow(
+        bus: Arc<Bus>,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> (Arc<Replica>, Arc<Recent>) {
         let replica = Arc::new(Replica::new(bus.settings.retention, BUDGET));
         let recent = Arc::new(Recent::new(recent::CAPACITY, bus.settings.retention));
         let (fed, listed) = (replica.clone(), recent.clone());

@@ -44,6 +44,9 @@ pub struct WorkerSettings {
 /// cores (README, Performance).
 pub const IO_FACTOR: usize = 64;
 
+/// How long a worker waits at its start for the cancellations stored before it.
+const CATCH_UP: Duration = Duration::from_secs(5);
+
 /// How long a pull loop waits after the server refused its request.
 const REFUSED_PAUSE: Duration = Duration::from_millis(50);
 
@@ -65,8 +68,10 @@ pub async fn run(
         settings.types.len(),
         settings.concurrency,
     ));
-    // Cancellations heard are not computed (`super::cancel`).
-    tasks.cancelled.clone().listen(&tasks, shutdown.clone());
+    // Cancellations heard are not computed (`super::cancel`): those from before this worker
+    // started are read first (for a few seconds at most).
+    let mut heard = tasks.cancelled.clone().listen(&tasks, shutdown.clone());
+    let _ = tokio::time::timeout(CATCH_UP, heard.wait_for(|caught_up| *caught_up)).await;
     let mut loops = JoinSet::new();
     for t in settings.types.iter().copied() {
         let puller = Puller::open(&tasks.bus, t).await?;
