@@ -49,7 +49,11 @@ impl Service {
                     query.state.as_deref(),
                     limit.as_deref(),
                 )
-                .map(|data| document(&serde_json::to_value(status::Envelope::ok(data)).expect("lists serialise")))
+                .map(|data| {
+                    document(
+                        &serde_json::to_value(status::Envelope::ok(data)).expect("lists serialise"),
+                    )
+                })
             }
             Request::Cancel { query } => {
                 let query = serde_json::from_slice::<StatusQuery>(&query).unwrap_or_default();

@@ -135,7 +135,9 @@ impl Service {
             TaskState::Success => {
                 let text = match (&record.result, record.result_blob()) {
                     (Some(inline), _) => Some(inline.get().to_owned()),
-                    (None, Some(blob)) => Some(self.stored_result(&blob, None).await?.get().to_owned()),
+                    (None, Some(blob)) => {
+                        Some(self.stored_result(&blob, None).await?.get().to_owned())
+                    }
                     (None, None) => None,
                 };
                 text.map(|t| serde_json::from_str::<Value>(&t))
