@@ -456,3 +456,66 @@ async fn a_client_keeps_a_topology_through_the_service_but_cannot_forge_its_stor
     assert_eq!(before, after, "a forged changed event was stored");
     pasta.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_cancels_a_task_it_knows_but_cannot_list_everyones() {
+    let nats = server();
+    // No workers: the job stays PENDING.
+    let options = Options {
+        prefix: Some("pasta".into()),
+        auth: auth("pasta_service", SERVICE),
+        workers: false,
+        ..Options::default()
+    };
+    let pasta = harness::start(&nats, options).await;
+    let client = harness::connect_as(&nats, &auth("pasta_client", CLIENT)).await;
+    let body = serde_json::to_vec(&support::body("seed-example/request.json")).unwrap();
+    let answer = client
+        .request("pasta.submit.nonbod_pasta", body.into())
+        .await
+        .unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&answer.payload).unwrap();
+    let id = answer["data"]["task_id"].as_str().unwrap().to_owned();
+    // The list would hand every task's id to every controller: the client role may not ask.
+    // (The server refuses the publish: the request is never answered.)
+    let refused = tokio::time::timeout(
+        Duration::from_secs(2),
+        client.request("pasta.job.list", "{}".into()),
+    )
+    .await;
+    assert!(
+        !matches!(refused, Ok(Ok(_))),
+        "a client listed the tasks: {refused:?}"
+    );
+    // An operator may.
+    let admin = harness::connect_as(&nats, &auth("pasta_admin", ADMIN)).await;
+    let listed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let answer = admin.request("pasta.job.list", "{}".into()).await.unwrap();
+            let doc: serde_json::Value = serde_json::from_slice(&answer.payload).unwrap();
+            if doc["data"]["tasks"][0]["task_id"] == id.as_str() {
+                return doc;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the operator lists the task");
+    assert_eq!(listed["data"]["tasks"][0]["task_state"], "PENDING");
+    // The client cancels the task it submitted, by its id; a forged reply subject is ignored.
+    let query = serde_json::to_vec(&json!({"task_id": id, "type": "nonbod_pasta"})).unwrap();
+    client
+        .publish_with_reply("pasta.job.cancel", "pasta.events.nonbod_pasta.failure", query.clone().into())
+        .await
+        .unwrap();
+    client.flush().await.unwrap();
+    assert_eq!(status_as(&client, &id).await["data"]["task_state"], "PENDING");
+    let answer = client
+        .request("pasta.job.cancel", query.into())
+        .await
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&answer.payload).unwrap();
+    assert_eq!(doc["data"]["error"]["code"], "CANCELLED", "{doc}");
+    assert_eq!(status_as(&client, &id).await["data"]["error"]["code"], "CANCELLED");
+    pasta.stop().await;
+}

@@ -422,11 +422,18 @@ async fn service_errors_carry_the_micro_headers_and_are_counted_in_stats() {
     let info = ask(format!("$SRV.INFO.{prefix}.{id}"), b"").await;
     let info: Value = serde_json::from_slice(&info.payload).unwrap();
     assert_eq!(info["type"], "io.nats.micro.v1.info_response");
-    // submit_<type> for each type, check_status, and topology_<op> for the five operations.
-    assert_eq!(
-        info["endpoints"].as_array().unwrap().len(),
-        JobType::ALL.len() + 1 + 5
-    );
+    // submit_<type> for each type, check_status, list, cancel, and topology_<op> for the
+    // five operations.
+    let names: Vec<&str> = info["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), JobType::ALL.len() + 3 + 5, "{names:?}");
+    for name in ["check_status", "list", "cancel", "topology_get"] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
     let stats = ask(format!("$SRV.STATS.{prefix}"), b"").await;
     let stats: Value = serde_json::from_slice(&stats.payload).unwrap();
     assert_eq!(stats["type"], "io.nats.micro.v1.stats_response");
