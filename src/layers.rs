@@ -32,6 +32,12 @@ const RULES: &[(&str, &[&str])] = &[
         &["bus", "task", "engine", "app", "cli", "server", "config"],
     ),
     (
+        "view",
+        &[
+            "bus", "task", "service", "http", "app", "cli", "server", "config", "metrics",
+        ],
+    ),
+    (
         "metrics.rs",
         &["engine", "bus", "task", "service", "http", "app", "cli"],
     ),

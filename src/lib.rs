@@ -6,7 +6,8 @@
 //! computation); [`task`] is a task's life after submission (records, deliveries, workers,
 //! events); [`bus`] is the adapter to NATS below them all. [`app`] wires the parts, [`cli`] is
 //! the command line, [`server`] the embedded nats-server, [`config`] the settings and
-//! [`metrics`] the counters. `src/main.rs` only parses and dispatches.
+//! [`metrics`] the counters. `src/main.rs` only parses and dispatches. [`view`] renders the web
+//! view's pages from values (pure, like the core).
 
 pub mod app;
 pub mod bus;
@@ -21,6 +22,7 @@ pub mod model;
 pub mod server;
 pub mod service;
 pub mod task;
+pub mod view;
 
 use model::{Job, JobType, Limits, Problems};
 

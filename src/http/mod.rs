@@ -19,6 +19,7 @@ mod jobs;
 pub mod openapi;
 pub mod serve;
 mod topologies;
+pub mod ui;
 
 pub use serve::HttpLimits;
 
@@ -37,6 +38,10 @@ pub struct AppState {
     pub token: Option<String>,
     /// The bounds of connections and requests.
     pub limits: HttpLimits,
+    /// The web view's layouts of held revisions.
+    pub layouts: std::sync::Arc<ui::Layouts>,
+    /// Turns true when the bridge stops (ends the server-sent event streams).
+    pub closing: Option<watch::Receiver<bool>>,
 }
 
 impl AppState {
@@ -46,6 +51,8 @@ impl AppState {
             service,
             token,
             limits: HttpLimits::default(),
+            layouts: Default::default(),
+            closing: None,
         }
     }
 }
@@ -117,6 +124,12 @@ pub fn router(state: AppState) -> Router {
                 .delete(topologies::delete),
         )
         .route("/metrics", get(metrics))
+        .route("/ui/", get(ui::tasks))
+        .route("/ui/events", get(ui::events))
+        .route("/ui/task/{id}", get(ui::task))
+        .route("/ui/task/{id}/rest.svg", get(ui::task_rest))
+        .route("/ui/topology/{name}", get(ui::topology))
+        .route("/ui/topology/{name}/rest.svg", get(ui::topology_rest))
         .layer(axum::extract::DefaultBodyLimit::disable())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -128,6 +141,11 @@ pub fn router(state: AppState) -> Router {
         ))
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi::serve))
+        .route("/ui/login", get(ui::login))
+        .route(
+            "/ui",
+            get(|| async { axum::response::Redirect::permanent("/ui/") }),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -140,6 +158,10 @@ pub async fn run(
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let limits = state.limits.clone();
+    let state = AppState {
+        closing: Some(shutdown.clone()),
+        ..state
+    };
     serve::serve(router(state), listener, limits, shutdown).await
 }
 
@@ -189,11 +211,32 @@ async fn authorize(
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(bearer);
-        if !given.is_some_and(|given| same_token(given, token)) {
+        // The web view's pages (and their script's requests) carry the token in a cookie.
+        let kept = || cookie(&headers, ui::COOKIE).is_some_and(|c| same_token(c, token));
+        if !given.is_some_and(|given| same_token(given, token)) && !kept() {
+            if request.uri().path().starts_with("/ui/") {
+                let page = crate::view::message_page(
+                    "401 UNAUTHORIZED",
+                    "this bridge needs its token: open /ui/login?token=<PASTA_HTTP_TOKEN> once",
+                );
+                return (StatusCode::UNAUTHORIZED, axum::response::Html(page)).into_response();
+            }
             return Failure(ApiError::Unauthorized).into_response();
         }
     }
     next.run(request).await
+}
+
+/// The value of a cookie of the request, if it has one of that name.
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v)
 }
 
 /// The token of an `Authorization: Bearer <token>` value (the scheme is case-insensitive, RFC

@@ -21,8 +21,10 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
+use super::ui::COOKIE;
 use super::Failure;
 use crate::model::JobType;
+use crate::service::jobs::{DEFAULT_LIMIT, MOST};
 use crate::service::{ApiError, EXPECTED_REVISION_HEADER, TASK_ID_HEADER};
 
 /// What an operation is, which decides its parameters, its body and its answers.
@@ -51,12 +53,39 @@ pub enum Kind {
     TopologyList,
     /// A held topology deleted.
     TopologyDelete,
+    /// The recent tasks: `type`, `state` and `limit` in the query.
+    JobList,
+    /// A task cancelled: its id in the path, `type` in the query, its status document out.
+    JobCancel,
+    /// A page of the web view (HTML); its errors are HTML pages too.
+    Page,
+    /// A remainder of a large drawing of the web view (an SVG fragment); its errors are error
+    /// documents, but for the web view's 401 page.
+    Fragment,
+    /// The web view's server-sent events: never ends.
+    Events,
+    /// The web view's login: the token in the query kept in a cookie; public.
+    Login,
+    /// `/ui` sent to `/ui/`; public.
+    Redirect,
 }
 
 impl Kind {
     /// Whether the route answers without the bearer token when `PASTA_HTTP_TOKEN` is set.
     pub fn public(self) -> bool {
-        matches!(self, Kind::Health | Kind::OpenApi)
+        matches!(
+            self,
+            Kind::Health | Kind::OpenApi | Kind::Login | Kind::Redirect
+        )
+    }
+
+    /// Whether the route is the web view's, whose 401 (and a page's every error) is an HTML
+    /// page.
+    pub fn web_view(self) -> bool {
+        matches!(
+            self,
+            Kind::Page | Kind::Fragment | Kind::Events | Kind::Login | Kind::Redirect
+        )
     }
 
     /// Whether the route takes a request body.
@@ -91,6 +120,8 @@ impl Kind {
             | Kind::TopologyGet
             | Kind::TopologyList
             | Kind::TopologyDelete => "topologies",
+            Kind::JobList | Kind::JobCancel => "tasks",
+            Kind::Page | Kind::Fragment | Kind::Events | Kind::Login | Kind::Redirect => "web view",
             Kind::Metrics | Kind::Health | Kind::OpenApi => "operations",
         }
     }
@@ -101,8 +132,9 @@ impl Kind {
 pub struct Operation {
     /// The HTTP method, lower case as OpenAPI writes it.
     pub method: &'static str,
-    /// The path; `{type}` is the job type, `{name}` a held topology's name (axum 0.8 and
-    /// OpenAPI write a parameter alike).
+    /// The path; `{type}` is the job type, `{type_or_id}` the job type of a submission and the
+    /// task id of a cancel (one name per segment, as axum 0.8 and OpenAPI both ask), `{id}` a
+    /// task id, `{name}` a held topology's name (axum 0.8 and OpenAPI write a parameter alike).
     pub path: &'static str,
     /// What it is.
     pub kind: Kind,
@@ -173,8 +205,12 @@ const fn op(
 pub const OPERATIONS: &[Operation] = &[
     op("get", "/api/job/check_status", Kind::Status, "checkStatus",
         "The status document of a task", Job::None),
-    op("post", "/api/jobs/{type}", Kind::Submit, "submitJob",
+    op("get", "/api/jobs", Kind::JobList, "listJobs",
+        "The recent tasks, most recently submitted first, filtered by type and state", Job::None),
+    op("post", "/api/jobs/{type_or_id}", Kind::Submit, "submitJob",
         "Submits a job of the type in the path", Job::InPath),
+    op("delete", "/api/jobs/{type_or_id}", Kind::JobCancel, "cancelJob",
+        "Cancels a PENDING task, which ends FAILURE with code CANCELLED", Job::None),
     op("post", "/api/compute/{type}", Kind::Compute, "computeJob",
         "Computes a job of the type in the path at once", Job::InPath),
     op("post", "/api/pasta/async_bod_pasta", Kind::Submit, "submitBodPasta",
@@ -213,6 +249,22 @@ pub const OPERATIONS: &[Operation] = &[
         "Deletes a held topology (its kept revisions stay readable by number)", Job::None),
     op("get", "/metrics", Kind::Metrics, "metrics",
         "Prometheus metrics", Job::None),
+    op("get", "/ui/", Kind::Page, "viewTasks",
+        "The web view: the recent tasks, followed live", Job::None),
+    op("get", "/ui/events", Kind::Events, "viewEvents",
+        "The completion events, as server-sent events named task, until the bridge stops", Job::None),
+    op("get", "/ui/task/{id}", Kind::Page, "viewTask",
+        "The web view of a task: its state, request, result, and its topology drawn with its paths", Job::None),
+    op("get", "/ui/task/{id}/rest.svg", Kind::Fragment, "viewTaskRest",
+        "The remainder of a task's large drawing (an SVG fragment the task page loads)", Job::None),
+    op("get", "/ui/topology/{name}", Kind::Page, "viewTopology",
+        "The web view of a held topology's revision (the head by default), drawn, with its history", Job::None),
+    op("get", "/ui/topology/{name}/rest.svg", Kind::Fragment, "viewTopologyRest",
+        "The remainder of a held revision's large drawing (an SVG fragment the topology page loads)", Job::None),
+    op("get", "/ui/login", Kind::Login, "viewLogin",
+        "Keeps the token in the cookie the web view's pages send, then leads to /ui/ (public)", Job::None),
+    op("get", "/ui", Kind::Redirect, "viewRoot",
+        "Leads to /ui/ (public)", Job::None),
     op("get", "/healthz", Kind::Health, "healthz",
         "Whether the bridge is connected to NATS (public)", Job::None),
     op("get", "/openapi.json", Kind::OpenApi, "openapi",
@@ -290,11 +342,21 @@ pub fn example(name: &str) -> Option<Value> {
 }
 
 /// The schema files embedded under `components/schemas`: component name, file name, text.
-const SCHEMA_FILES: [(&str, &str, &str); 7] = [
+const SCHEMA_FILES: [(&str, &str, &str); 9] = [
     (
         "Error",
         "error.schema.json",
         include_str!("../../schemas/error.schema.json"),
+    ),
+    (
+        "Event",
+        "event.schema.json",
+        include_str!("../../schemas/event.schema.json"),
+    ),
+    (
+        "JobList",
+        "job-list.schema.json",
+        include_str!("../../schemas/job-list.schema.json"),
     ),
     (
         "Request",
@@ -347,19 +409,19 @@ const ERRORS: [ErrorAnswer; 9] = [
         name: "BadRequest",
         status: 400,
         codes: &["INVALID_BODY", "BAD_REQUEST", "TYPE_MISMATCH"],
-        description: "INVALID_BODY (every problem listed in `info.problems`), BAD_REQUEST (a missing or invalid task_id, type, job type in the path, Pasta-Task-Id header, topology name, revision or Pasta-Expected-Revision header), TYPE_MISMATCH (the task is of another type)",
+        description: "INVALID_BODY (every problem listed in `info.problems`), BAD_REQUEST (a missing or invalid task_id or task id in the path, type, job type in the path, state or limit of a task list, Pasta-Task-Id header, topology name, revision or Pasta-Expected-Revision header), TYPE_MISMATCH (the task is of another type)",
     },
     ErrorAnswer {
         name: "Unauthorized",
         status: 401,
         codes: &["UNAUTHORIZED"],
-        description: "UNAUTHORIZED: PASTA_HTTP_TOKEN is set and the bearer token is missing or wrong",
+        description: "UNAUTHORIZED: PASTA_HTTP_TOKEN is set and neither the bearer token nor the cookie pasta_token holds it",
     },
     ErrorAnswer {
         name: "NotFound",
         status: 404,
         codes: &["NOT_FOUND"],
-        description: "NOT_FOUND: an unknown task, or one whose record expired; a held topology that does not exist (or was deleted), or a revision of it not kept; also any path the bridge does not serve",
+        description: "NOT_FOUND: an unknown task, or one whose record expired (or that kept no request to draw); a held topology that does not exist (or was deleted), or a revision of it not kept; also any path the bridge does not serve",
     },
     ErrorAnswer {
         name: "MethodNotAllowed",
@@ -377,7 +439,7 @@ const ERRORS: [ErrorAnswer; 9] = [
         name: "Conflict",
         status: 409,
         codes: &["CONFLICT"],
-        description: "CONFLICT: the Pasta-Task-Id names a task of another type or body; the head of a held topology is not the Pasta-Expected-Revision",
+        description: "CONFLICT: the Pasta-Task-Id names a task of another type or body; the head of a held topology is not the Pasta-Expected-Revision; the task to cancel is already final (SUCCESS or FAILURE)",
     },
     ErrorAnswer {
         name: "TooLarge",
@@ -428,12 +490,14 @@ pub fn document() -> anyhow::Result<Value> {
         },
         "tags": [
             {"name": "status", "description": "The status of a task"},
+            {"name": "tasks", "description": "The recent tasks, listed; a PENDING task cancelled"},
             {"name": "submission", "description": "Asynchronous jobs: the task id at once, the result by status or NATS event"},
             {"name": "computation", "description": "Synchronous computation (what-if): the result document in the answer, no task"},
             {"name": "topologies", "description": "Held topologies (docs/topologies.md): kept under a name, changed by change documents, named by job bodies instead of nodes and links"},
             {"name": "operations", "description": "Metrics, health and this document"},
+            {"name": "web view", "description": "HTML pages of the recent tasks, a task and a held topology, drawn as SVG, with every asset embedded; their errors are HTML pages"},
         ],
-        "security": [{"bearer": []}, {}],
+        "security": [{"bearer": []}, {"cookie": []}, {}],
         "paths": paths(),
         "components": {
             "schemas": schemas()?,
@@ -442,7 +506,13 @@ pub fn document() -> anyhow::Result<Value> {
                 "bearer": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "Needed by every route but /healthz and /openapi.json when PASTA_HTTP_TOKEN is set; without it the bridge is open.",
+                    "description": "Needed (or the cookie) by every route but /healthz, /openapi.json, /ui and /ui/login when PASTA_HTTP_TOKEN is set; without it the bridge is open.",
+                },
+                "cookie": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": COOKIE,
+                    "description": "The token, as /ui/login?token=<token> keeps it for the web view's pages (and their script's requests); taken wherever the bearer token is.",
                 },
             },
         },
@@ -450,7 +520,7 @@ pub fn document() -> anyhow::Result<Value> {
 }
 
 /// The document's own description.
-const INFO: &str = "The HTTP bridge of pasta (docs/http.md). Bodies and answers are JSON; answers use the documents of docs/status.md, whose JSON Schemas (`schemas/`) are embedded under `components/schemas`. Every error answer is an error document (`schemas/error.schema.json`). When PASTA_HTTP_TOKEN is set every route but /healthz and /openapi.json needs `Authorization: Bearer <token>`. GET routes also answer HEAD.";
+const INFO: &str = "The HTTP bridge of pasta (docs/http.md). Bodies and answers are JSON; answers use the documents of docs/status.md, whose JSON Schemas (`schemas/`) are embedded under `components/schemas`. Every error answer is an error document (`schemas/error.schema.json`), but for the web view (`/ui/`), whose pages are HTML and answer errors (and a fragment or the event stream a 401) with an HTML page. When PASTA_HTTP_TOKEN is set every route but /healthz, /openapi.json, /ui and /ui/login needs the token: `Authorization: Bearer <token>`, or the cookie `pasta_token` holding it, which `GET /ui/login?token=<token>` sets for the web view's pages. GET routes also answer HEAD.";
 
 /// `paths`: the operations of [`OPERATIONS`] by path, in table order.
 fn paths() -> Value {
@@ -488,16 +558,76 @@ fn operation(op: &Operation) -> Value {
     doc
 }
 
+/// The name of the path parameter of `path` that is a job type for a submission or a
+/// computation (and a task id for a cancel): `type` or `type_or_id`.
+pub fn type_parameter(path: &str) -> Option<&'static str> {
+    ["type", "type_or_id"]
+        .into_iter()
+        .find(|name| path.contains(&format!("{{{name}}}")))
+}
+
 /// The parameters of an operation: the job type of a `{type}` path, the query of a status, the
-/// task id header of a submission; the topology name of a `{name}` path, the revision asked of
-/// a get and the one expected by a write.
+/// task id header of a submission; the task id of a cancel or a `{id}` path, the filters of a
+/// list; the topology name of a `{name}` path, the revision asked of a get (or a page) and the
+/// one expected by a write; the token of the login.
 fn parameters(op: &Operation) -> Vec<Value> {
     let mut parameters = Vec::new();
-    if op.path.contains("{type}") {
+    match type_parameter(op.path) {
+        Some(name) if op.kind == Kind::JobCancel => {
+            parameters.push(json!({
+                "name": name, "in": "path", "required": true,
+                "description": "The id of the task to cancel (on this path a POST takes a job type here instead).",
+                "schema": schema_ref("StatusRequest/properties/task_id"),
+            }));
+            parameters.push(json!({
+                "name": "type", "in": "query", "required": true,
+                "description": "The task's job type (TYPE_MISMATCH when it is of another).",
+                "schema": schema_ref("StatusRequest/properties/type"),
+            }));
+        }
+        Some(name) => {
+            let description = if name == "type" {
+                "The job type."
+            } else {
+                "The job type (on this path a DELETE takes a task id here instead)."
+            };
+            parameters.push(json!({
+                "name": name, "in": "path", "required": true,
+                "description": description,
+                "schema": schema_ref("StatusRequest/properties/type"),
+            }));
+        }
+        None => {}
+    }
+    if op.path.contains("{id}") {
         parameters.push(json!({
-            "name": "type", "in": "path", "required": true,
-            "description": "The job type.",
-            "schema": {"$ref": "#/components/schemas/StatusRequest/properties/type"},
+            "name": "id", "in": "path", "required": true,
+            "description": "The task id (BAD_REQUEST when it is not one).",
+            "schema": schema_ref("StatusRequest/properties/task_id"),
+        }));
+    }
+    if op.kind == Kind::JobList {
+        parameters.push(json!({
+            "name": "type", "in": "query", "required": false,
+            "description": "Only tasks of this job type (BAD_REQUEST when it is not one); any when absent or empty.",
+            "schema": schema_ref("StatusRequest/properties/type"),
+        }));
+        parameters.push(json!({
+            "name": "state", "in": "query", "required": false,
+            "description": "Only tasks in this state, as the status document names it (a running task is PENDING; BAD_REQUEST when it is not one); any when absent or empty.",
+            "schema": schema_ref("JobList/$defs/Task/properties/task_state"),
+        }));
+        parameters.push(json!({
+            "name": "limit", "in": "query", "required": false,
+            "description": format!("At most this many tasks, the most recently submitted (BAD_REQUEST when it is not a whole number from 1 to {MOST}); {DEFAULT_LIMIT} when absent or empty."),
+            "schema": {"type": "integer", "minimum": 1, "maximum": MOST, "default": DEFAULT_LIMIT},
+        }));
+    }
+    if op.kind == Kind::Login {
+        parameters.push(json!({
+            "name": "token", "in": "query", "required": false,
+            "description": "The bridge's token (PASTA_HTTP_TOKEN): 401 when the bridge has one and this is not it. Kept in the cookie pasta_token (Path=/, HttpOnly, SameSite=Strict).",
+            "schema": {"type": "string"},
         }));
     }
     if op.kind == Kind::Status {
@@ -523,7 +653,7 @@ fn parameters(op: &Operation) -> Vec<Value> {
             "example": EXAMPLE_TOPOLOGY,
         }));
     }
-    if op.kind == Kind::TopologyGet {
+    if op.kind == Kind::TopologyGet || op.path.starts_with("/ui/topology/") {
         parameters.push(json!({
             "name": "revision", "in": "query", "required": false,
             "description": "A kept revision (NOT_FOUND when it never was or is no longer kept), readable even after the topology was deleted; the head when absent (NOT_FOUND when the topology was deleted).",
@@ -628,9 +758,18 @@ fn request_body(names: &[&str]) -> Value {
     body
 }
 
+/// The statuses of the errors a page of the web view answers with an HTML page (and any route
+/// of the web view when it answers 401).
+const PAGE_ERRORS: [u16; 5] = [400, 401, 404, 500, 503];
+
 /// The answers of an operation.
 fn responses(op: &Operation) -> Value {
     let kind = op.kind;
+    let page_errors: &[u16] = if op.path.contains('{') {
+        &PAGE_ERRORS
+    } else {
+        &[401]
+    };
     let (ok, errors): (Value, &[u16]) = match kind {
         Kind::Status => (
             json_answer("The status document", schema_ref("Status/$defs/Status")),
@@ -694,12 +833,67 @@ fn responses(op: &Operation) -> Value {
             ),
             &[400, 401, 404, 409, 500, 503],
         ),
+        Kind::JobList => (
+            json_answer(
+                "The recent tasks, most recently submitted first",
+                schema_ref("JobList/$defs/JobList"),
+            ),
+            &[400, 401, 500, 503],
+        ),
+        Kind::JobCancel => (
+            json_answer(
+                "Cancelled: the status document of the task, now FAILURE with code CANCELLED",
+                schema_ref("Cancelled"),
+            ),
+            &[400, 401, 404, 409, 500, 503],
+        ),
+        Kind::Page => (text_answer("The page", "text/html"), page_errors),
+        Kind::Fragment => (
+            text_answer(
+                "The remainder of the drawing: SVG elements the page inserts into its drawing",
+                "image/svg+xml",
+            ),
+            &[400, 401, 404, 500, 503],
+        ),
+        Kind::Events => (
+            text_answer(
+                "Server-sent events named `task`, each one's data a completion event (`schemas/event.schema.json`, `#/components/schemas/Event`): every task's started, success and failure from the request on, until the bridge stops (the stream never ends before); comments keep the connection alive",
+                "text/event-stream",
+            ),
+            &[401, 500, 503],
+        ),
+        Kind::Login => (Value::Null, &[400, 401]),
+        Kind::Redirect => (Value::Null, &[]),
     };
     let mut answers = Map::new();
-    answers.insert(
-        "200".into(),
-        with_topology_links(with_status_link(ok, op), op),
-    );
+    match kind {
+        Kind::Login => {
+            let cookie = format!("{COOKIE}=<token>; Path=/; HttpOnly; SameSite=Strict");
+            answers.insert("303".into(), json!({
+                "description": "The token kept: the cookie set (its value the bridge's token), and /ui/ next. Without PASTA_HTTP_TOKEN there is nothing to keep: no cookie, only /ui/ next.",
+                "headers": {
+                    "Set-Cookie": {
+                        "description": format!("`{cookie}`, when the bridge has a token"),
+                        "required": false,
+                        "schema": {"type": "string", "pattern": format!("^{COOKIE}=")},
+                    },
+                    "Location": location("/ui/"),
+                },
+            }));
+        }
+        Kind::Redirect => {
+            answers.insert(
+                "308".into(),
+                json!({"description": "/ui/ instead", "headers": {"Location": location("/ui/")}}),
+            );
+        }
+        _ => {
+            answers.insert(
+                "200".into(),
+                with_topology_links(with_status_link(ok, op), op),
+            );
+        }
+    }
     if kind == Kind::Health {
         let down = json_answer(
             "Not connected to NATS",
@@ -708,25 +902,50 @@ fn responses(op: &Operation) -> Value {
         answers.insert("503".into(), down);
     }
     for error in ERRORS.iter().filter(|e| errors.contains(&e.status)) {
-        let reference = format!("#/components/responses/{}", error.name);
+        let html = matches!(kind, Kind::Page | Kind::Login | Kind::Redirect);
+        let page = html || (kind.web_view() && error.status == 401);
+        let prefix = if page { PAGE } else { "" };
+        let reference = format!("#/components/responses/{prefix}{}", error.name);
         answers.insert(error.status.to_string(), json!({"$ref": reference}));
     }
     Value::Object(answers)
 }
 
+/// The prefix of the name of an error answer that is an HTML page (under
+/// `components/responses`).
+const PAGE: &str = "Page";
+
+/// An answer with a body of this media type, text.
+fn text_answer(description: &str, media_type: &str) -> Value {
+    json!({"description": description, "content": {media_type: {"schema": {"type": "string"}}}})
+}
+
+/// A `Location` header to `to`.
+fn location(to: &str) -> Value {
+    json!({"description": format!("`{to}`"), "required": true, "schema": {"const": to}})
+}
+
 /// A submission's answer with the link to the status of its task, when the route says its type.
 fn with_status_link(mut answer: Value, op: &Operation) -> Value {
-    let job_type = match op.job {
-        Job::InPath => "$request.path.type",
-        Job::Is(t) => t.as_str(),
-        Job::None | Job::Reopt => return answer,
+    let job_type = match (op.job, type_parameter(op.path)) {
+        (Job::InPath, Some(name)) => format!("$request.path.{name}"),
+        (Job::Is(t), _) => t.as_str().to_owned(),
+        (Job::InPath, None) | (Job::None | Job::Reopt, _) => return answer,
     };
     if op.kind == Kind::Submit {
-        answer["links"] = json!({"CheckStatus": {
-            "operationId": "checkStatus",
-            "description": "The status of the task submitted.",
-            "parameters": {"task_id": "$response.body#/data/task_id", "type": job_type},
-        }});
+        let task_id = "$response.body#/data/task_id";
+        answer["links"] = json!({
+            "CheckStatus": {
+                "operationId": "checkStatus",
+                "description": "The status of the task submitted.",
+                "parameters": {"task_id": task_id, "type": job_type},
+            },
+            "CancelJob": {
+                "operationId": "cancelJob",
+                "description": "The task submitted cancelled (CONFLICT once it is final).",
+                "parameters": {"type_or_id": task_id, "type": job_type},
+            },
+        });
     }
     answer
 }
@@ -798,9 +1017,20 @@ fn health(status: &str, nats: &str) -> Value {
     })
 }
 
-/// `components/responses`: one per error answer, the error document with its codes.
+/// `components/responses`: one per error answer, the error document with its codes; and the
+/// HTML page of those a page of the web view answers.
 fn error_responses() -> Value {
     let mut responses = Map::new();
+    for error in ERRORS.iter().filter(|e| PAGE_ERRORS.contains(&e.status)) {
+        let also = if error.status == 401 {
+            "; or the token given to /ui/login is not it"
+        } else {
+            ""
+        };
+        let description = format!("An HTML page naming the code: {}{also}", error.description);
+        let answer = text_answer(&description, "text/html");
+        responses.insert(format!("{PAGE}{}", error.name), answer);
+    }
     for error in &ERRORS {
         let schema = json!({"allOf": [
             schema_ref("Error"),
@@ -834,6 +1064,19 @@ fn schemas() -> anyhow::Result<Value> {
     schemas.insert("Submitted".into(), json!({
         "description": "The submission reply (`schemas/submit-reply.schema.json`) of an accepted job.",
         "allOf": [schema_ref("SubmitReply"), {"properties": {"status": {"const": true}}}],
+    }));
+    schemas.insert("Cancelled".into(), json!({
+        "description": "The status document (`schemas/status.schema.json`) of a task cancelled: FAILURE with code CANCELLED.",
+        "allOf": [
+            schema_ref("Status/$defs/Status"),
+            {"properties": {"data": {
+                "required": ["error"],
+                "properties": {
+                    "task_state": {"const": "FAILURE"},
+                    "error": {"properties": {"code": {"const": "CANCELLED"}}},
+                },
+            }}},
+        ],
     }));
     schemas.insert("Computed".into(), json!({
         "description": "The answer of a synchronous computation: the result document (`schemas/result.schema.json`) in the envelope.",
@@ -1085,11 +1328,15 @@ mod tests {
             assert_eq!(operation["operationId"], op.id, "{op:?}");
             assert!(ids.insert(op.id), "operationId {} twice", op.id);
             let responses = operation["responses"].as_object().expect("responses");
-            assert!(responses.contains_key("200"), "{op:?}");
+            let done = responses
+                .keys()
+                .filter(|status| status.starts_with('2') || status.starts_with('3'))
+                .count();
+            assert_eq!(done, 1, "{op:?}: one answer when done");
             assert_eq!(
                 responses.contains_key("401"),
-                !op.kind.public(),
-                "{op:?}: 401 is documented exactly where the token is needed"
+                !op.kind.public() || op.kind == Kind::Login,
+                "{op:?}: 401 is documented exactly where the token is needed (or checked)"
             );
             assert_eq!(
                 operation["security"] == json!([]),
@@ -1212,7 +1459,7 @@ mod tests {
     #[test]
     fn a_submission_reply_fits_the_answer_of_a_submission_and_an_error_does_not() {
         let doc = document().expect("the document builds");
-        let answer = &doc["paths"]["/api/jobs/{type}"]["post"]["responses"]["200"];
+        let answer = &doc["paths"]["/api/jobs/{type_or_id}"]["post"]["responses"]["200"];
         let validator = validator(&doc, answer_schema(&doc, answer));
         let id = crate::service::task_id("7d8c4b2e-0000-4000-8000-000000000001").expect("a UUID");
         assert!(validator.is_valid(&submitted(&id)));
@@ -1235,6 +1482,13 @@ mod tests {
             Kind::TopologyGet,
             Kind::TopologyList,
             Kind::TopologyDelete,
+            Kind::JobList,
+            Kind::JobCancel,
+            Kind::Page,
+            Kind::Fragment,
+            Kind::Events,
+            Kind::Login,
+            Kind::Redirect,
         ];
         for kind in all {
             match kind {
@@ -1248,9 +1502,203 @@ mod tests {
                 | Kind::TopologyChange
                 | Kind::TopologyGet
                 | Kind::TopologyList
-                | Kind::TopologyDelete => {}
+                | Kind::TopologyDelete
+                | Kind::JobList
+                | Kind::JobCancel
+                | Kind::Page
+                | Kind::Fragment
+                | Kind::Events
+                | Kind::Login
+                | Kind::Redirect => {}
             }
             assert!(OPERATIONS.iter().any(|op| op.kind == kind), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn every_path_parameter_is_described_once_by_every_operation_of_its_path() {
+        let doc = document().expect("the document builds");
+        for op in OPERATIONS {
+            let templated: BTreeSet<&str> = op
+                .path
+                .split('/')
+                .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+                .collect();
+            let parameters = doc["paths"][op.path][op.method]["parameters"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let described: Vec<&str> = parameters
+                .iter()
+                .filter(|p| p["in"] == "path")
+                .map(|p| p["name"].as_str().expect("a name"))
+                .collect();
+            assert_eq!(
+                described.iter().copied().collect::<BTreeSet<_>>(),
+                templated,
+                "{op:?}"
+            );
+            assert_eq!(described.len(), templated.len(), "{op:?}");
+            assert!(
+                parameters
+                    .iter()
+                    .all(|p| p["in"] != "path" || p["required"] == true),
+                "{op:?}"
+            );
+            let mut names: Vec<(&str, &str)> = parameters
+                .iter()
+                .map(|p| (p["in"].as_str().unwrap(), p["name"].as_str().unwrap()))
+                .collect();
+            names.sort();
+            names.dedup();
+            assert_eq!(names.len(), parameters.len(), "{op:?}: a parameter twice");
+        }
+    }
+
+    #[test]
+    fn task_lists_and_cancels_fit_their_documented_answers_and_no_other() {
+        use crate::service::jobs::samples;
+        let doc = document().expect("the document builds");
+        let list = ok_validator(&doc, Kind::JobList);
+        let cancel = ok_validator(&doc, Kind::JobCancel);
+        let tasks = samples::listed();
+        let answer = ok(json!({ "tasks": tasks }));
+        assert_valid(&list, "a list", &answer);
+        assert_valid(&list, "an empty list", &ok(json!({"tasks": []})));
+        assert!(!cancel.is_valid(&answer));
+        let strays = [
+            json!({"tasks": [{"task_state": "PENDING"}]}),
+            json!([]),
+            json!({"tasks": tasks, "more": true}),
+        ];
+        for stray in strays {
+            assert!(!list.is_valid(&ok(stray.clone())), "{stray}");
+        }
+        type Edit = (&'static str, fn(&mut Value));
+        let edits: [Edit; 5] = [
+            ("a PENDING task without stage", |t| {
+                drop(t.as_object_mut().unwrap().remove("stage"))
+            }),
+            ("a PENDING task with a code", |t| t["code"] = json!("PANIC")),
+            ("STARTED", |t| t["task_state"] = json!("STARTED")),
+            ("an unknown type", |t| t["type"] = json!("bod")),
+            ("an unknown member", |t| t["result"] = json!({})),
+        ];
+        for (what, edit) in edits {
+            let mut task = tasks[0].clone();
+            edit(&mut task);
+            assert!(!list.is_valid(&ok(json!({"tasks": [task]}))), "{what}");
+        }
+        let mut failed = tasks.last().expect("a failure").clone();
+        drop(failed.as_object_mut().unwrap().remove("code"));
+        assert!(
+            !list.is_valid(&ok(json!({"tasks": [failed]}))),
+            "a FAILURE without code"
+        );
+        assert_valid(&cancel, "a cancel", &samples::failed_status("CANCELLED"));
+        assert!(!list.is_valid(&samples::failed_status("CANCELLED")));
+        assert!(!cancel.is_valid(&samples::failed_status("TIMEOUT")));
+        assert!(
+            !cancel.is_valid(&samples::running_status()),
+            "a PENDING task is no cancel's answer"
+        );
+    }
+
+    #[test]
+    fn the_task_list_and_cancel_parameters_say_what_the_service_accepts() {
+        use crate::service::jobs::{DEFAULT_LIMIT, MOST};
+        let doc = document().expect("the document builds");
+        let state = parameter_validator(&doc, Kind::JobList, "state");
+        for (raw, accepted) in [
+            ("PENDING", true),
+            ("SUCCESS", true),
+            ("FAILURE", true),
+            ("STARTED", false),
+            ("pending", false),
+        ] {
+            assert_eq!(state.is_valid(&json!(raw)), accepted, "state {raw}");
+        }
+        let limit = parameter_validator(&doc, Kind::JobList, "limit");
+        for (n, accepted) in [
+            (1, true),
+            (MOST, true),
+            (DEFAULT_LIMIT, true),
+            (0, false),
+            (MOST + 1, false),
+        ] {
+            assert_eq!(limit.is_valid(&json!(n)), accepted, "limit {n}");
+        }
+        for kind in [Kind::JobList, Kind::JobCancel] {
+            let job_type = parameter_validator(&doc, kind, "type");
+            for t in crate::model::JobType::ALL {
+                assert!(
+                    job_type.is_valid(&json!(t.as_str())),
+                    "{kind:?} {}",
+                    t.as_str()
+                );
+            }
+            assert!(!job_type.is_valid(&json!("bod")), "{kind:?}");
+        }
+        let id = parameter_validator(&doc, Kind::JobCancel, "type_or_id");
+        for raw in ["7d8c4b2e-0000-4000-8000-000000000001", "nonbod_pasta", "x"] {
+            assert_eq!(
+                id.is_valid(&json!(raw)),
+                crate::service::task_id(raw).is_ok(),
+                "{raw}"
+            );
+        }
+        let submit = &doc["paths"]["/api/jobs/{type_or_id}"]["post"]["parameters"][0];
+        assert_eq!(submit["name"], "type_or_id");
+        let job_type = validator(&doc, &submit["schema"]);
+        assert!(job_type.is_valid(&json!("nonbod_pasta")) && !job_type.is_valid(&json!("x")));
+    }
+
+    #[test]
+    fn the_web_view_answers_html_svg_and_events_and_its_errors_as_it_does() {
+        let doc = document().expect("the document builds");
+        let media = |answer: &Value| -> Vec<String> {
+            let answer = match answer["$ref"].as_str() {
+                Some(r) => resolve(&doc, r).expect("a response component"),
+                None => answer,
+            };
+            answer["content"]
+                .as_object()
+                .map(|c| c.keys().cloned().collect())
+                .unwrap_or_default()
+        };
+        for op in OPERATIONS.iter().filter(|op| op.kind.web_view()) {
+            assert!(op.path == "/ui" || op.path.starts_with("/ui/"), "{op:?}");
+            let responses = &doc["paths"][op.path][op.method]["responses"];
+            let ok = match op.kind {
+                Kind::Page => "text/html",
+                Kind::Fragment => "image/svg+xml",
+                Kind::Events => "text/event-stream",
+                Kind::Login | Kind::Redirect => {
+                    let redirect = if op.kind == Kind::Login { "303" } else { "308" };
+                    assert_eq!(
+                        responses[redirect]["headers"]["Location"]["schema"]["const"],
+                        "/ui/"
+                    );
+                    continue;
+                }
+                _ => unreachable!("{op:?}"),
+            };
+            assert_eq!(media(&responses["200"]), [ok], "{op:?}");
+            assert_eq!(media(&responses["401"]), ["text/html"], "{op:?}");
+            for (status, answer) in responses.as_object().expect("answers") {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let html = op.kind == Kind::Page || status == "401";
+                    let expected = if html {
+                        "text/html"
+                    } else {
+                        "application/json"
+                    };
+                    assert_eq!(media(answer), [expected], "{op:?} {status}");
+                }
+            }
+        }
+        for op in OPERATIONS.iter().filter(|op| op.path.starts_with("/ui")) {
+            assert!(op.kind.web_view(), "{op:?}");
         }
     }
 

@@ -9,7 +9,8 @@ use serde_json::{json, Value};
 
 use super::{job_type, status, task_id, ApiError, Service};
 use crate::task::cancel::{self, Cancel};
-use crate::task::recent::{Query, MOST};
+use crate::task::recent::Query;
+pub use crate::task::recent::{DEFAULT_LIMIT, MOST};
 
 /// The states a list filters by, as the status document names them.
 const STATES: [&str; 3] = ["PENDING", "SUCCESS", "FAILURE"];
@@ -95,5 +96,65 @@ impl Service {
             ))),
             Cancel::Missing => Err(ApiError::NotFound(id.to_string())),
         }
+    }
+}
+
+/// Documents of every kind the list and cancel answer, for the tests of the layers above
+/// (which may not build task records themselves).
+#[cfg(test)]
+pub mod samples {
+    use serde_json::Value;
+
+    use crate::model::topology::Pinned;
+    use crate::task::recent::Listed;
+    use crate::task::{FailureCode, TaskFailure, TaskId, TaskRecord};
+
+    const AT: &str = "2026-12-06T10:00:00.123Z";
+
+    fn id(n: u32) -> TaskId {
+        TaskId::parse(&format!("7d8c4b2e-0000-4000-8000-{n:012x}")).expect("a UUID")
+    }
+
+    /// A task of every state, on a held topology or not, as the list shows it.
+    pub fn listed() -> Vec<Value> {
+        let queued = TaskRecord::pending(&id(1), "bod_pasta", "d", AT);
+        let on = Pinned {
+            name: "core".into(),
+            revision: 3,
+        };
+        let running = TaskRecord::pending(&id(2), "bod_reopt", "d", AT)
+            .on(Some(on))
+            .started(2, AT);
+        let done = running.succeeded(None, None, 1.5, AT);
+        let mut records = vec![queued, running, done];
+        for code in FailureCode::ALL {
+            let failure = TaskFailure::new(code, "why");
+            records.push(TaskRecord::pending(&id(3), "nonbod_reopt", "d", AT).failed(failure, AT));
+        }
+        records
+            .iter()
+            .map(|r| serde_json::to_value(Listed::of(r)).expect("JSON"))
+            .collect()
+    }
+
+    fn running() -> TaskRecord {
+        TaskRecord::pending(&id(9), "bod_pasta", "d", AT).started(1, "2026-12-06T10:00:01.123Z")
+    }
+
+    /// The status document of a task that failed with the code named `code`.
+    pub fn failed_status(code: &str) -> Value {
+        let code = FailureCode::ALL
+            .into_iter()
+            .find(|c| c.as_str() == code)
+            .expect("a failure code");
+        let failed = running().failed(TaskFailure::new(code, "why"), "2026-12-06T10:00:02.123Z");
+        let text = crate::service::status::document(&failed, None);
+        serde_json::from_str(text.get()).expect("JSON")
+    }
+
+    /// The status document of a running task.
+    pub fn running_status() -> Value {
+        let text = crate::service::status::document(&running(), None);
+        serde_json::from_str(text.get()).expect("JSON")
     }
 }

@@ -76,6 +76,16 @@ impl From<BusError> for ApiError {
 }
 
 impl Service {
+    /// Every completion event (`started`, `success`, `failure` of every type) from now on, as
+    /// published: what the web view's task list follows.
+    pub async fn follow_events(
+        &self,
+    ) -> Result<impl futures::Stream<Item = Bytes> + Send + Unpin + 'static, ApiError> {
+        use futures::StreamExt;
+        let (_, events) = self.tasks.bus.follow_events("*", None).await?;
+        Ok(events.map(|(payload, _)| payload))
+    }
+
     /// Computes a body at once, without the queue (what-if): the SUCCESS result document, as
     /// JSON text. The body may be `{"$ref": "body/<uuid>"}`, an upload, as for submission.
     pub async fn compute(

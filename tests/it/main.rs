@@ -5,10 +5,12 @@
 
 mod support;
 
+mod browser;
 mod cluster;
 mod connections;
 mod faults;
 mod http;
+mod jobs;
 mod large;
 mod memory;
 mod openapi;
@@ -18,3 +20,4 @@ mod security;
 mod service;
 mod tls;
 mod topologies;
+mod ui;

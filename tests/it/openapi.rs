@@ -4,7 +4,8 @@
 //! body example is accepted where it is offered and a task submitted on an original route has
 //! the type the table says, and schemathesis fuzzes the running bridge against the document it
 //! serves (no server error; every answer of a documented status, content type, headers and
-//! schema; 405 with `Allow` for any other method).
+//! schema; 405 with `Allow` for any other method). The web view's event stream never ends: it is
+//! checked to answer at once and go on, and left out of the fuzzing.
 //!
 //! schemathesis runs from `$PASTA_PYTHON`'s venv (scripts/setup installs it, pinned); when it is
 //! missing the test fails and says to run scripts/setup.
@@ -53,12 +54,34 @@ async fn require_schemathesis(python: &Path) {
     crate::support::python::require(python, &probe, "schemathesis").await;
 }
 
-/// The concrete path of an operation: `{type}` as a real job type.
+/// The token of the guarded bridges.
+const TOKEN: &str = "s3cret";
+
+/// The concrete path of an operation: the job type parameter (`{type}`, `{type_or_id}`) as a
+/// real job type (which a cancel refuses as a task id, BAD_REQUEST, not NOT_FOUND), the login
+/// with the right token (which a bridge without one takes too).
 fn concrete(path: &str) -> String {
-    path.replace("{type}", "nonbod_pasta")
+    let mut path = match openapi::type_parameter(path) {
+        Some(name) => path.replace(&format!("{{{name}}}"), "nonbod_pasta"),
+        None => path.to_owned(),
+    };
+    if path == "/ui/login" {
+        path.push_str(&format!("?token={TOKEN}"));
+    }
+    path
 }
 
-/// One request through the router, no socket: the status and the body.
+/// Whether an answer is a stream of server-sent events, which never ends: its body is not read.
+fn streams(response: &axum::response::Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"))
+}
+
+/// One request through the router, no socket: the status and the body (empty for an event
+/// stream, which never ends).
 async fn call(
     app: &Router,
     method: &Method,
@@ -80,6 +103,9 @@ async fn call(
         .await
         .expect("routers are infallible");
     let status = response.status();
+    if streams(&response) {
+        return (status, Vec::new());
+    }
     let body = response
         .into_body()
         .collect()
@@ -108,6 +134,24 @@ async fn every_documented_operation_is_routed_and_nothing_else_is() {
             op.path,
             String::from_utf8_lossy(&body)
         );
+    }
+    // The event stream answers at once, with the media type documented, and goes on.
+    for op in OPERATIONS.iter().filter(|op| op.kind == Kind::Events) {
+        let request = Request::get(op.path)
+            .body(Body::empty())
+            .expect("a request");
+        let response = tokio::time::timeout(Duration::from_secs(10), open.clone().oneshot(request))
+            .await
+            .expect("the stream answers at once")
+            .expect("routers are infallible");
+        assert_eq!(response.status(), StatusCode::OK, "{}", op.path);
+        assert!(streams(&response), "{} is an event stream", op.path);
+        let mut body = response.into_body();
+        // Nothing yet (or an event), never the end.
+        match tokio::time::timeout(Duration::from_millis(300), body.frame()).await {
+            Err(_) | Ok(Some(Ok(_))) => {}
+            Ok(ended) => panic!("{} ended: {ended:?}", op.path),
+        }
     }
     for path in OPERATIONS.iter().map(|op| op.path) {
         for other in [
@@ -140,7 +184,7 @@ async fn every_documented_operation_is_routed_and_nothing_else_is() {
 async fn the_token_is_needed_exactly_where_the_document_says() {
     let nats = NatsServer::start();
     let service = harness::service(&nats).await;
-    let guarded = router(AppState::new(service, Some("s3cret".into())));
+    let guarded = router(AppState::new(service, Some(TOKEN.into())));
     let document = openapi::document().expect("the document builds");
     for op in OPERATIONS {
         let path = concrete(op.path);
@@ -154,7 +198,7 @@ async fn the_token_is_needed_exactly_where_the_document_says() {
             op.method
         );
         if !public {
-            let (status, _) = call(&guarded, &method(op), &path, Some("s3cret")).await;
+            let (status, _) = call(&guarded, &method(op), &path, Some(TOKEN)).await;
             assert_ne!(
                 status,
                 StatusCode::UNAUTHORIZED,
@@ -166,11 +210,24 @@ async fn the_token_is_needed_exactly_where_the_document_says() {
     assert!(OPERATIONS
         .iter()
         .any(|op| op.kind == Kind::OpenApi && op.kind.public()));
+    // The login is public, but checks the token it is given: 401 for another.
+    for (path, expected) in [
+        (format!("/ui/login?token={TOKEN}"), StatusCode::SEE_OTHER),
+        ("/ui/login?token=wrong".to_owned(), StatusCode::UNAUTHORIZED),
+        ("/ui/login".to_owned(), StatusCode::UNAUTHORIZED),
+        ("/ui".to_owned(), StatusCode::PERMANENT_REDIRECT),
+    ] {
+        let (status, _) = call(&guarded, &Method::GET, &path, None).await;
+        assert_eq!(status, expected, "{path}");
+    }
 }
 
 /// `op`'s path for job type `t`, and a request of its method with `body`.
 fn request(op: &Operation, t: JobType, body: &Value) -> Request<Body> {
-    let path = op.path.replace("{type}", t.as_str());
+    let path = match openapi::type_parameter(op.path) {
+        Some(name) => op.path.replace(&format!("{{{name}}}"), t.as_str()),
+        None => op.path.to_owned(),
+    };
     let bytes = serde_json::to_vec(body).expect("JSON");
     Request::builder()
         .method(method(op))
@@ -254,8 +311,15 @@ async fn schemathesis_finds_no_failure_against_the_served_document() {
     let url = format!("http://{address}/openapi.json");
     let scratch = tempfile::tempdir().expect("a temporary directory");
     let started = Instant::now();
+    // The event stream never ends, so no request of it would: it is tested apart (above).
+    let endless: Vec<&str> = OPERATIONS
+        .iter()
+        .filter(|op| op.kind == Kind::Events)
+        .flat_map(|op| ["--exclude-path", op.path])
+        .collect();
     let run = Command::new(&python)
         .args(["-m", "schemathesis.cli", "run", &url])
+        .args(&endless)
         .args(["--checks", "all", "--exclude-checks", UNCHECKED])
         .args([
             "--seed",
@@ -290,13 +354,18 @@ async fn schemathesis_finds_no_failure_against_the_served_document() {
         "schemathesis found failures (exit {:?}):\n{stdout}\n{stderr}",
         output.status
     );
-    // Every operation but the one serving the document schemathesis loaded.
-    let fuzzed = OPERATIONS
+    // Every operation but the one serving the document schemathesis loaded (which it does not
+    // count) and the endless event stream (excluded).
+    let counted = OPERATIONS
         .iter()
         .filter(|op| op.kind != Kind::OpenApi)
         .count();
+    let fuzzed = OPERATIONS
+        .iter()
+        .filter(|op| op.kind != Kind::OpenApi && op.kind != Kind::Events)
+        .count();
     for line in [
-        format!("Selected: {fuzzed}/{fuzzed}"),
+        format!("Selected: {fuzzed}/{counted}"),
         format!("Tested: {fuzzed}"),
     ] {
         assert!(

@@ -505,17 +505,27 @@ async fn a_client_cancels_a_task_it_knows_but_cannot_list_everyones() {
     // The client cancels the task it submitted, by its id; a forged reply subject is ignored.
     let query = serde_json::to_vec(&json!({"task_id": id, "type": "nonbod_pasta"})).unwrap();
     client
-        .publish_with_reply("pasta.job.cancel", "pasta.events.nonbod_pasta.failure", query.clone().into())
+        .publish_with_reply(
+            "pasta.job.cancel",
+            "pasta.events.nonbod_pasta.failure",
+            query.clone().into(),
+        )
         .await
         .unwrap();
     client.flush().await.unwrap();
-    assert_eq!(status_as(&client, &id).await["data"]["task_state"], "PENDING");
+    assert_eq!(
+        status_as(&client, &id).await["data"]["task_state"],
+        "PENDING"
+    );
     let answer = client
         .request("pasta.job.cancel", query.into())
         .await
         .unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&answer.payload).unwrap();
     assert_eq!(doc["data"]["error"]["code"], "CANCELLED", "{doc}");
-    assert_eq!(status_as(&client, &id).await["data"]["error"]["code"], "CANCELLED");
+    assert_eq!(
+        status_as(&client, &id).await["data"]["error"]["code"],
+        "CANCELLED"
+    );
     pasta.stop().await;
 }

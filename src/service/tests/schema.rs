@@ -2,8 +2,8 @@
 //! build them on the wire: status documents of every state ([`status::document`]), error
 //! documents of every [`ApiError`] ([`ApiError::document`]), completion events
 //! ([`crate::bus::worker::started_event`], [`crate::bus::worker::final_event`]), the submission
-//! reply ([`status::submitted`]); and the status request's schema against what
-//! [`task_id`]/[`job_type`] accept. Each schema is also shown to reject a document that strays
+//! reply ([`status::submitted`]), task lists ([`crate::task::recent::Listed`]); and the status
+//! request's schema against what [`task_id`]/[`job_type`] accept. Each schema is also shown to reject a document that strays
 //! from it, so none is vacuous.
 
 use std::collections::BTreeSet;
@@ -19,8 +19,9 @@ use crate::task::{now, FailureCode, TaskFailure, TaskId, TaskRecord};
 
 /// The schemas of the service's documents (the result and request schemas are tested with the
 /// engine and the model).
-const SCHEMAS: [&str; 6] = [
+const SCHEMAS: [&str; 7] = [
     "status.schema.json",
+    "job-list.schema.json",
     "error.schema.json",
     "event.schema.json",
     "submit-reply.schema.json",
@@ -760,5 +761,115 @@ fn topology_documents_and_answers_are_valid_under_the_topology_schema() {
             change::apply(&net, &stray, &Limits::default()).is_err(),
             "{stray}"
         );
+    }
+}
+
+/// The list answer of these records, as the service writes it.
+fn task_list(records: &[TaskRecord]) -> Value {
+    use crate::task::recent::Listed;
+    let tasks: Vec<Listed> = records.iter().map(Listed::of).collect();
+    json!({"status": true, "info": [], "data": {"tasks": tasks}})
+}
+
+#[test]
+fn task_lists_of_every_state_are_valid_under_the_job_list_schema() {
+    let v = validator("job-list.schema.json");
+    let queued = record();
+    let on = crate::model::topology::Pinned {
+        name: "core".into(),
+        revision: 7,
+    };
+    let running = record().on(Some(on)).started(2, AT);
+    let done = running.succeeded(Some(raw(&seed_result())), None, 1.5, AT);
+    let mut records = vec![queued.clone(), running.clone(), done];
+    for code in FailureCode::ALL {
+        records.push(running.failed(failure(code, "why"), AT));
+    }
+    records.push(queued.failed(failure(FailureCode::Cancelled, "cancelled"), AT));
+    let list = task_list(&records);
+    assert_valid(&v, "a list of every state", &list);
+    assert_eq!(
+        list["data"]["tasks"][1]["topology"],
+        json!({"name": "core", "revision": 7})
+    );
+    assert_eq!(list["data"]["tasks"][1]["stage"], "running");
+    assert_valid(&v, "an empty list", &task_list(&[]));
+    for e in [
+        ApiError::BadRequest("state \"x\" is not one of PENDING, SUCCESS, FAILURE".into()),
+        ApiError::Unavailable("this process does not follow the task records".into()),
+    ] {
+        assert_valid(&v, e.code(), &e.document());
+    }
+}
+
+#[test]
+fn the_job_list_schema_rejects_lists_that_stray_from_it() {
+    let v = validator("job-list.schema.json");
+    let running = record().started(1, AT);
+    let records = [
+        record(),
+        running.clone(),
+        running.succeeded(None, None, 2.0, AT),
+        running.failed(failure(FailureCode::Cancelled, "cancelled"), AT),
+    ];
+    let list = task_list(&records);
+    type Edit = (&'static str, fn(&mut Value));
+    let edits: [Edit; 12] = [
+        ("a queued task without stage", |d| {
+            drop(
+                d["data"]["tasks"][0]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("stage"),
+            )
+        }),
+        ("a queued task finished", |d| {
+            d["data"]["tasks"][0]["finished_at"] = json!(AT)
+        }),
+        ("a running task with a code", |d| {
+            d["data"]["tasks"][1]["code"] = json!("PANIC")
+        }),
+        ("an unknown stage", |d| {
+            d["data"]["tasks"][1]["stage"] = json!("started")
+        }),
+        ("a success with a stage", |d| {
+            d["data"]["tasks"][2]["stage"] = json!("running")
+        }),
+        ("a success without its time", |d| {
+            drop(
+                d["data"]["tasks"][2]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("time_ms"),
+            )
+        }),
+        ("a failure without code", |d| {
+            drop(
+                d["data"]["tasks"][3]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("code"),
+            )
+        }),
+        ("an unknown code", |d| {
+            d["data"]["tasks"][3]["code"] = json!("KILLED")
+        }),
+        ("STARTED", |d| {
+            d["data"]["tasks"][1]["task_state"] = json!("STARTED")
+        }),
+        ("an upper-case id", |d| {
+            d["data"]["tasks"][0]["task_id"] = json!(ID.to_uppercase())
+        }),
+        ("an unknown member", |d| {
+            d["data"]["tasks"][0]["result"] = json!({})
+        }),
+        ("the tasks not in data", |d| {
+            d["data"] = d["data"]["tasks"].clone()
+        }),
+    ];
+    for (what, edit) in edits {
+        let mut stray = list.clone();
+        edit(&mut stray);
+        assert!(!v.is_valid(&stray), "the schema accepts {what}: {stray}");
     }
 }

@@ -74,3 +74,29 @@ pub async fn send(
     };
     tokio::time::timeout(wait, exchange).await.ok().flatten()
 }
+
+/// A request of any method with a JSON body to the loopback port, waiting at most `wait`: the
+/// status code, the answer's headers and its body.
+pub async fn send_body(
+    method: &str,
+    port: u16,
+    path: &str,
+    body: Bytes,
+    wait: Duration,
+) -> Option<(u16, hyper::HeaderMap, String)> {
+    let client = Client::builder(TokioExecutor::new()).build_http::<http_body_util::Full<Bytes>>();
+    let request = hyper::Request::builder()
+        .method(method)
+        .uri(format!("http://127.0.0.1:{port}{path}"))
+        .header("content-type", "application/json")
+        .body(http_body_util::Full::new(body))
+        .ok()?;
+    let exchange = async {
+        let response = client.request(request).await.ok()?;
+        let code = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.ok()?.to_bytes();
+        Some((code, headers, String::from_utf8_lossy(&body).into_owned()))
+    };
+    tokio::time::timeout(wait, exchange).await.ok().flatten()
+}

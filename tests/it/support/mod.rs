@@ -1,6 +1,8 @@
 //! Test support: real nats-server processes on free loopback ports with temporary storage, pasta
-//! started in-process against them, and an HTTP client for its bridge. Nothing here is a mock.
+//! started in-process against them, an HTTP client for its bridge, and a headless Chromium driven
+//! over WebDriver for its pages. Nothing here is a mock.
 
+pub mod browser;
 pub mod http;
 pub mod nats;
 pub mod pasta;
