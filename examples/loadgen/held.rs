@@ -30,7 +30,7 @@ use crate::{row, Row, TYPE};
 const CLASSES: [&str; 4] = ["Gold", "Silver", "Bronze", "Best"];
 
 /// The topology document: the generator's, with four classes per link.
-fn document(nodes: usize) -> Value {
+pub(crate) fn document(nodes: usize) -> Value {
     let topo = gen::topology(nodes, 1, 4);
     let mut links = topo.links_json();
     for link in links.iter_mut() {
@@ -56,7 +56,7 @@ fn document(nodes: usize) -> Value {
 }
 
 /// A job body naming the held topology, one policy `he → te`.
-fn job(name: &str, he: usize, te: usize) -> Bytes {
+pub(crate) fn job(name: &str, he: usize, te: usize) -> Bytes {
     let body = json!({
         "topology": {"name": name},
         "sr_policy": {"id": "P1", "he": gen::node_id(he), "te": gen::node_id(te), "metric": "igp"},
@@ -65,13 +65,23 @@ fn job(name: &str, he: usize, te: usize) -> Bytes {
     Bytes::from(serde_json::to_vec(&body).expect("JSON"))
 }
 
-/// One job by reference, submit → its final event; the time and the final state.
+/// One job by reference, submit → its SUCCESS event: the time.
 async fn one_job(
     client: &async_nats::Client,
     names: &Names,
     events: &mut async_nats::Subscriber,
     body: &Bytes,
 ) -> anyhow::Result<Duration> {
+    Ok(one_task(client, names, events, body).await?.0)
+}
+
+/// One job by reference, submit → its SUCCESS event: the time and the task id.
+pub(crate) async fn one_task(
+    client: &async_nats::Client,
+    names: &Names,
+    events: &mut async_nats::Subscriber,
+    body: &Bytes,
+) -> anyhow::Result<(Duration, String)> {
     let id = uuid::Uuid::new_v4().hyphenated().to_string();
     let t0 = Instant::now();
     let answer = submit(client, names, body, &id).await?;
@@ -90,7 +100,7 @@ async fn one_job(
         if e["task_state"] != "SUCCESS" {
             bail!("job {id} ended {}", e["task_state"]);
         }
-        return Ok(t0.elapsed());
+        return Ok((t0.elapsed(), id));
     }
 }
 

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --example loadgen -- --url nats://127.0.0.1:4222 [--prefix pasta]
-//!     [--jobs 20000] [--concurrency 256] [--mode all|throughput|latency|status|floor|ceiling]
+//!     [--jobs 20000] [--concurrency 256] [--mode all|throughput|latency|status|floor|ceiling|held|ui]
 //!     [--samples 500] [--pause-ms 0] [--queries 5000] [--http 127.0.0.1:8080]
 //!     [--time-limit 120] [--storage file|memory]
 //! cargo run --release --example loadgen -- --embedded [--workers 2] ...
@@ -67,6 +67,7 @@ mod messages;
 mod stats;
 mod status;
 mod throughput;
+mod ui;
 
 use embedded::Embedded;
 use floor::floor;
@@ -163,6 +164,7 @@ enum Mode {
     Floor,
     Ceiling,
     Held,
+    Ui,
 }
 
 /// One line of the final table.
@@ -340,6 +342,18 @@ async fn measure(args: Args) -> anyhow::Result<()> {
                 concurrency: args.concurrency,
                 limit,
                 pid: args.pasta_pid,
+            })
+            .await?,
+        );
+    }
+    if matches!(args.mode, Mode::Ui) {
+        rows.extend(
+            ui::ui(ui::Ui {
+                client: &client,
+                names: &names,
+                http: &http,
+                nodes: args.nodes,
+                samples: args.samples,
             })
             .await?,
         );

@@ -65,6 +65,15 @@ impl Layouts {
     }
 }
 
+/// Runs a rendering on the blocking pool (a large network's page takes a while).
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
 /// A page, or the error page for `e` with its status code.
 fn page(made: Result<String, ApiError>) -> Response {
     match made {
@@ -192,7 +201,7 @@ pub(super) async fn task(State(s): State<AppState>, Path(id): Path<String>) -> R
     let made = async {
         let t = s.service.task_view(&id).await?;
         let s = s.clone();
-        tokio::task::spawn_blocking(move || {
+        blocking(move || {
             let layout = task_layout(&s, &t);
             view::task_page(
                 &info(&t),
@@ -202,7 +211,6 @@ pub(super) async fn task(State(s): State<AppState>, Path(id): Path<String>) -> R
             )
         })
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))
     };
     page(made.await)
 }
@@ -211,14 +219,13 @@ pub(super) async fn task_rest(State(s): State<AppState>, Path(id): Path<String>)
     let made = async {
         let t = s.service.task_view(&id).await?;
         let s = s.clone();
-        tokio::task::spawn_blocking(move || {
+        blocking(move || {
             let layout = task_layout(&s, &t);
             t.request.as_ref().map(|request| {
                 view::task_rest_svg(&info(&t), request, layout.as_deref(), t.result.as_ref())
             })
         })
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .await?
         .ok_or_else(|| ApiError::Missing(format!("task {id} kept no request to draw")))
     };
     svg(made.await)
@@ -241,9 +248,7 @@ async fn topology_view(
 ) -> Result<(TopologyView, Arc<Layout>), ApiError> {
     let t = s.service.topology_view(name, revision(q)?).await?;
     let (state, net, (n, r)) = (s.clone(), t.network.clone(), (t.name.clone(), t.revision));
-    let layout = tokio::task::spawn_blocking(move || state.layouts.of(&n, r, &net))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let layout = blocking(move || state.layouts.of(&n, r, &net)).await?;
     Ok((t, layout))
 }
 
@@ -264,11 +269,8 @@ pub(super) async fn topology(
                 ops: r.ops.clone(),
             })
             .collect();
-        tokio::task::spawn_blocking(move || {
-            view::topology_page(&t.name, t.revision, &t.network, &layout, &history)
-        })
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))
+        blocking(move || view::topology_page(&t.name, t.revision, &t.network, &layout, &history))
+            .await
     };
     page(made.await)
 }
@@ -280,9 +282,7 @@ pub(super) async fn topology_rest(
 ) -> Response {
     let made = async {
         let (t, layout) = topology_view(&s, &name, &q).await?;
-        tokio::task::spawn_blocking(move || view::topology_rest_svg(&t.network, &layout))
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))
+        blocking(move || view::topology_rest_svg(&t.network, &layout)).await
     };
     svg(made.await)
 }

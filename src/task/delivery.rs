@@ -213,7 +213,17 @@ impl Delivery<'_> {
         };
         // 5. The final record.
         let next = match outcome {
-            Computed::Done(Ok(result)) => self.succeeded(&started, result, time_ms).await?,
+            // A large result goes to the blob store first: the message is kept alive
+            // meanwhile, or a slow upload would have the job delivered again.
+            Computed::Done(Ok(result)) => {
+                let ack_wait = bus.settings.ack_wait;
+                kept_alive(
+                    self.msg,
+                    ack_wait,
+                    self.succeeded(&started, result, time_ms),
+                )
+                .await?
+            }
             Computed::Done(Err(failure)) => started.failed(failure, &now()),
             Computed::TimedOut => {
                 let reason = format!(

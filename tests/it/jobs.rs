@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use futures::StreamExt;
 use pasta::model::JobType;
 use serde_json::{json, Value};
@@ -216,9 +217,10 @@ async fn a_pending_task_cancelled_is_never_computed_and_the_list_shows_it() {
     );
     // Over HTTP: a final task is a CONFLICT (409).
     let path = format!("/api/jobs/{victim}?type=bod_pasta");
-    let (code, _, body) = http::send("DELETE", port, &path, &[], Duration::from_secs(5))
-        .await
-        .unwrap();
+    let (code, _, body) =
+        http::send_body("DELETE", port, &path, Bytes::new(), Duration::from_secs(5))
+            .await
+            .unwrap();
     assert_eq!(code, 409, "{body}");
     worker.stop().await;
     front.stop().await;
@@ -254,9 +256,10 @@ async fn a_cancel_racing_a_worker_leaves_each_task_one_outcome() {
                 cancel(&pasta, &task, "bod_pasta").await
             } else {
                 let path = format!("/api/jobs/{task}?type=bod_pasta");
-                let (_, _, body) = http::send("DELETE", port, &path, &[], Duration::from_secs(10))
-                    .await
-                    .unwrap();
+                let (_, _, body) =
+                    http::send_body("DELETE", port, &path, Bytes::new(), Duration::from_secs(10))
+                        .await
+                        .unwrap();
                 serde_json::from_str(&body).unwrap()
             };
             (task, answer)

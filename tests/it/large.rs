@@ -12,13 +12,24 @@ use pasta::bus::{client, Names};
 use pasta::model::JobType;
 use serde_json::{json, Value};
 
-use crate::security::{auth, server, service, CLIENT};
+use crate::security::{auth, server, service_with, CLIENT};
 use crate::support::pasta as harness;
+use crate::support::pasta::Options;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ten_thousand_router_job_and_its_result_travel_through_the_object_store() {
     let nats = server();
-    let pasta = service(&nats).await;
+    // A debug build computes a 10,000-router job (its topology echoed) and uploads its 25 MB
+    // result in tens of seconds on a slow machine, its in-progress acks queued behind the
+    // upload's chunks: what is tested here is the transport, not the time, so the time-outs are
+    // the production ones (ack wait 30 s) or longer.
+    let mut options = Options {
+        job_timeout: std::time::Duration::from_secs(600),
+        ..Options::default()
+    };
+    options.bus.ack_wait = std::time::Duration::from_secs(30);
+    options.bus.request_timeout = std::time::Duration::from_secs(30);
+    let pasta = service_with(&nats, options).await;
     let client = harness::connect_as(&nats, &auth("pasta_client", CLIENT)).await;
     let names = Names::new("pasta").unwrap();
     let topology = gen::topology(10_000, 1, 4);

@@ -55,10 +55,15 @@ pub fn server() -> NatsServer {
 }
 
 pub async fn service(nats: &NatsServer) -> harness::Pasta {
+    service_with(nats, Options::default()).await
+}
+
+/// [`service`] with other options (its prefix and user are the shipped ones).
+pub async fn service_with(nats: &NatsServer, options: Options) -> harness::Pasta {
     let options = Options {
         prefix: Some("pasta".into()),
         auth: auth("pasta_service", SERVICE),
-        ..Options::default()
+        ..options
     };
     harness::start(nats, options).await
 }
@@ -462,12 +467,10 @@ async fn a_client_cancels_a_task_it_knows_but_cannot_list_everyones() {
     let nats = server();
     // No workers: the job stays PENDING.
     let options = Options {
-        prefix: Some("pasta".into()),
-        auth: auth("pasta_service", SERVICE),
         workers: false,
         ..Options::default()
     };
-    let pasta = harness::start(&nats, options).await;
+    let pasta = service_with(&nats, options).await;
     let client = harness::connect_as(&nats, &auth("pasta_client", CLIENT)).await;
     let body = serde_json::to_vec(&support::body("seed-example/request.json")).unwrap();
     let answer = client

@@ -48,33 +48,6 @@ pub async fn post(
     tokio::time::timeout(wait, exchange).await.ok().flatten()
 }
 
-/// A request of any method without a body (`DELETE`, say) to the loopback port, with extra
-/// headers, waiting at most `wait`: the status code, the answer's headers and its body.
-pub async fn send(
-    method: &str,
-    port: u16,
-    path: &str,
-    headers: &[(&str, &str)],
-    wait: Duration,
-) -> Option<(u16, hyper::HeaderMap, String)> {
-    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
-    let mut request = hyper::Request::builder()
-        .method(method)
-        .uri(format!("http://127.0.0.1:{port}{path}"));
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let request = request.body(Empty::new()).ok()?;
-    let exchange = async {
-        let response = client.request(request).await.ok()?;
-        let code = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response.into_body().collect().await.ok()?.to_bytes();
-        Some((code, headers, String::from_utf8_lossy(&body).into_owned()))
-    };
-    tokio::time::timeout(wait, exchange).await.ok().flatten()
-}
-
 /// A request of any method with a JSON body to the loopback port, waiting at most `wait`: the
 /// status code, the answer's headers and its body.
 pub async fn send_body(
