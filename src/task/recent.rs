@@ -126,10 +126,15 @@ impl Recent {
             .value
             .as_ref()
             .and_then(|value| serde_json::from_slice::<TaskRecord>(value).ok());
+        self.take(&id, record.as_ref());
+    }
+
+    /// Takes in the record a task now has (`None`: deleted).
+    pub fn take(&self, id: &TaskId, record: Option<&TaskRecord>) {
         let mut index = self.inner.lock().expect("the index lock is never poisoned");
-        index.remove(&id);
+        index.remove(id);
         if let Some(record) = record {
-            index.insert(Listed::of(&record));
+            index.insert(Listed::of(record));
             while index.tasks.len() > self.capacity {
                 let Some(oldest) = index.order.first().map(|(_, id)| id.clone()) else {
                     break;

@@ -76,11 +76,13 @@ impl Replica {
                                 _ = shutdown.wait_for(|s| *s) => return,
                                 change = changes.next() => match change {
                                     Some(change) => {
-                                        listed.apply(&change);
+                                        // Read once for both.
+                                        let Some(read) = Read::of(&change) else { continue };
+                                        listed.take(&read.id, read.record.as_deref());
                                         // History is for the list: the replica holds only
                                         // what became final while it watched (its clock).
                                         if change.revision > latest {
-                                            fed.apply(change);
+                                            fed.take(&read);
                                         }
                                     }
                                     None => break,
@@ -125,28 +127,53 @@ impl Replica {
 
     /// Takes in one change of the bucket.
     pub fn apply(&self, change: RecordChange) {
-        let Ok(id) = TaskId::parse(&change.key) else {
+        let Some(read) = Read::of(&change) else {
             return;
         };
-        let kept = change
-            .value
-            .filter(|value| value.len() <= LARGEST)
-            .and_then(|value| {
-                let record = serde_json::from_slice::<TaskRecord>(&value).ok()?;
-                record.state.is_final().then_some((record, value.len()))
-            });
+        self.take(&read);
+    }
+
+    /// Takes in one change of the bucket, read.
+    fn take(&self, read: &Read) {
+        let kept = read
+            .record
+            .as_ref()
+            .filter(|record| read.size <= LARGEST && record.state.is_final());
         let mut finals = self
             .finals
             .lock()
             .expect("the replica lock is never poisoned");
-        finals.remove(&id);
-        if let Some((record, size)) = kept {
-            finals.insert(id, Arc::new(record), size, self.budget);
+        finals.remove(&read.id);
+        if let Some(record) = kept {
+            finals.insert(read.id.clone(), record.clone(), read.size, self.budget);
         }
     }
 
     fn clear(&self) {
         *self.finals.lock().expect("never poisoned") = Finals::default();
+    }
+}
+
+/// One change of the bucket, read: the task, its record (`None`: deleted, or unreadable) and
+/// the value's size.
+struct Read {
+    id: TaskId,
+    record: Option<Arc<TaskRecord>>,
+    size: usize,
+}
+
+impl Read {
+    /// The change read (`None` for a key that is no task id).
+    fn of(change: &RecordChange) -> Option<Read> {
+        let id = TaskId::parse(&change.key).ok()?;
+        let value = change.value.as_ref();
+        Some(Read {
+            id,
+            record: value
+                .and_then(|v| serde_json::from_slice::<TaskRecord>(v).ok())
+                .map(Arc::new),
+            size: value.map_or(0, |v| v.len()),
+        })
     }
 }
 
