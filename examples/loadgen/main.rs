@@ -57,6 +57,8 @@ use pasta::model::JobType;
 use serde_json::Value;
 
 mod ceiling;
+#[path = "../../benches/support/chromium.rs"]
+mod chromium;
 mod embedded;
 mod floor;
 #[path = "../../benches/support/gen.rs"]

@@ -96,22 +96,12 @@ pub(crate) async fn ui(u: Ui<'_>) -> anyhow::Result<Vec<Row>> {
     );
     let profile = tempfile::tempdir()?;
     let chromium = std::env::var("PASTA_CHROMIUM").unwrap_or("/usr/bin/chromium".into());
-    let args: Vec<String> = [
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,900",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .chain([format!("--user-data-dir={}", profile.path().display())])
-    .collect();
+    let args: Vec<String> = crate::chromium::FLAGS
+        .iter()
+        .chain(&["--window-size=1280,900"])
+        .map(|s| s.to_string())
+        .chain([format!("--user-data-dir={}", profile.path().display())])
+        .collect();
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),

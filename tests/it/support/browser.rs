@@ -42,20 +42,10 @@ use crate::support::nats::free_port;
 /// Chromium 156), so the session also fixes it with DevTools' `Emulation.setDeviceMetricsOverride`.
 pub const VIEWPORT: (u32, u32) = (1280, 900);
 
-/// The Chromium flags every session gets (beside `--user-data-dir` and `--window-size`):
-/// headless without a display, no sandbox (the tests run as root on CI, where Chromium's sandbox
-/// refuses to start), and nothing that would reach the network or a GPU on its own.
-pub const FLAGS: &[&str] = &[
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-];
+/// The Chromium flags every session gets (beside `--user-data-dir` and `--window-size`).
+#[path = "../../../benches/support/chromium.rs"]
+mod chromium_flags;
+pub use chromium_flags::FLAGS;
 
 /// The Chromium binary: `$PASTA_CHROMIUM`, else `/usr/bin/chromium`.
 pub fn chromium() -> PathBuf {
