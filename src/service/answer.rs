@@ -41,20 +41,7 @@ impl Service {
                     .await
                     .map(|doc| doc.get().as_bytes().to_vec())
             }
-            Request::List { query } => {
-                let query = serde_json::from_slice::<ListQuery>(&query).unwrap_or_default();
-                let limit = query.limit.map(|l| l.to_string());
-                self.list_jobs(
-                    query.job_type.as_deref(),
-                    query.state.as_deref(),
-                    limit.as_deref(),
-                )
-                .map(|data| {
-                    document(
-                        &serde_json::to_value(status::Envelope::ok(data)).expect("lists serialise"),
-                    )
-                })
-            }
+            Request::List { query } => self.answer_list(&query),
             Request::Cancel { query } => {
                 let query = serde_json::from_slice::<StatusQuery>(&query).unwrap_or_default();
                 let (id, t) = (query.task_id.as_deref(), query.job_type.as_deref());
@@ -118,6 +105,33 @@ impl Service {
     }
 }
 
+impl Service {
+    /// A task list over NATS: an empty body lists everything; anything else must be a JSON
+    /// object `{type?, state?, limit?}` (a `null` member counts as missing).
+    fn answer_list(&self, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+        let query = match body.iter().all(u8::is_ascii_whitespace) {
+            true => ListQuery::default(),
+            false => serde_json::from_slice::<serde_json::Value>(body)
+                .ok()
+                .filter(serde_json::Value::is_object)
+                .and_then(|v| serde_json::from_value::<ListQuery>(v).ok())
+                .ok_or_else(|| {
+                    ApiError::BadRequest(
+                        "a list query is a JSON object {\"type\"?, \"state\"?, \"limit\"?}".into(),
+                    )
+                })?,
+        };
+        let data = self.list_jobs(
+            member("type", query.job_type)?.as_deref(),
+            member("state", query.state)?.as_deref(),
+            member("limit", query.limit)?.as_deref(),
+        )?;
+        Ok(document(
+            &serde_json::to_value(status::Envelope::ok(data)).expect("lists serialise"),
+        ))
+    }
+}
+
 /// The body of a topology get.
 #[derive(Deserialize)]
 struct GetQuery {
@@ -154,16 +168,29 @@ struct StatusQuery<'a> {
     job_type: Option<Cow<'a, str>>,
 }
 
-/// A list query, `{"type"?, "state"?, "limit"?}` (members of another kind count as missing;
-/// a limit that is no whole number is refused by the list itself).
+/// A list query, `{"type"?, "state"?, "limit"?}`: each member checked by [`member`].
 #[derive(Default, Deserialize)]
-struct ListQuery<'a> {
-    #[serde(default, borrow, rename = "type", deserialize_with = "text")]
-    job_type: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "text")]
-    state: Option<Cow<'a, str>>,
+struct ListQuery {
+    #[serde(default, rename = "type")]
+    job_type: Option<serde_json::Value>,
+    #[serde(default)]
+    state: Option<serde_json::Value>,
     #[serde(default)]
     limit: Option<serde_json::Value>,
+}
+
+/// A list query's member as the HTTP query would give it: a string, or a number's text;
+/// `null` counts as missing, anything else is a `BAD_REQUEST` naming it.
+fn member(name: &str, value: Option<serde_json::Value>) -> Result<Option<String>, ApiError> {
+    use serde_json::Value;
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(_) => Err(ApiError::BadRequest(format!(
+            "{name} is a string (or a number, for limit)"
+        ))),
+    }
 }
 
 /// A string member, or nothing when it is of another kind (skipped unread).

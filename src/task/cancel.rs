@@ -61,7 +61,11 @@ pub async fn cancel<E>(
             tasks
                 .metrics
                 .finished(t, "failure", 0.0, &cancelled.submitted_at);
-            announce(bus, t, &cancelled).await?;
+            // The task is cancelled whatever becomes of its event: a worker that takes its
+            // job finds the record final and announces it again.
+            if let Err(e) = announce(bus, t, &cancelled).await {
+                warn!(task_id = %id, error = %e, "the cancellation's event was not published");
+            }
             return Ok(Ok(Cancel::Cancelled(cancelled)));
         }
         // A worker wrote first (STARTED or final): try again on what it wrote.

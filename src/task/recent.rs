@@ -57,15 +57,50 @@ pub struct Listed {
     pub topology: Option<Pinned>,
 }
 
+/// What the list reads of a record's bytes: its members but the result and the request,
+/// which are skipped unread (a record may carry a result of megabytes).
+#[derive(serde::Deserialize)]
+struct Summary {
+    task_id: TaskId,
+    #[serde(rename = "type")]
+    job_type: String,
+    state: TaskState,
+    attempt: u32,
+    submitted_at: String,
+    #[serde(default)]
+    finished_at: Option<String>,
+    #[serde(default)]
+    time_ms: Option<f64>,
+    #[serde(default)]
+    error: Option<super::TaskFailure>,
+    #[serde(default)]
+    topology: Option<Pinned>,
+}
+
 impl Listed {
+    /// The entry of a record's bytes (`None` when they are no record).
+    pub fn read(value: &[u8]) -> Option<Listed> {
+        let s: Summary = serde_json::from_slice(value).ok()?;
+        let (task_state, stage) = states(s.state);
+        let code = (s.state == TaskState::Failure)
+            .then(|| s.error.map_or(FailureCode::Internal, |e| e.code));
+        Some(Listed {
+            task_id: s.task_id,
+            job_type: s.job_type,
+            task_state,
+            stage,
+            attempt: s.attempt,
+            submitted_at: s.submitted_at,
+            finished_at: s.finished_at,
+            time_ms: s.time_ms,
+            code,
+            topology: s.topology,
+        })
+    }
+
     /// The entry of a record.
     pub fn of(record: &TaskRecord) -> Listed {
-        let (task_state, stage) = match record.state {
-            TaskState::Pending => ("PENDING", Some("queued")),
-            TaskState::Started => ("PENDING", Some("running")),
-            TaskState::Success => ("SUCCESS", None),
-            TaskState::Failure => ("FAILURE", None),
-        };
+        let (task_state, stage) = states(record.state);
         Listed {
             task_id: record.task_id.clone(),
             job_type: record.job_type.clone(),
@@ -78,6 +113,16 @@ impl Listed {
             code: record.failure().map(|f| f.code),
             topology: record.topology.clone(),
         }
+    }
+}
+
+/// A record's state as the status document names it, and its stage when PENDING.
+fn states(state: TaskState) -> (&'static str, Option<&'static str>) {
+    match state {
+        TaskState::Pending => ("PENDING", Some("queued")),
+        TaskState::Started => ("PENDING", Some("running")),
+        TaskState::Success => ("SUCCESS", None),
+        TaskState::Failure => ("FAILURE", None),
     }
 }
 
@@ -122,19 +167,15 @@ impl Recent {
         let Ok(id) = TaskId::parse(&change.key) else {
             return;
         };
-        let record = change
-            .value
-            .as_ref()
-            .and_then(|value| serde_json::from_slice::<TaskRecord>(value).ok());
-        self.take(&id, record.as_ref());
+        self.take(&id, change.value.as_deref().and_then(Listed::read));
     }
 
-    /// Takes in the record a task now has (`None`: deleted).
-    pub fn take(&self, id: &TaskId, record: Option<&TaskRecord>) {
+    /// Takes in what a task now is (`None`: deleted).
+    pub fn take(&self, id: &TaskId, listed: Option<Listed>) {
         let mut index = self.inner.lock().expect("the index lock is never poisoned");
         index.remove(id);
-        if let Some(record) = record {
-            index.insert(Listed::of(record));
+        if let Some(listed) = listed {
+            index.insert(listed);
             while index.tasks.len() > self.capacity {
                 let Some(oldest) = index.order.first().map(|(_, id)| id.clone()) else {
                     break;
@@ -262,6 +303,23 @@ mod tests {
             ..Query::default()
         };
         assert_eq!(ids(&recent.list(&of_type, now())), vec![id(3)]);
+    }
+
+    #[test]
+    fn reading_the_bytes_lists_what_the_record_says() {
+        let done = pending(7, "bod_reopt").started(1, &at(8)).succeeded(
+            Some(serde_json::value::to_raw_value(&serde_json::json!({"data": [1, 2]})).unwrap()),
+            None,
+            2.5,
+            &at(9),
+        );
+        let failed =
+            pending(8, "bod_pasta").failed(TaskFailure::new(FailureCode::Timeout, "slow"), &at(9));
+        for record in [pending(6, "bod_pasta"), done, failed] {
+            let bytes = serde_json::to_vec(&record).unwrap();
+            assert_eq!(Listed::read(&bytes), Some(Listed::of(&record)));
+        }
+        assert_eq!(Listed::read(b"{}"), None);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use futures::StreamExt;
 use tokio::sync::watch;
 use tracing::{debug, warn};
 
-use super::recent::{self, Recent};
+use super::recent::{self, Listed, Recent};
 use super::{TaskId, TaskRecord};
 use crate::bus::{Bus, RecordChange};
 
@@ -78,7 +78,7 @@ impl Replica {
                                     Some(change) => {
                                         // Read once for both.
                                         let Some(read) = Read::of(&change) else { continue };
-                                        listed.take(&read.id, read.record.as_deref());
+                                        listed.take(&read.id, read.listed.clone());
                                         // History is for the list: the replica holds only
                                         // what became final while it watched (its clock).
                                         if change.revision > latest {
@@ -138,7 +138,7 @@ impl Replica {
         let kept = read
             .record
             .as_ref()
-            .filter(|record| read.size <= LARGEST && record.state.is_final());
+            .filter(|record| record.state.is_final());
         let mut finals = self
             .finals
             .lock()
@@ -154,11 +154,14 @@ impl Replica {
     }
 }
 
-/// One change of the bucket, read: the task, its record (`None`: deleted, or unreadable) and
-/// the value's size.
+/// One change of the bucket, read once for the replica and the list: the task, its record
+/// when it is at most [`LARGEST`] bytes (`None`: deleted, unreadable, or larger), its entry in
+/// the list, and the value's size. A larger record is read only for its list entry, its
+/// result skipped unread.
 struct Read {
     id: TaskId,
     record: Option<Arc<TaskRecord>>,
+    listed: Option<Listed>,
     size: usize,
 }
 
@@ -166,13 +169,22 @@ impl Read {
     /// The change read (`None` for a key that is no task id).
     fn of(change: &RecordChange) -> Option<Read> {
         let id = TaskId::parse(&change.key).ok()?;
-        let value = change.value.as_ref();
+        let value = change.value.as_deref();
+        let size = value.map_or(0, <[u8]>::len);
+        let (record, listed) = match value {
+            None => (None, None),
+            Some(v) if size <= LARGEST => {
+                let record = serde_json::from_slice::<TaskRecord>(v).ok().map(Arc::new);
+                let listed = record.as_deref().map(Listed::of);
+                (record, listed)
+            }
+            Some(v) => (None, Listed::read(v)),
+        };
         Some(Read {
             id,
-            record: value
-                .and_then(|v| serde_json::from_slice::<TaskRecord>(v).ok())
-                .map(Arc::new),
-            size: value.map_or(0, |v| v.len()),
+            record,
+            listed,
+            size,
         })
     }
 }
