@@ -33,6 +33,18 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// The hex form of an object store digest, `SHA-256=<base64, URL-safe>` (`None` for another
+/// algorithm or a malformed digest).
+pub fn digest_hex(digest: &str) -> Option<String> {
+    use base64::Engine as _;
+    let encoded = digest.strip_prefix("SHA-256=")?;
+    let bytes = base64::engine::general_purpose::URL_SAFE
+        .decode(encoded)
+        .ok()
+        .filter(|b| b.len() == 32)?;
+    Some(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// The body naming `name`.
 pub fn reference(name: &str) -> Bytes {
     Bytes::from(serde_json::to_vec(&serde_json::json!({ "$ref": name })).expect("a JSON string"))
@@ -62,5 +74,20 @@ mod tests {
         }
         let long = format!(r#"{{"$ref": "{}"}}"#, "n".repeat(MAX_REFERENCE_LEN));
         assert_eq!(named_blob(long.as_bytes()), None);
+    }
+
+    #[test]
+    fn a_store_digest_reads_as_the_hex_sha256_of_the_bytes() {
+        use base64::Engine as _;
+        use sha2::{Digest, Sha256};
+        let bytes = b"a result, stored in chunks";
+        let stored = format!(
+            "SHA-256={}",
+            base64::engine::general_purpose::URL_SAFE.encode(Sha256::digest(bytes))
+        );
+        assert_eq!(digest_hex(&stored), Some(sha256_hex(bytes)));
+        assert_eq!(digest_hex("SHA-512=AAAA"), None);
+        assert_eq!(digest_hex("SHA-256=not base64!"), None);
+        assert_eq!(digest_hex("SHA-256=AAAA"), None, "too short for a SHA-256");
     }
 }

@@ -71,13 +71,8 @@ impl Bus {
     }
 
     /// Stores a snapshot (the wire form of a revision) under `name`.
-    pub async fn put_snapshot(&self, name: &str, data: Bytes) -> Result<(), BusError> {
-        let mut reader = std::io::Cursor::new(data.to_vec());
-        self.snapshots
-            .put(name, &mut reader)
-            .await
-            .map(|_| ())
-            .map_err(unavailable)
+    pub async fn put_snapshot(&self, name: &str, data: Bytes) -> Result<String, BusError> {
+        self.write_object(&self.snapshots, name, data).await
     }
 
     /// Reads a snapshot (`None` when missing).

@@ -2,7 +2,7 @@
 
 use super::encode::SegKind;
 use super::expand::{Bounds, Expansion, LIST_CAP};
-use super::result::{Attr, AttrWorst, Encoded, Sid};
+use super::result::{Attr, AttrWorst, Encoded, IdPaths, Sid};
 use super::topology::{node_sid, Topology};
 use crate::model::{Policy, Request};
 
@@ -36,11 +36,11 @@ pub fn encoded(topo: &Topology, request: &Request, policy: &Policy, exp: &Expans
     let segs = exp
         .segs
         .iter()
-        .map(|s| s.paths.iter().map(|p| topo.ids(p)).collect())
+        .map(|s| IdPaths::new(topo.structure(), s.paths.clone()))
         .collect();
     let cut = exp.segs.iter().any(|s| s.count > s.paths.len() as u128);
     let segs_total = cut.then(|| exp.segs.iter().map(|s| s.count).collect());
-    let paths = exp.paths().iter().map(|p| topo.ids(p)).collect();
+    let paths = IdPaths::new(topo.structure(), exp.paths());
     let paths_total = (exp.total > LIST_CAP as u128).then_some(exp.total);
     let (attr, attr_worst) = attributes(&exp.bounds);
     Encoded {

@@ -3,8 +3,13 @@
 //! Typed so that a field cannot be misspelt; `schemas/result.schema.json` describes the same
 //! shape and a test keeps the two together.
 
-use serde::Serialize;
+use std::sync::Arc;
+
+use serde::ser::SerializeSeq;
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
+
+use super::topology::{Path, Structure};
 
 /// `{"info": …, "data": [one item per algorithm entry]}`.
 #[derive(Debug, Clone, Serialize)]
@@ -126,6 +131,71 @@ pub enum Sid {
     },
 }
 
+/// A list of paths as the wire writes them: each path the ids of its nodes and links,
+/// alternating. The paths stay indices into the topology's id tables until they are serialised,
+/// so a result of a thousand long paths copies no id (at 10,000 routers, copying them cost more
+/// than the search that found the paths).
+#[derive(Clone)]
+pub struct IdPaths {
+    names: Arc<Structure>,
+    paths: Vec<Path>,
+}
+
+impl IdPaths {
+    /// `paths` of a topology whose ids are `names`.
+    pub fn new(names: Arc<Structure>, paths: Vec<Path>) -> IdPaths {
+        IdPaths { names, paths }
+    }
+
+    /// How many paths.
+    pub fn len(&self) -> usize {
+        self.paths.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.paths.is_empty()
+    }
+
+    /// The ids of every path (copied).
+    pub fn ids(&self) -> Vec<Vec<String>> {
+        self.paths.iter().map(|p| self.names.ids(p)).collect()
+    }
+}
+
+impl std::fmt::Debug for IdPaths {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.ids()).finish()
+    }
+}
+
+impl Serialize for IdPaths {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut list = s.serialize_seq(Some(self.paths.len()))?;
+        for path in &self.paths {
+            list.serialize_element(&PathIds(&self.names, path))?;
+        }
+        list.end()
+    }
+}
+
+/// One path's ids, written straight from the id tables.
+struct PathIds<'a>(&'a Structure, &'a Path);
+
+impl Serialize for PathIds<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let PathIds(names, path) = self;
+        let mut ids = s.serialize_seq(Some(path.nodes.len() + path.links.len()))?;
+        for (i, &n) in path.nodes.iter().enumerate() {
+            ids.serialize_element(names.node_id[n as usize].as_str())?;
+            if let Some(&l) = path.links.get(i) {
+                ids.serialize_element(names.link_id[l as usize].as_str())?;
+            }
+        }
+        ids.end()
+    }
+}
+
 /// Best-case attributes over an expansion.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Attr {
@@ -162,12 +232,12 @@ pub struct Encoded {
     /// SIDs in push order.
     pub sids: Vec<Sid>,
     /// Per SID, its forwarding paths (at most 1024).
-    pub segs: Vec<Vec<Vec<String>>>,
+    pub segs: Vec<IdPaths>,
     /// Per SID, the number of forwarding paths, when any list was cut.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub segs_total: Option<Vec<u128>>,
     /// End-to-end paths (at most 1024).
-    pub paths: Vec<Vec<String>>,
+    pub paths: IdPaths,
     /// The exact number of end-to-end paths, when more than listed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paths_total: Option<u128>,
@@ -198,12 +268,12 @@ pub struct Disjoint {
     /// SIDs.
     pub d_sids: Vec<Sid>,
     /// Forwarding paths per SID.
-    pub d_segs: Vec<Vec<Vec<String>>>,
+    pub d_segs: Vec<IdPaths>,
     /// Cut counts per SID.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub d_segs_total: Option<Vec<u128>>,
     /// End-to-end paths.
-    pub d_paths: Vec<Vec<String>>,
+    pub d_paths: IdPaths,
     /// Exact count when cut.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub d_paths_total: Option<u128>,

@@ -14,7 +14,8 @@ use super::policy::{place, Ctx, Piece, Placed};
 use super::render::encoded;
 use super::reserve::{charges, class_bandwidth, given_back, ClassField};
 use super::result::{
-    Disjoint, Document, Empty, Item, PathData, PathResult, Released, Reservation, SingleItem,
+    Disjoint, Document, Empty, IdPaths, Item, PathData, PathResult, Released, Reservation,
+    SingleItem,
 };
 use crate::model::{Job, JobType, Policy};
 
@@ -187,7 +188,7 @@ pub fn result(ctx: &Ctx, policy: &Policy, placed: Placed, time: f64) -> PathResu
             d_sids: Vec::new(),
             d_segs: Vec::new(),
             d_segs_total: None,
-            d_paths: Vec::new(),
+            d_paths: IdPaths::new(ctx.topo.structure(), Vec::new()),
             d_paths_total: None,
             d_attr: json!({}),
             d_attr_worst: json!({}),

@@ -193,6 +193,11 @@ impl Topology {
         }
     }
 
+    /// The shared structure (its id tables name the paths of a result).
+    pub fn structure(&self) -> Arc<Structure> {
+        self.structure.clone()
+    }
+
     /// Whether two views share their structure.
     pub fn same_structure(&self, other: &Topology) -> bool {
         Arc::ptr_eq(&self.structure, &other.structure)

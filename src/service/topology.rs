@@ -16,7 +16,7 @@ use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use super::{Admitted, ApiError, Service};
-use crate::bus::{blob_ref, Created};
+use crate::bus::Created;
 use crate::model::topology::{change, check_name, wire, Pinned, Reference};
 use crate::model::{Network, Problem, Problems};
 use crate::task::held::record::{
@@ -294,8 +294,8 @@ impl Service {
             Some(fit) if text.len() > fit => {
                 let doc = Bytes::from(wire::render(&network));
                 let object = format!("export/{name}/{revision}");
-                let (size, sha256) = (doc.len(), blob_ref::sha256_hex(&doc));
-                self.tasks.bus.put_blob(&object, doc).await?;
+                let size = doc.len();
+                let sha256 = self.tasks.bus.put_blob(&object, doc).await?;
                 let data = json!({
                     "name": name, "revision": revision, "$ref": object, "size": size,
                     "sha256": sha256,
@@ -352,13 +352,13 @@ impl Service {
     /// that a writer who loses a race never overwrites the winner's).
     async fn store_snapshot(&self, name: &str, text: Bytes) -> Result<Snapshot, ApiError> {
         let object = format!("{name}/{}", uuid::Uuid::new_v4());
-        let snapshot = Snapshot {
-            size: text.len() as u64,
-            sha256: blob_ref::sha256_hex(&text),
-            object: object.clone(),
-        };
-        self.tasks.bus.put_snapshot(&object, text).await?;
-        Ok(snapshot)
+        let size = text.len() as u64;
+        let sha256 = self.tasks.bus.put_snapshot(&object, text).await?;
+        Ok(Snapshot {
+            size,
+            sha256,
+            object,
+        })
     }
 
     /// Commits what `make` makes of the current head, retrying on the new head when another

@@ -322,9 +322,11 @@ impl Delivery<'_> {
         }
         let name = format!("result/{}", self.id);
         let text: Box<str> = result.into();
-        let blob = ResultBlob::of(name, text.as_bytes());
-        bus.put_blob(&blob.name, Bytes::from(text.into_boxed_bytes()))
+        let size = text.len() as u64;
+        let sha256 = bus
+            .put_blob(&name, Bytes::from(text.into_boxed_bytes()))
             .await?;
+        let blob = ResultBlob { name, size, sha256 };
         Ok(started.succeeded(None, Some(blob), time_ms, &now()))
     }
 
