@@ -9,7 +9,10 @@
 //!
 //! [`Search::best`] is A* with the exact distances to the target in the unrestricted leg graph as
 //! its heuristic (consistent, so each node settles once); Yen's spur searches, which only remove
-//! elements, then explore little beyond the path they deviate from.
+//! elements, then explore little beyond the path they deviate from. Before it, a depth-first walk
+//! along the links tight under the heuristic answers whenever some path attains the heuristic's
+//! bound (most spur searches): on graphs with many equal-cost paths it visits the path and not
+//! the whole set of tied nodes the A* would settle.
 //!
 //! [`Costs`] settles least costs forward from a leg's start only as far as the cost of its end:
 //! the cost-tight DAG of the leg's least-cost paths. [`RadixHeap`] is the priority queue of the
@@ -95,6 +98,7 @@ pub struct Search {
     seen: Vec<u32>,
     settled: Vec<u32>,
     good: Vec<u32>,
+    dead: Vec<u32>,
     blocked_node: Vec<u32>,
     blocked_link: Vec<u32>,
     stamp: u32,
@@ -116,6 +120,7 @@ impl Search {
             seen: vec![0; n],
             settled: vec![0; n],
             good: vec![0; n],
+            dead: vec![0; n],
             blocked_node: vec![0; n],
             blocked_link: vec![0; topo.link_count()],
             stamp: 0,
@@ -134,6 +139,7 @@ impl Search {
                 &mut self.seen,
                 &mut self.settled,
                 &mut self.good,
+                &mut self.dead,
                 &mut self.blocked_node,
                 &mut self.blocked_link,
             ] {
@@ -167,6 +173,11 @@ impl Search {
         }
         if self.blocked_node[from as usize] == s {
             return None;
+        }
+        match self.along_heuristic(leg, h, from, to, s) {
+            Tight::Found(found) => return Some(found),
+            Tight::NoLink => return None,
+            Tight::Unknown => {}
         }
         let topo = leg.topo;
         self.heap.clear();
@@ -249,6 +260,91 @@ impl Search {
         }
         Some((path, self.g[to as usize]))
     }
+
+    /// The fast case of [`Search::best`]: when some path attains the heuristic's bound (the least
+    /// `link + h` over the allowed first links), the best path is the first one, in link id order,
+    /// of the paths whose every link is tight under `h` (`key(l) + h[v] == h[u]`, the first link
+    /// against the bound). A path's key is at least the bound, and equals it exactly when it is
+    /// such a path, so the depth-first walk below (tight links in id order, nodes found not to
+    /// reach `to` remembered as dead) finds the same path as the full search, visiting little
+    /// more than the path when the blocked elements leave it alone. Tight links strictly lower
+    /// `h` (every link adds a hop), so the walk never meets a node twice on one branch.
+    fn along_heuristic(
+        &mut self,
+        leg: &LegGraph,
+        h: &[Key],
+        from: NodeIx,
+        to: NodeIx,
+        s: u32,
+    ) -> Tight {
+        if from == to {
+            return Tight::Found((Path::single(from), 0));
+        }
+        let topo = leg.topo;
+        let allowed = |this: &Search, l: LinkIx| {
+            let v = topo.re[l as usize] as usize;
+            this.blocked_link[l as usize] != s
+                && this.blocked_node[v] != s
+                && this.dead[v] != s
+                && h[v] != UNREACHABLE
+                && leg.feas.link_ok(l)
+                && leg.node_ok(v as NodeIx)
+        };
+        let bound = topo
+            .out_links(from)
+            .iter()
+            .filter(|&&l| allowed(self, l))
+            .map(|&l| link_key(leg.metric[l as usize]) + h[topo.re[l as usize] as usize])
+            .min();
+        let Some(bound) = bound else {
+            return Tight::NoLink;
+        };
+        // The walk: the path so far, and per node on it the position of the next link to try.
+        let mut path = Path::single(from);
+        let mut next: Vec<usize> = vec![0];
+        let mut need = vec![bound];
+        while let Some(&u) = path.nodes.last() {
+            let depth = path.nodes.len() - 1;
+            let links = topo.out_links(u);
+            let want = need[depth];
+            let step = links[next[depth]..].iter().position(|&l| {
+                let v = topo.re[l as usize] as usize;
+                allowed(self, l) && link_key(leg.metric[l as usize]) + h[v] == want
+            });
+            match step {
+                Some(at) => {
+                    let l = links[next[depth] + at];
+                    next[depth] += at + 1;
+                    let v = topo.re[l as usize];
+                    path.nodes.push(v);
+                    path.links.push(l);
+                    if v == to {
+                        return Tight::Found((path, bound));
+                    }
+                    next.push(0);
+                    need.push(h[v as usize]);
+                }
+                None => {
+                    self.dead[u as usize] = s;
+                    path.nodes.pop();
+                    path.links.pop();
+                    next.pop();
+                    need.pop();
+                }
+            }
+        }
+        Tight::Unknown
+    }
+}
+
+/// What [`Search::along_heuristic`] learnt.
+enum Tight {
+    /// The best path and its key.
+    Found((Path, Key)),
+    /// No allowed link leaves the start: there is no path.
+    NoLink,
+    /// No path attains the bound: the full search decides.
+    Unknown,
 }
 
 /// Least costs from one node of a leg graph in the policy metric (no hops), settled in order of
