@@ -161,8 +161,26 @@ impl Search {
         blocked_nodes: &[NodeIx],
         blocked_links: &[LinkIx],
     ) -> Option<(Path, Key)> {
+        match self.bounded(leg, h, from, to, blocked_nodes, blocked_links) {
+            Bounded::Found(found) => Some(found),
+            Bounded::None => None,
+            Bounded::Above(_) => self.settle(leg, h, from, to, self.stamp),
+        }
+    }
+
+    /// What [`Search::best`] can say cheaply: the best path when it attains the heuristic's
+    /// bound, no path, or that the best key is above the bound (found by [`Search::best`]).
+    pub fn bounded(
+        &mut self,
+        leg: &LegGraph,
+        h: &[Key],
+        from: NodeIx,
+        to: NodeIx,
+        blocked_nodes: &[NodeIx],
+        blocked_links: &[LinkIx],
+    ) -> Bounded {
         if h[from as usize] == UNREACHABLE {
-            return None;
+            return Bounded::None;
         }
         let s = self.next_stamp();
         for &n in blocked_nodes {
@@ -172,13 +190,20 @@ impl Search {
             self.blocked_link[l as usize] = s;
         }
         if self.blocked_node[from as usize] == s {
-            return None;
+            return Bounded::None;
         }
-        match self.along_heuristic(leg, h, from, to, s) {
-            Tight::Found(found) => return Some(found),
-            Tight::NoLink => return None,
-            Tight::Unknown => {}
-        }
+        self.along_heuristic(leg, h, from, to, s)
+    }
+
+    /// The A* of [`Search::best`], with the blocked elements stamped `s`.
+    fn settle(
+        &mut self,
+        leg: &LegGraph,
+        h: &[Key],
+        from: NodeIx,
+        to: NodeIx,
+        s: u32,
+    ) -> Option<(Path, Key)> {
         let topo = leg.topo;
         self.heap.clear();
         self.order.clear();
@@ -276,9 +301,9 @@ impl Search {
         from: NodeIx,
         to: NodeIx,
         s: u32,
-    ) -> Tight {
+    ) -> Bounded {
         if from == to {
-            return Tight::Found((Path::single(from), 0));
+            return Bounded::Found((Path::single(from), 0));
         }
         let topo = leg.topo;
         let allowed = |this: &Search, l: LinkIx| {
@@ -297,7 +322,7 @@ impl Search {
             .map(|&l| link_key(leg.metric[l as usize]) + h[topo.re[l as usize] as usize])
             .min();
         let Some(bound) = bound else {
-            return Tight::NoLink;
+            return Bounded::None;
         };
         // The walk: the path so far, and per node on it the position of the next link to try.
         let mut path = Path::single(from);
@@ -319,7 +344,7 @@ impl Search {
                     path.nodes.push(v);
                     path.links.push(l);
                     if v == to {
-                        return Tight::Found((path, bound));
+                        return Bounded::Found((path, bound));
                     }
                     next.push(0);
                     need.push(h[v as usize]);
@@ -333,18 +358,19 @@ impl Search {
                 }
             }
         }
-        Tight::Unknown
+        Bounded::Above(bound)
     }
 }
 
-/// What [`Search::along_heuristic`] learnt.
-enum Tight {
+/// What [`Search::bounded`] learnt of a best path.
+#[derive(Debug)]
+pub enum Bounded {
     /// The best path and its key.
     Found((Path, Key)),
-    /// No allowed link leaves the start: there is no path.
-    NoLink,
-    /// No path attains the bound: the full search decides.
-    Unknown,
+    /// There is no path.
+    None,
+    /// The best key, if any path exists, is above this bound: only [`Search::best`] tells.
+    Above(Key),
 }
 
 /// Least costs from one node of a leg graph in the policy metric (no hops), settled in order of

@@ -4,11 +4,18 @@
 //! spur searches are [`Search::best`] calls. Since the order (cost, hops, id sequence) compares a
 //! common root and two continuations exactly as it compares the continuations, Yen's argument
 //! holds for it unchanged: the k-th path is found exactly, ties included.
+//!
+//! Spur searches are lazy where that pays: a spur whose best path the cheap
+//! [`Search::bounded`] does not settle waits among the candidates under a lower bound of its key
+//! (the bound plus one: its key is above the bound), and is searched in full only if that bound
+//! comes first. Since the search is a function of the spur's root and blocked links, fixed when
+//! the spur is made, the candidates are the same whenever it is searched; only the searches that
+//! could not matter are skipped.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet};
 
-use super::search::{link_key, Key, LegGraph, Search};
+use super::search::{link_key, Bounded, Key, LegGraph, Search};
 use super::topology::{LinkIx, NodeIx, Path, Topology};
 
 /// One leg: from a node to a node waypoint, or to a link waypoint's local end followed by the link.
@@ -40,13 +47,30 @@ pub struct LegPath {
     dev: usize,
 }
 
+/// A spur not searched yet: off found path `parent` at its node `at`, with these links blocked.
+#[derive(Debug, Clone)]
+struct Spur {
+    parent: usize,
+    at: usize,
+    blocked_links: Vec<LinkIx>,
+    root_key: Key,
+}
+
+/// A candidate: a path, or a spur that may give one.
+#[derive(Debug, Clone)]
+enum Candidate {
+    Path(LegPath),
+    Spur(Spur),
+}
+
 /// The lazily enumerated paths of one leg.
 pub struct LegPaths {
     spec: LegSpec,
     h: Vec<Key>,
     found: Vec<LegPath>,
+    /// Candidates by (key, rank sequence) or, for a spur, (its lower bound, empty).
     candidates: BinaryHeap<Reverse<(Key, Vec<u32>, usize)>>,
-    store: Vec<Option<LegPath>>,
+    store: Vec<Option<Candidate>>,
     seen: HashSet<Vec<LinkIx>>,
 }
 
@@ -106,56 +130,101 @@ impl LegPaths {
     }
 
     fn advance(&mut self, graph: &LegGraph, search: &mut Search) -> bool {
-        let Some(prev) = self.found.last().cloned() else {
+        let Some(prev) = self.found.last() else {
             return false;
         };
-        let topo = graph.topo;
-        let base_nodes = &prev.path.nodes[..=prev.base_len];
-        let base_links = &prev.path.links[..prev.base_len];
+        let parent = self.found.len() - 1;
+        let (dev, base_len) = (prev.dev, prev.base_len);
         let mut root_key: Key = 0;
-        for i in 0..base_links.len() {
-            if i >= prev.dev {
-                let spur = base_nodes[i];
+        for i in 0..base_len {
+            if i >= dev {
+                let prev = &self.found[parent];
+                let base_links = &prev.path.links[..base_len];
                 let blocked_links: Vec<LinkIx> = self
                     .found
                     .iter()
                     .filter(|p| p.base_len > i && p.path.links[..i] == base_links[..i])
                     .map(|p| p.path.links[i])
                     .collect();
-                let found = search.best(
+                let spur = Spur {
+                    parent,
+                    at: i,
+                    blocked_links,
+                    root_key,
+                };
+                let nodes = &prev.path.nodes[..i];
+                let from = prev.path.nodes[i];
+                match search.bounded(
                     graph,
                     &self.h,
-                    spur,
+                    from,
                     self.spec.to,
-                    &base_nodes[..i],
-                    &blocked_links,
-                );
-                if let Some((spur_path, spur_key)) = found {
-                    let mut base = Path {
-                        nodes: base_nodes[..=i].to_vec(),
-                        links: base_links[..i].to_vec(),
-                    };
-                    base.extend(&spur_path);
-                    if self.seen.insert(base.links.clone()) {
-                        let cand = self.finish(graph, base, root_key + spur_key, i);
-                        let seq = topo.rank_seq(&cand.path);
+                    nodes,
+                    &spur.blocked_links,
+                ) {
+                    Bounded::Found((spur_path, spur_key)) => {
+                        self.add(graph, &spur, spur_path, spur_key);
+                    }
+                    Bounded::None => {}
+                    Bounded::Above(bound) => {
+                        let waypoint = self
+                            .spec
+                            .link
+                            .map_or(0, |l| link_key(graph.metric[l as usize]));
+                        let lower = root_key + bound + 1 + waypoint;
                         self.candidates
-                            .push(Reverse((cand.key, seq, self.store.len())));
-                        self.store.push(Some(cand));
+                            .push(Reverse((lower, Vec::new(), self.store.len())));
+                        self.store.push(Some(Candidate::Spur(spur)));
                     }
                 }
             }
-            root_key += link_key(graph.metric[base_links[i] as usize]);
+            let link = self.found[parent].path.links[i];
+            root_key += link_key(graph.metric[link as usize]);
         }
-        match self.candidates.pop() {
-            Some(Reverse((_, _, ix))) => {
-                let next = self.store[ix]
-                    .take()
-                    .expect("each candidate is popped once");
-                self.found.push(next);
-                true
+        while let Some(Reverse((_, _, ix))) = self.candidates.pop() {
+            match self.store[ix]
+                .take()
+                .expect("each candidate is popped once")
+            {
+                Candidate::Path(next) => {
+                    self.found.push(next);
+                    return true;
+                }
+                Candidate::Spur(spur) => {
+                    let prev = &self.found[spur.parent];
+                    let (from, nodes) = (prev.path.nodes[spur.at], &prev.path.nodes[..spur.at]);
+                    let found = search.best(
+                        graph,
+                        &self.h,
+                        from,
+                        self.spec.to,
+                        nodes,
+                        &spur.blocked_links,
+                    );
+                    if let Some((spur_path, spur_key)) = found {
+                        self.add(graph, &spur, spur_path, spur_key);
+                    }
+                }
             }
-            None => false,
+        }
+        false
+    }
+
+    /// Adds the path of a searched spur to the candidates, unless it is one already seen.
+    fn add(&mut self, graph: &LegGraph, spur: &Spur, spur_path: Path, spur_key: Key) {
+        let prev = &self.found[spur.parent];
+        let i = spur.at;
+        let mut base = Path {
+            nodes: prev.path.nodes[..=i].to_vec(),
+            links: prev.path.links[..i].to_vec(),
+        };
+        base.extend(&spur_path);
+        if self.seen.insert(base.links.clone()) {
+            let cand = self.finish(graph, base, spur.root_key + spur_key, i);
+            let seq = graph.topo.rank_seq(&cand.path);
+            self.candidates
+                .push(Reverse((cand.key, seq, self.store.len())));
+            self.store.push(Some(Candidate::Path(cand)));
         }
     }
 }
