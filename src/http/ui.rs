@@ -189,11 +189,11 @@ fn info(t: &TaskView) -> TaskInfo {
 /// a body's own topology itself).
 fn task_layout(s: &AppState, t: &TaskView) -> Option<Arc<Layout>> {
     let (pinned, request) = (t.topology.as_ref()?, t.request.as_ref()?);
-    let network = Network {
-        nodes: request.nodes.clone(),
-        links: request.links.clone(),
-        pos: t.pos.clone().unwrap_or_default(),
-    };
+    let network = Network::new(
+        request.nodes.clone(),
+        request.links.clone(),
+        t.pos.clone().unwrap_or_default(),
+    );
     Some(s.layouts.of(&pinned.name, pinned.revision, &network))
 }
 

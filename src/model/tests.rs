@@ -2,6 +2,7 @@
 //! rule of contract §2, properties over arbitrary JSON, and the JSON Schema kept in step with the
 //! parser's key tables.
 
+mod changes;
 mod parsing;
 mod properties;
 mod schema;

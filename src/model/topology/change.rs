@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::wire::{link_value, node_value};
-use super::{Network, Pos};
+use super::{Ids, Network, Pos};
 use crate::model::json::Json;
 use crate::model::parse::reader::{Collector, Key, Loc};
 use crate::model::parse::topology::{link, node_with_pos};
@@ -47,6 +47,43 @@ pub struct Applied {
     pub ops: Vec<OpSummary>,
 }
 
+/// A change document found valid, its network not built yet ([`Checked::finish`] builds it:
+/// a copy of every element, linear in the network's size, which a service may do after
+/// answering).
+pub struct Checked {
+    network: Pending,
+    /// How many ops were applied.
+    pub applied: usize,
+    /// Links removed with the nodes they ended at, in the order they were removed.
+    pub removed_links: Vec<String>,
+    /// Each op, in order.
+    pub ops: Vec<OpSummary>,
+    /// Nodes and links of the changed network.
+    pub counts: (usize, usize),
+}
+
+/// The changed network of a [`Checked`]: still to build, or built by the full validation.
+enum Pending {
+    Work(Box<Work>),
+    Built(Network),
+}
+
+impl Checked {
+    /// The changed network and what the change did.
+    pub fn finish(self) -> Applied {
+        let network = match self.network {
+            Pending::Work(work) => work.finish().0,
+            Pending::Built(network) => network,
+        };
+        Applied {
+            network,
+            applied: self.applied,
+            removed_links: self.removed_links,
+            ops: self.ops,
+        }
+    }
+}
+
 /// The names of the ops.
 const OPS: [&str; 6] = [
     "upsert_node",
@@ -60,112 +97,289 @@ const OPS: [&str; 6] = [
 /// Which op last wrote an element, and under which member of it (`node`, `link` or `set`).
 type Origin = Option<(usize, &'static str)>;
 
-/// The network being changed: elements with a liveness flag, so that removals keep order.
+/// A node as the ops leave it: the element, its position, whether it is still there, and the
+/// op that last wrote it.
+type NodeSlot = (Node, Option<Pos>, bool, Origin);
+
+/// A link as the ops leave it: the element, whether it is still there, the op that wrote it.
+type LinkSlot = (Link, bool, Origin);
+
+/// The network being changed: the base network and what the ops did to it (elements written
+/// or removed, by index; new ones numbered after the base's), so that an op costs what it
+/// touches and removals keep order.
 struct Work {
-    nodes: Vec<(Node, Option<Pos>, bool, Origin)>,
-    links: Vec<(Link, bool, Origin)>,
-    node_ix: HashMap<String, usize>,
-    link_ix: HashMap<String, usize>,
+    base: Network,
+    ids: Arc<Ids>,
+    nodes: HashMap<usize, NodeSlot>,
+    added_nodes: Vec<NodeSlot>,
+    added_node_ix: HashMap<String, usize>,
+    links: HashMap<usize, LinkSlot>,
+    added_links: Vec<LinkSlot>,
+    added_link_ix: HashMap<String, usize>,
     removed_links: Vec<String>,
 }
 
 impl Work {
     fn new(net: &Network) -> Work {
-        let nodes: Vec<_> = net
-            .nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.clone(), net.pos.get(i).copied().flatten(), true, None))
-            .collect();
-        let links: Vec<_> = net.links.iter().map(|l| (l.clone(), true, None)).collect();
-        let node_ix = nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.0.id.clone(), i))
-            .collect();
-        let link_ix = links
-            .iter()
-            .enumerate()
-            .map(|(i, l)| (l.0.id.clone(), i))
-            .collect();
         Work {
-            nodes,
-            links,
-            node_ix,
-            link_ix,
+            base: net.clone(),
+            ids: net.ids(),
+            nodes: HashMap::new(),
+            added_nodes: Vec::new(),
+            added_node_ix: HashMap::new(),
+            links: HashMap::new(),
+            added_links: Vec::new(),
+            added_link_ix: HashMap::new(),
             removed_links: Vec::new(),
         }
     }
 
+    fn node_count(&self) -> usize {
+        self.base.nodes.len() + self.added_nodes.len()
+    }
+
+    fn link_count(&self) -> usize {
+        self.base.links.len() + self.added_links.len()
+    }
+
+    /// Node `i`: the element, its position, whether it is there, which op wrote it.
+    fn node(&self, i: usize) -> (&Node, Option<Pos>, bool, Origin) {
+        let base = self.base.nodes.len();
+        let slot = if i < base {
+            match self.nodes.get(&i) {
+                Some(slot) => slot,
+                None => {
+                    let pos = self.base.pos.get(i).copied().flatten();
+                    return (&self.base.nodes[i], pos, true, None);
+                }
+            }
+        } else {
+            &self.added_nodes[i - base]
+        };
+        (&slot.0, slot.1, slot.2, slot.3)
+    }
+
+    /// Link `i`: the element, whether it is there, which op wrote it.
+    fn link(&self, i: usize) -> (&Link, bool, Origin) {
+        let base = self.base.links.len();
+        let slot = if i < base {
+            match self.links.get(&i) {
+                Some(slot) => slot,
+                None => return (&self.base.links[i], true, None),
+            }
+        } else {
+            &self.added_links[i - base]
+        };
+        (&slot.0, slot.1, slot.2)
+    }
+
+    fn node_ix(&self, id: &str) -> Option<usize> {
+        (self.ids.node.get(id).copied()).or_else(|| self.added_node_ix.get(id).copied())
+    }
+
+    fn link_ix(&self, id: &str) -> Option<usize> {
+        (self.ids.link.get(id).copied()).or_else(|| self.added_link_ix.get(id).copied())
+    }
+
     fn live_node(&self, id: &str) -> Option<usize> {
-        self.node_ix.get(id).copied().filter(|&i| self.nodes[i].2)
+        self.node_ix(id).filter(|&i| self.node(i).2)
     }
 
     fn live_link(&self, id: &str) -> Option<usize> {
-        self.link_ix.get(id).copied().filter(|&i| self.links[i].1)
+        self.link_ix(id).filter(|&i| self.link(i).1)
+    }
+
+    fn set_node(&mut self, i: usize, slot: NodeSlot) {
+        match i.checked_sub(self.base.nodes.len()) {
+            None => {
+                self.nodes.insert(i, slot);
+            }
+            Some(j) => self.added_nodes[j] = slot,
+        }
+    }
+
+    fn set_link(&mut self, i: usize, slot: LinkSlot) {
+        match i.checked_sub(self.base.links.len()) {
+            None => {
+                self.links.insert(i, slot);
+            }
+            Some(j) => self.added_links[j] = slot,
+        }
     }
 
     fn put_node(&mut self, n: Node, pos: Option<Pos>, origin: Origin) {
-        match self.node_ix.get(&n.id) {
-            Some(&i) => self.nodes[i] = (n, pos, true, origin),
+        match self.node_ix(&n.id) {
+            Some(i) => self.set_node(i, (n, pos, true, origin)),
             None => {
-                self.node_ix.insert(n.id.clone(), self.nodes.len());
-                self.nodes.push((n, pos, true, origin));
+                self.added_node_ix.insert(n.id.clone(), self.node_count());
+                self.added_nodes.push((n, pos, true, origin));
             }
         }
     }
 
     fn put_link(&mut self, l: Link, origin: Origin) {
-        match self.link_ix.get(&l.id) {
-            Some(&i) => self.links[i] = (l, true, origin),
+        match self.link_ix(&l.id) {
+            Some(i) => self.set_link(i, (l, true, origin)),
             None => {
-                self.link_ix.insert(l.id.clone(), self.links.len());
-                self.links.push((l, true, origin));
+                self.added_link_ix.insert(l.id.clone(), self.link_count());
+                self.added_links.push((l, true, origin));
             }
         }
+    }
+
+    fn remove_link(&mut self, i: usize) {
+        let (l, _, origin) = self.link(i);
+        let slot = (l.clone(), false, origin);
+        self.set_link(i, slot);
     }
 
     fn remove_node(&mut self, i: usize) {
-        self.nodes[i].2 = false;
-        let id = self.nodes[i].0.id.clone();
-        for (l, alive, _) in &mut self.links {
-            if *alive && (l.lo == id || l.re == id) {
-                *alive = false;
+        let (n, pos, _, origin) = self.node(i);
+        let (id, slot) = (n.id.clone(), (n.clone(), pos, false, origin));
+        self.set_node(i, slot);
+        for j in 0..self.link_count() {
+            let (l, alive, _) = self.link(j);
+            if alive && (l.lo == id || l.re == id) {
                 self.removed_links.push(l.id.clone());
+                self.remove_link(j);
             }
         }
     }
 
-    fn finish(self) -> (Network, Vec<Origin>, Vec<Origin>, Vec<String>) {
-        let mut nodes = Vec::with_capacity(self.nodes.len());
-        let mut pos = Vec::with_capacity(self.nodes.len());
-        let mut node_origins = Vec::with_capacity(self.nodes.len());
-        for (n, p, alive, origin) in self.nodes {
+    /// Whether the elements the ops wrote keep the network valid, the base being valid: the
+    /// rules of a topology (contract §2) that relate elements, checked only where a written
+    /// element takes part, and the size limits. `false` when any may fail: the full
+    /// validation then finds the problems.
+    fn written_valid(&self, limits: &Limits) -> bool {
+        let (nodes, links) = self.counts();
+        if nodes > limits.max_nodes || links > limits.max_links {
+            return false;
+        }
+        let written_nodes = self.nodes.iter().map(|(&i, slot)| (i, slot)).chain(
+            (self.added_nodes.iter().enumerate())
+                .map(|(j, slot)| (self.base.nodes.len() + j, slot)),
+        );
+        let mut sids: HashMap<u64, usize> = HashMap::new();
+        let mut prefix_sids: HashMap<(u32, u64), usize> = HashMap::new();
+        // A base node the ops did not touch, owning a SID.
+        let untouched = |owner: Option<&usize>| owner.is_some_and(|j| !self.nodes.contains_key(j));
+        for (i, (n, _, alive, _)) in written_nodes {
+            if !alive {
+                continue;
+            }
+            if self.live_link(&n.id).is_some() {
+                return false;
+            }
+            if let Some(sid) = n.sid {
+                if untouched(self.ids.sid.get(&sid)) || sids.insert(sid, i).is_some() {
+                    return false;
+                }
+            }
+            for (k, p) in n.prefix.iter().enumerate() {
+                if n.prefix[..k].iter().any(|q| q.algorithm == p.algorithm) {
+                    return false;
+                }
+                if let Some(sid) = p.sid {
+                    let key = (p.algorithm, sid);
+                    if untouched(self.ids.prefix_sid.get(&key))
+                        || prefix_sids.insert(key, i).is_some()
+                    {
+                        return false;
+                    }
+                }
+            }
+        }
+        let written_links = self.links.values().chain(&self.added_links);
+        for (l, alive, _) in written_links {
+            if !alive {
+                continue;
+            }
+            if self.live_node(&l.id).is_some()
+                || self.live_node(&l.lo).is_none()
+                || self.live_node(&l.re).is_none()
+            {
+                return false;
+            }
+            for (k, q) in l.qos_class.iter().enumerate() {
+                if l.qos_class[..k].iter().any(|e| e.class == q.class) {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// Nodes and links the changed network has.
+    fn counts(&self) -> (usize, usize) {
+        let nodes = self.node_count()
+            - (self.nodes.values().chain(&self.added_nodes))
+                .filter(|slot| !slot.2)
+                .count();
+        let links = self.link_count()
+            - (self.links.values().chain(&self.added_links))
+                .filter(|slot| !slot.1)
+                .count();
+        (nodes, links)
+    }
+
+    /// The changed network, and the op that wrote each of its nodes and links.
+    fn finish(&self) -> (Network, Vec<Origin>, Vec<Origin>) {
+        let mut nodes = Vec::with_capacity(self.node_count());
+        let mut pos = Vec::with_capacity(self.node_count());
+        let mut node_origins = Vec::with_capacity(self.node_count());
+        for i in 0..self.node_count() {
+            let (n, p, alive, origin) = self.node(i);
             if alive {
-                nodes.push(n);
+                nodes.push(n.clone());
                 pos.push(p);
                 node_origins.push(origin);
             }
         }
-        let mut links = Vec::with_capacity(self.links.len());
-        let mut link_origins = Vec::with_capacity(self.links.len());
-        for (l, alive, origin) in self.links {
+        let mut links = Vec::with_capacity(self.link_count());
+        let mut link_origins = Vec::with_capacity(self.link_count());
+        for i in 0..self.link_count() {
+            let (l, alive, origin) = self.link(i);
             if alive {
-                links.push(l);
+                links.push(l.clone());
                 link_origins.push(origin);
             }
         }
-        let net = Network {
-            nodes: Arc::new(nodes),
-            links: Arc::new(links),
-            pos: Arc::new(pos),
-        };
-        (net, node_origins, link_origins, self.removed_links)
+        let net = Network::new(Arc::new(nodes), Arc::new(links), Arc::new(pos));
+        (net, node_origins, link_origins)
     }
 }
 
 /// Applies a change document to `net`: the changed network, or every problem (nothing applied).
 pub fn apply(net: &Network, doc: &Value, limits: &Limits) -> Result<Applied, Problems> {
+    check(net, doc, limits).map(Checked::finish)
+}
+
+/// Checks a change document against `net`: what it does, or every problem. When the ops'
+/// elements keep the network valid (checked against `net`'s [`Ids`], in time proportional to
+/// what the ops touch) the changed network is left to [`Checked::finish`]; otherwise it is
+/// built and validated whole, and its problems are named by the ops that caused them.
+pub fn check(net: &Network, doc: &Value, limits: &Limits) -> Result<Checked, Problems> {
+    check_with(net, doc, limits, true)
+}
+
+/// [`apply`] validating the changed network whole, always: the reference the quick check is
+/// tested against.
+#[cfg(test)]
+pub(crate) fn apply_validating_all(
+    net: &Network,
+    doc: &Value,
+    limits: &Limits,
+) -> Result<Applied, Problems> {
+    check_with(net, doc, limits, false).map(Checked::finish)
+}
+
+/// [`check`], with the quick check of the written elements (`quick`) or without.
+fn check_with(
+    net: &Network,
+    doc: &Value,
+    limits: &Limits,
+    quick: bool,
+) -> Result<Checked, Problems> {
     let mut problems = Problems::default();
     let changes = match doc {
         Value::Object(members) => match members.get("changes") {
@@ -197,21 +411,29 @@ pub fn apply(net: &Network, doc: &Value, limits: &Limits) -> Result<Applied, Pro
     if !problems.is_empty() {
         return Err(problems);
     }
-    let (network, node_origins, link_origins, removed_links) = work.finish();
-    let request = Request::of_network(&network);
-    let mut found = Problems::default();
-    check_topology(&request, limits, &Default::default(), &mut found);
-    if !found.is_empty() {
-        for p in &mut found.0 {
-            blame(p, &node_origins, &link_origins);
+    let counts = work.counts();
+    let removed_links = std::mem::take(&mut work.removed_links);
+    let network = if quick && work.written_valid(limits) {
+        Pending::Work(Box::new(work))
+    } else {
+        let (network, node_origins, link_origins) = work.finish();
+        let request = Request::of_network(&network);
+        let mut found = Problems::default();
+        check_topology(&request, limits, &Default::default(), &mut found);
+        if !found.is_empty() {
+            for p in &mut found.0 {
+                blame(p, &node_origins, &link_origins);
+            }
+            return Err(crate::model::validate::capped(found, 0));
         }
-        return Err(crate::model::validate::capped(found, 0));
-    }
-    Ok(Applied {
+        Pending::Built(network)
+    };
+    Ok(Checked {
         network,
         applied: ops.len(),
         removed_links,
         ops,
+        counts,
     })
 }
 
@@ -284,8 +506,8 @@ fn apply_op(work: &mut Work, i: usize, op: &Value) -> Result<OpSummary, Problems
                 return Err(one(&at("id"), &format!("no node {id:?}")));
             };
             let set = patch(members, i, NODE_KEYS, &id)?;
-            let (n, pos, _, _) = &work.nodes[ix];
-            let mut value = node_value(n, *pos);
+            let (n, pos, _, _) = work.node(ix);
+            let mut value = node_value(n, pos);
             merge(&mut value, &set);
             let (n, pos) = parse_element(i, "set", &value, node_with_pos)?;
             work.put_node(n, pos, Some((i, "set")));
@@ -297,7 +519,7 @@ fn apply_op(work: &mut Work, i: usize, op: &Value) -> Result<OpSummary, Problems
                 return Err(one(&at("id"), &format!("no link {id:?}")));
             };
             let set = patch(members, i, LINK_KEYS, &id)?;
-            let mut value = link_value(&work.links[ix].0);
+            let mut value = link_value(work.link(ix).0);
             merge(&mut value, &set);
             let l = parse_element(i, "set", &value, link)?;
             work.put_link(l, Some((i, "set")));
@@ -316,7 +538,7 @@ fn apply_op(work: &mut Work, i: usize, op: &Value) -> Result<OpSummary, Problems
             let Some(ix) = work.live_link(&id) else {
                 return Err(one(&at("id"), &format!("no link {id:?}")));
             };
-            work.links[ix].1 = false;
+            work.remove_link(ix);
             Ok(summary(id))
         }
     }

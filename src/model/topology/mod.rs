@@ -8,15 +8,17 @@
 //! no I/O: the service stores revisions, the workers keep them parsed.
 
 pub mod change;
+mod ids;
 pub mod wire;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 
 use super::json::Json;
 use super::parse;
 use super::{Limits, Link, Node, Problems};
+pub use ids::Ids;
 
 /// A topology's name: `[A-Za-z0-9_-]{1,64}` (one NATS subject token, one URL segment).
 pub fn check_name(name: &str) -> Result<(), String> {
@@ -61,7 +63,7 @@ pub enum Pos {
 ///
 /// The lists are shared (`Arc`): a job's request and the revision it names hold the same nodes
 /// and links, so a worker attaches a cached revision to a job without copying it.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Network {
     /// Every node, in document order.
     pub nodes: Arc<Vec<Node>>,
@@ -69,9 +71,53 @@ pub struct Network {
     pub links: Arc<Vec<Link>>,
     /// The drawing position of each node, by index (`None`: placed by the layout).
     pub pos: Arc<Vec<Option<Pos>>>,
+    /// The ids of `nodes` and `links`, indexed on first use (shared by clones).
+    ids: Arc<IdsCell>,
+}
+
+/// [`Ids`] once built, with the lists they index (compared by address: a network whose lists
+/// were replaced after its ids were built gets new ones).
+#[derive(Debug, Default)]
+struct IdsCell(OnceLock<(usize, usize, Arc<Ids>)>);
+
+impl PartialEq for Network {
+    fn eq(&self, other: &Network) -> bool {
+        self.nodes == other.nodes && self.links == other.links && self.pos == other.pos
+    }
 }
 
 impl Network {
+    /// A network of these lists (`pos` by node index).
+    pub fn new(
+        nodes: Arc<Vec<Node>>,
+        links: Arc<Vec<Link>>,
+        pos: Arc<Vec<Option<Pos>>>,
+    ) -> Network {
+        Network {
+            nodes,
+            links,
+            pos,
+            ids: Arc::default(),
+        }
+    }
+
+    /// The ids and SIDs of the network, indexed (built on first use, then kept).
+    pub fn ids(&self) -> Arc<Ids> {
+        let lists = (
+            Arc::as_ptr(&self.nodes) as usize,
+            Arc::as_ptr(&self.links) as usize,
+        );
+        let (nodes, links, ids) = self
+            .ids
+            .0
+            .get_or_init(|| (lists.0, lists.1, Arc::new(Ids::of(self))));
+        if (*nodes, *links) == lists {
+            ids.clone()
+        } else {
+            Arc::new(Ids::of(self))
+        }
+    }
+
     /// Parses and validates a topology document `{nodes, links}` read by
     /// [`read_json`]: the network, or every problem.
     pub fn parse(doc: &Json<'_>, limits: &Limits) -> Result<Network, Problems> {
