@@ -82,6 +82,21 @@ struct Made {
     answer: Value,
 }
 
+/// The network of a change: built before its revision is committed, or after.
+enum Ready {
+    Built(Arc<Network>),
+    Later(change::Checked),
+}
+
+/// Runs `f` on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
 impl Service {
     /// Creates or replaces a topology: `{name, revision}`.
     pub async fn topology_put(
@@ -128,6 +143,8 @@ impl Service {
             let _ = self.tasks.bus.delete_snapshot(&snapshot.object).await;
         }
         let made = made?;
+        // Its ids, indexed now, make the first change as quick as the next ones.
+        tokio::task::spawn_blocking(move || network.ids());
         self.remove_upload(by_ref).await;
         Ok(made)
     }
@@ -149,7 +166,7 @@ impl Service {
         let max_record = self.tasks.bus.max_payload().saturating_sub(RECORD_SLACK);
         let limits = self.tasks.limits.clone();
         loop {
-            let Some((head, _)) = self.tasks.held.head(&name).await? else {
+            let Some((head, kv_rev)) = self.tasks.held.head(&name).await? else {
                 return Err(ApiError::Missing(format!("no topology {name}")));
             };
             if head.deleted() {
@@ -158,36 +175,37 @@ impl Service {
             check_expected(expected, Some(&head))?;
             let current = self.tasks.held.network(&name, head.latest.revision).await?;
             let (value2, limits2) = (value.clone(), limits.clone());
-            let applied = tokio::task::spawn_blocking(move || {
-                change::apply(&current, &value2, &limits2).map_err(ApiError::InvalidBody)
+            let checked = blocking(move || {
+                change::check(&current, &value2, &limits2).map_err(ApiError::InvalidBody)
             })
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))??;
+            .await??;
             let revision = head.latest.revision + 1;
-            let network = Arc::new(applied.network);
-            let ops = raw(json!(applied.ops));
-            // A run of changes ends with a snapshot every SNAPSHOT_EVERY revisions, and a
-            // change document too large to keep in a record is kept as a snapshot.
-            let too_large = doc.get().len() + ops.get().len() > max_record;
-            let snapshot = if revision - head.latest.base >= SNAPSHOT_EVERY || too_large {
-                let net = network.clone();
-                let text = tokio::task::spawn_blocking(move || wire::render(&net))
-                    .await
-                    .map_err(|e| ApiError::Internal(e.to_string()))?;
-                Some(self.store_snapshot(&name, Bytes::from(text)).await?)
-            } else {
-                None
-            };
+            let ops = raw(json!(checked.ops));
             let answer = json!({
-                "name": name, "revision": revision, "applied": applied.applied,
-                "removed_links": applied.removed_links,
+                "name": name, "revision": revision, "applied": checked.applied,
+                "removed_links": checked.removed_links,
             });
+            let (nodes, links) = checked.counts;
+            // A run of changes ends with a snapshot every SNAPSHOT_EVERY revisions, and a
+            // change document too large to keep in a record is kept as a snapshot: the
+            // network is built now. Otherwise it is built once the change is committed.
+            let too_large = doc.get().len() + ops.get().len() > max_record;
+            let (snapshot, pending) = if revision - head.latest.base >= SNAPSHOT_EVERY || too_large
+            {
+                let network = blocking(move || Arc::new(checked.finish().network)).await?;
+                let net = network.clone();
+                let text = blocking(move || wire::render(&net)).await?;
+                let snapshot = self.store_snapshot(&name, Bytes::from(text)).await?;
+                (Some(snapshot), Ready::Built(network))
+            } else {
+                (None, Ready::Later(checked))
+            };
             let rec = Revision {
                 revision,
                 kind: Kind::Change,
                 at: now(),
-                nodes: network.nodes.len(),
-                links: network.links.len(),
+                nodes,
+                links,
                 base: if snapshot.is_some() {
                     revision
                 } else {
@@ -199,11 +217,22 @@ impl Service {
             };
             let made = Made {
                 revision: rec,
-                network: Some(network),
+                network: match &pending {
+                    Ready::Built(network) => Some(network.clone()),
+                    Ready::Later(_) => None,
+                },
                 answer,
             };
-            match self.commit(&name, Some(&head), made, expected).await {
-                Ok(Some(answer)) => return Ok(answer),
+            match self
+                .commit(&name, Some((&head, kv_rev)), made, expected)
+                .await
+            {
+                Ok(Some(answer)) => {
+                    if let Ready::Later(checked) = pending {
+                        self.keep_later(&name, revision, checked);
+                    }
+                    return Ok(answer);
+                }
                 Ok(None) => {}
                 Err(e) => {
                     if let Some(s) = &snapshot {
@@ -216,6 +245,18 @@ impl Service {
                 let _ = self.tasks.bus.delete_snapshot(&s.object).await;
             }
         }
+    }
+
+    /// Builds the network of a committed change off the request's path and keeps it, with its
+    /// ids indexed for the next change (a job that needs it first derives it itself).
+    fn keep_later(&self, name: &str, revision: u64, checked: change::Checked) {
+        let held = self.tasks.held.clone();
+        let name = name.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let network = checked.finish().network;
+            network.ids();
+            held.keep(&name, revision, Arc::new(network));
+        });
     }
 
     /// Deletes a topology: `{name}`. Revisions tasks refer to stay until those tasks expire;
@@ -371,10 +412,10 @@ impl Service {
     ) -> Result<Value, ApiError> {
         loop {
             let head = self.tasks.held.head(name).await?;
-            let head = head.map(|(h, _)| h);
-            check_expected(expected, head.as_ref())?;
-            let made = make(head.as_ref())?;
-            if let Some(answer) = self.commit(name, head.as_ref(), made, expected).await? {
+            check_expected(expected, head.as_ref().map(|(h, _)| h))?;
+            let made = make(head.as_ref().map(|(h, _)| h))?;
+            let at = head.as_ref().map(|(h, rev)| (h, *rev));
+            if let Some(answer) = self.commit(name, at, made, expected).await? {
                 return Ok(answer);
             }
         }
@@ -386,7 +427,7 @@ impl Service {
     async fn commit(
         &self,
         name: &str,
-        head: Option<&Head>,
+        head: Option<(&Head, u64)>,
         made: Made,
         expected: Option<u64>,
     ) -> Result<Option<Value>, ApiError> {
@@ -398,20 +439,12 @@ impl Service {
         };
         let bytes = Bytes::from(serde_json::to_vec(&new_head).expect("heads serialise"));
         let won = match head {
-            Some(old) => {
-                let Some((current, kv_rev)) = bus.topology_get(&key).await? else {
-                    return Ok(None);
-                };
-                let current: Head = serde_json::from_slice(&current)
-                    .map_err(|e| ApiError::Internal(format!("head of {name}: {e}")))?;
-                if current.latest.revision != old.latest.revision {
-                    None
-                } else {
-                    let old_rec = serde_json::to_vec(&old.latest).expect("revisions serialise");
-                    bus.topology_put(&revision_key(name, old.latest.revision), old_rec.into())
-                        .await?;
-                    bus.topology_update(&key, bytes, kv_rev).await?
-                }
+            Some((old, kv_rev)) => {
+                // The same record any writer moving this head writes: harmless if it lost.
+                let old_rec = serde_json::to_vec(&old.latest).expect("revisions serialise");
+                bus.topology_put(&revision_key(name, old.latest.revision), old_rec.into())
+                    .await?;
+                bus.topology_update(&key, bytes, kv_rev).await?
             }
             None => match bus.topology_create(&key, bytes).await? {
                 Created::New(rev) => Some(rev),
