@@ -5,11 +5,11 @@
 
 use std::sync::Arc;
 
-use serde::ser::SerializeSeq;
+use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use super::topology::{Path, Structure};
+use super::topology::{Path, QuotedIds, Structure};
 
 /// `{"info": …, "data": [one item per algorithm entry]}`.
 #[derive(Debug, Clone, Serialize)]
@@ -135,6 +135,13 @@ pub enum Sid {
 /// alternating. The paths stay indices into the topology's id tables until they are serialised,
 /// so a result of a thousand long paths copies no id (at 10,000 routers, copying them cost more
 /// than the search that found the paths).
+///
+/// Written by serde_json's compact writer (`to_vec`, `to_string`, `to_raw_value`: how results
+/// are stored and sent), each path is put together as JSON text from the ids quoted once per
+/// topology ([`Structure::quoted_ids`]; once a list names as many ids as the topology has) and
+/// written as it is, rather than escaping every id again at each of its occurrences. Every
+/// other serializer (pretty printing, `to_value`), and a short list before the table is made,
+/// gets the ids one by one. The output is the same either way.
 #[derive(Clone)]
 pub struct IdPaths {
     names: Arc<Structure>,
@@ -171,11 +178,81 @@ impl std::fmt::Debug for IdPaths {
 
 impl Serialize for IdPaths {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let quoted = match writes_compact_json::<S>() {
+            true => {
+                let uses = self.paths.iter().map(|p| p.nodes.len() + p.links.len());
+                self.names.quoted_ids(uses.sum())
+            }
+            false => None,
+        };
         let mut list = s.serialize_seq(Some(self.paths.len()))?;
-        for path in &self.paths {
-            list.serialize_element(&PathIds(&self.names, path))?;
+        match quoted {
+            Some(quoted) => {
+                let mut text = String::new();
+                for path in &self.paths {
+                    self.write_json(quoted, path, &mut text);
+                    list.serialize_element(&Raw(&text))?;
+                }
+            }
+            None => {
+                for path in &self.paths {
+                    list.serialize_element(&PathIds(&self.names, path))?;
+                }
+            }
         }
         list.end()
+    }
+}
+
+impl IdPaths {
+    /// `path` as JSON text, in `text` (emptied first).
+    fn write_json(&self, quoted: &QuotedIds, path: &Path, text: &mut String) {
+        text.clear();
+        text.push('[');
+        for (i, &n) in path.nodes.iter().enumerate() {
+            match path.links.get(i) {
+                // The node and the link in one copy (the link leaves from the node).
+                Some(&l) if self.names.lo[l as usize] == n => {
+                    text.push_str(&quoted.hop[l as usize]);
+                }
+                Some(&l) => {
+                    text.push_str(&quoted.node[n as usize]);
+                    text.push(',');
+                    text.push_str(&quoted.link[l as usize]);
+                    text.push(',');
+                }
+                None => text.push_str(&quoted.node[n as usize]),
+            }
+        }
+        text.push(']');
+    }
+}
+
+/// Whether `S` is serde_json's compact writer into a `Vec<u8>` (what `to_vec`, `to_string` and
+/// `to_raw_value` use), which writes a [`Raw`] as its text exactly where an equal value would
+/// have gone. serde cannot say which serializer it is; the name of its type can, compared with
+/// the name of that one type as the same compiler writes it. Any other serializer, pretty
+/// printing among them, is `false` and gets the ids one by one.
+fn writes_compact_json<S: Serializer>() -> bool {
+    std::any::type_name::<S>() == std::any::type_name::<&mut serde_json::Serializer<&mut Vec<u8>>>()
+}
+
+/// The name serde_json's [`RawValue`](serde_json::value::RawValue) serialises as a struct and
+/// field of, which its serializers take as "write this string as it is" (a test holds [`Raw`]
+/// to `RawValue`, should the name ever change).
+const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
+
+/// JSON text that serde_json's writers copy as it is: serialised exactly as a
+/// [`RawValue`](serde_json::value::RawValue) of the same text, without the parse
+/// `RawValue::from_string` makes to check the text (on a large result that parse cost more than
+/// the escaping saved). Only for text known to be valid JSON.
+struct Raw<'a>(&'a str);
+
+impl Serialize for Raw<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut raw = s.serialize_struct(RAW_VALUE_TOKEN, 1)?;
+        raw.serialize_field(RAW_VALUE_TOKEN, self.0)?;
+        raw.end()
     }
 }
 
@@ -331,7 +408,64 @@ pub fn timeless(v: &Value) -> Value {
 
 #[cfg(test)]
 mod tests {
+    use std::cell::Cell;
+
+    use serde::{Serialize, Serializer};
     use serde_json::json;
+
+    /// Records whether the serializer it is written by is the one [`super::IdPaths`] writes raw
+    /// text to.
+    struct Probe<'a>(&'a Cell<Option<bool>>);
+
+    impl Serialize for Probe<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            self.0.set(Some(super::writes_compact_json::<S>()));
+            s.serialize_unit()
+        }
+    }
+
+    fn raw_for(write: impl FnOnce(&Probe)) -> bool {
+        let seen = Cell::new(None);
+        write(&Probe(&seen));
+        seen.get().expect("the probe is serialised")
+    }
+
+    #[test]
+    fn raw_text_is_written_as_serde_json_writes_a_raw_value() {
+        let text = r#"[["a\"b","\u0001"],{"k":[1,2.5,null]}]"#;
+        let raw = serde_json::value::RawValue::from_string(text.to_owned()).expect("JSON");
+        assert_eq!(
+            serde_json::to_string(&super::Raw(text)).expect("JSON"),
+            text
+        );
+        assert_eq!(
+            serde_json::to_string(&super::Raw(text)).expect("JSON"),
+            serde_json::to_string(&raw).expect("JSON")
+        );
+        assert_eq!(
+            serde_json::to_string_pretty(&super::Raw(text)).expect("JSON"),
+            serde_json::to_string_pretty(&raw).expect("JSON")
+        );
+        assert_eq!(
+            serde_json::to_value(super::Raw(text)).expect("JSON"),
+            serde_json::to_value(&raw).expect("JSON")
+        );
+    }
+
+    #[test]
+    fn only_the_compact_writer_into_a_vec_gets_raw_text() {
+        assert!(raw_for(|p| drop(serde_json::to_vec(p))));
+        assert!(raw_for(|p| drop(serde_json::to_string(p))));
+        assert!(raw_for(|p| drop(serde_json::value::to_raw_value(p))));
+        assert!(!raw_for(|p| drop(serde_json::to_string_pretty(p))));
+        assert!(!raw_for(|p| drop(serde_json::to_vec_pretty(p))));
+        assert!(!raw_for(|p| drop(serde_json::to_value(p))));
+        let mut cursor = std::io::Cursor::new(Vec::new());
+        assert!(!raw_for(|p| drop(serde_json::to_writer(&mut cursor, p))));
+        let mut bytes = Vec::new();
+        let mut pretty = serde_json::Serializer::pretty(&mut bytes);
+        assert!(!raw_for(|p| drop(p.serialize(&mut pretty))));
+    }
 
     #[test]
     fn timeless_removes_every_time_field_at_any_depth_and_nothing_else() {

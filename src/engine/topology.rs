@@ -8,7 +8,7 @@
 //! order visits links in id order (the tie-break of every path order in the contract).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::model::{Metric, Node, Request};
 
@@ -103,6 +103,50 @@ pub struct Structure {
     in_links: Vec<LinkIx>,
     node_ix: HashMap<String, NodeIx>,
     link_ix: HashMap<String, LinkIx>,
+    quoted: OnceLock<QuotedIds>,
+}
+
+/// The ids of a [`Structure`] as JSON strings: each quoted and escaped exactly as serde_json
+/// writes it, so that a result can write an id that occurs in many paths without escaping it
+/// again each time.
+#[derive(Debug)]
+pub struct QuotedIds {
+    /// Per node, its id as a JSON string.
+    pub node: Vec<Box<str>>,
+    /// Per link, its id as a JSON string.
+    pub link: Vec<Box<str>>,
+    /// Per link, the step of a path along it as JSON text: its local node's id, its own, each
+    /// followed by a comma (a path is these, then its last node's id).
+    pub hop: Vec<Box<str>>,
+}
+
+impl QuotedIds {
+    fn of(structure: &Structure) -> QuotedIds {
+        // Written by serde_json itself, so that the escaping is its own; through one buffer, so
+        // that each id costs one allocation of its exact size.
+        let mut buf = Vec::new();
+        let mut quote = |id: &String| -> Box<str> {
+            buf.clear();
+            serde_json::to_writer(&mut buf, id).expect("a string serialises");
+            std::str::from_utf8(&buf).expect("JSON is UTF-8").into()
+        };
+        let node: Vec<Box<str>> = structure.node_id.iter().map(&mut quote).collect();
+        let link: Vec<Box<str>> = structure.link_id.iter().map(&mut quote).collect();
+        let mut step = String::new();
+        let hop = link
+            .iter()
+            .zip(&structure.lo)
+            .map(|(l, &lo)| {
+                step.clear();
+                step.push_str(&node[lo as usize]);
+                step.push(',');
+                step.push_str(l);
+                step.push(',');
+                step.as_str().into()
+            })
+            .collect();
+        QuotedIds { node, link, hop }
+    }
 }
 
 impl std::ops::Deref for Topology {
@@ -148,6 +192,7 @@ impl Structure {
             in_links,
             node_ix,
             link_ix,
+            quoted: OnceLock::new(),
         }
     }
 
@@ -273,6 +318,17 @@ impl Structure {
             }
         }
         ids
+    }
+
+    /// Every id as a JSON string, for writing `uses` ids: made on the first call that writes at
+    /// least as many ids as the table holds (fewer cost less escaped one by one than quoting
+    /// every id of a large topology), then kept for every later call. `None` while not made.
+    pub fn quoted_ids(&self, uses: usize) -> Option<&QuotedIds> {
+        if let Some(quoted) = self.quoted.get() {
+            return Some(quoted);
+        }
+        (uses >= self.node_count() + self.link_count())
+            .then(|| self.quoted.get_or_init(|| QuotedIds::of(self)))
     }
 
     /// Sum of a metric over a path's links.

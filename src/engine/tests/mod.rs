@@ -7,7 +7,8 @@
 //! `bod_congest_reopt` with independent oracles (`reopt_reference`) on random instances
 //! (`reopt_strategies`) and checks that traffic and reservations are conserved (`conservation`);
 //! `bugs` has one test per computation bug of the service pasta replaces (its §7, items 16–28),
-//! and `found` the engine bugs the property tests found, minimised.
+//! and `found` the engine bugs the property tests found, minimised. `serialise` checks that every
+//! writer gives a result the same JSON text (the compact one takes a faster way).
 
 mod bugs;
 mod compact;
@@ -22,4 +23,5 @@ mod reopt_props;
 mod reopt_reference;
 mod reopt_strategies;
 mod schema;
+mod serialise;
 mod strategies;
