@@ -152,16 +152,7 @@ impl LegPaths {
                     blocked_links,
                     root_key,
                 };
-                let nodes = &prev.path.nodes[..i];
-                let from = prev.path.nodes[i];
-                match search.bounded(
-                    graph,
-                    &self.h,
-                    from,
-                    self.spec.to,
-                    nodes,
-                    &spur.blocked_links,
-                ) {
+                match self.search(graph, search, &spur, true) {
                     Bounded::Found((spur_path, spur_key)) => {
                         self.add(graph, &spur, spur_path, spur_key);
                     }
@@ -191,23 +182,29 @@ impl LegPaths {
                     return true;
                 }
                 Candidate::Spur(spur) => {
-                    let prev = &self.found[spur.parent];
-                    let (from, nodes) = (prev.path.nodes[spur.at], &prev.path.nodes[..spur.at]);
-                    let found = search.best(
-                        graph,
-                        &self.h,
-                        from,
-                        self.spec.to,
-                        nodes,
-                        &spur.blocked_links,
-                    );
-                    if let Some((spur_path, spur_key)) = found {
+                    if let Bounded::Found((spur_path, spur_key)) =
+                        self.search(graph, search, &spur, false)
+                    {
                         self.add(graph, &spur, spur_path, spur_key);
                     }
                 }
             }
         }
         false
+    }
+
+    /// Searches a spur: cheaply ([`Search::bounded`], `quick`) or in full ([`Search::best`],
+    /// which never answers [`Bounded::Above`]).
+    fn search(&self, graph: &LegGraph, search: &mut Search, spur: &Spur, quick: bool) -> Bounded {
+        let prev = &self.found[spur.parent];
+        let (from, root) = (prev.path.nodes[spur.at], &prev.path.nodes[..spur.at]);
+        let (to, blocked) = (self.spec.to, &spur.blocked_links);
+        if quick {
+            search.bounded(graph, &self.h, from, to, root, blocked)
+        } else {
+            (search.best(graph, &self.h, from, to, root, blocked))
+                .map_or(Bounded::None, Bounded::Found)
+        }
     }
 
     /// Adds the path of a searched spur to the candidates, unless it is one already seen.
