@@ -17,6 +17,7 @@ use futures::StreamExt;
 use super::AppState;
 use crate::model::topology::Network;
 use crate::model::JobType;
+use crate::service::error::blocking;
 use crate::service::view::{TaskView, TopologyView};
 use crate::service::ApiError;
 use crate::view::{self, Layout, RevisionInfo, TaskInfo};
@@ -63,15 +64,6 @@ impl Layouts {
         }
         made
     }
-}
-
-/// Runs a rendering on the blocking pool (a large network's page takes a while).
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// A page, or the error page for `e` with its status code.

@@ -101,3 +101,13 @@ impl ApiError {
         json!({"status": false, "info": info, "data": {}})
     }
 }
+
+/// Runs `work` on the blocking pool (parsing, validating or rendering a large network takes
+/// milliseconds): its value, or `INTERNAL` when it panicked.
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}

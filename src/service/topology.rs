@@ -15,6 +15,7 @@ use bytes::Bytes;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
+use super::error::blocking;
 use super::{Admitted, ApiError, Service};
 use crate::bus::Created;
 use crate::model::topology::{change, check_name, wire, Pinned, Reference};
@@ -86,15 +87,6 @@ struct Made {
 enum Ready {
     Built(Arc<Network>),
     Later(change::Checked),
-}
-
-/// Runs `f` on the blocking pool.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 impl Service {
