@@ -199,12 +199,13 @@ impl Held {
         }
     }
 
-    /// Keeps a revision's network (one this process made or read).
+    /// Keeps a revision's network (one this process made or read), unless it is kept already:
+    /// a job may have derived it first, and its view and trees stay.
     pub fn keep(&self, name: &str, revision: u64, network: Arc<Network>) {
-        self.cache
-            .lock()
-            .expect("cache")
-            .insert(name, revision, network, None);
+        let mut cache = self.cache.lock().expect("cache");
+        if cache.get(name, revision).is_none() {
+            cache.insert(name, revision, network, None);
+        }
     }
 
     /// The engine's view of a revision and the trees its jobs grew, made on first use (call it
