@@ -56,7 +56,7 @@ pub fn decode_on(
         Some(net) => {
             request.nodes = net.nodes.clone();
             request.links = net.links.clone();
-            validate::Topology::Held
+            validate::Topology::Held(net)
         }
         None => validate::Topology::Inline,
     };

@@ -328,7 +328,7 @@ pub(super) fn request_on(
     };
     let request = body_of(&mut c, job_type, body, held);
     let topology = match held {
-        Some(_) if has_reference(body) => Topology::Held,
+        Some(net) if has_reference(body) => Topology::Held(net),
         _ => Topology::Inline,
     };
     let mut found = Problems::default();

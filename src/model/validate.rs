@@ -11,19 +11,22 @@
 //! (links) when a node (link) id failed, since the reference may name it.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
+use super::topology::{Ids, Network};
 use super::{JobType, Limits, Link, Problems, Request};
 
 /// Most problems reported for one body; the rest are counted in a last problem at `$`.
 pub(crate) const MAX_PROBLEMS: usize = 1000;
 
 /// Where a request's topology comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Topology {
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Topology<'n> {
     /// The body's own `nodes` and `links`: checked here.
     Inline,
-    /// A held revision, checked when it was stored: only the references to it are checked here.
-    Held,
+    /// A held revision (the request's lists are its), checked when it was stored: only the
+    /// references to it are checked here, against its kept [`Ids`].
+    Held(&'n Network),
 }
 
 /// Appends the problems of `request` to `out`, skipping values under the `failed` paths.
@@ -35,8 +38,8 @@ pub(super) fn check(
     failed: &HashSet<String>,
     out: &mut Problems,
 ) {
-    let mut c = Check::new(job_type, request, limits, failed, out);
-    let inline = topology == Topology::Inline;
+    let mut c = Check::new(job_type, request, topology, limits, failed, out);
+    let inline = matches!(topology, Topology::Inline);
     if inline {
         c.topology_sizes();
     }
@@ -59,7 +62,14 @@ pub(crate) fn check_topology(
     failed: &HashSet<String>,
     out: &mut Problems,
 ) {
-    let mut c = Check::new(JobType::NonbodPasta, request, limits, failed, out);
+    let mut c = Check::new(
+        JobType::NonbodPasta,
+        request,
+        Topology::Inline,
+        limits,
+        failed,
+        out,
+    );
     c.topology_sizes();
     c.nodes();
     c.links();
@@ -147,7 +157,7 @@ struct Check<'a> {
     failed: &'a HashSet<String>,
     out: &'a mut Problems,
     /// Id → its first node and its first link.
-    ids: HashMap<&'a str, Owners>,
+    ids: Index<'a>,
     /// Nodes whose id parsed and is an earlier node's: (index, the earlier one), in order.
     node_duplicates: Vec<(usize, usize)>,
     /// Links whose id parsed and is an earlier link's or a node's, in order.
@@ -164,21 +174,52 @@ struct Check<'a> {
     links_complete: bool,
 }
 
+/// The ids of the request's nodes and links: indexed by [`Check::new`] for a topology of the
+/// body's own, or a held revision's index (built once per revision, not once per job).
+enum Index<'a> {
+    Own(HashMap<&'a str, Owners>),
+    Held(Arc<Ids>),
+}
+
+impl Index<'_> {
+    /// The first node and link of `id`.
+    fn owners(&self, id: &str) -> Owners {
+        match self {
+            Index::Own(ids) => ids.get(id).copied().unwrap_or_default(),
+            Index::Held(ids) => Owners {
+                node: ids.node(id),
+                link: ids.link(id),
+            },
+        }
+    }
+}
+
 impl<'a> Check<'a> {
     fn new(
         job_type: JobType,
         req: &'a Request,
+        topology: Topology<'_>,
         limits: &'a Limits,
         failed: &'a HashSet<String>,
         out: &'a mut Problems,
     ) -> Self {
+        let ids = match topology {
+            // The request's lists are the revision's (the parser attached them), valid and
+            // indexed: nothing to learn from them again.
+            Topology::Held(net)
+                if Arc::ptr_eq(&net.nodes, &req.nodes) && Arc::ptr_eq(&net.links, &req.links) =>
+            {
+                Index::Held(net.ids())
+            }
+            _ => Index::Own(HashMap::with_capacity(req.nodes.len() + req.links.len())),
+        };
         let mut c = Check {
             job_type,
             req,
             limits,
             failed,
             out,
-            ids: HashMap::with_capacity(req.nodes.len() + req.links.len()),
+            ids,
             node_duplicates: Vec::new(),
             link_notes: Vec::new(),
             failed_nodes: FailedItems::of(failed, "nodes"),
@@ -187,21 +228,30 @@ impl<'a> Check<'a> {
             nodes_complete: !failed.iter().any(|p| names_an_id(p, "nodes")),
             links_complete: !failed.iter().any(|p| names_an_id(p, "links")),
         };
+        let Index::Own(ids) = &mut c.ids else {
+            return c;
+        };
         for (i, n) in req.nodes.iter().enumerate() {
-            if c.node_gone(i, || format!("nodes[{i}].id")) {
+            if c.failed_nodes.may(i)
+                && !failed.is_empty()
+                && under_failed(failed, &format!("nodes[{i}].id"))
+            {
                 continue;
             }
-            let owners = c.ids.entry(&n.id).or_default();
+            let owners = ids.entry(&n.id).or_default();
             match owners.node {
                 Some(first) => c.node_duplicates.push((i, first)),
                 None => owners.node = Some(i),
             }
         }
         for (i, l) in req.links.iter().enumerate() {
-            if c.link_gone(i, || format!("links[{i}].id")) {
+            if c.failed_links.may(i)
+                && !failed.is_empty()
+                && under_failed(failed, &format!("links[{i}].id"))
+            {
                 continue;
             }
-            let owners = c.ids.entry(&l.id).or_default();
+            let owners = ids.entry(&l.id).or_default();
             match owners.link {
                 Some(first) => c.link_notes.push((i, LinkNote::Duplicate(first))),
                 None => {
@@ -237,7 +287,7 @@ impl<'a> Check<'a> {
 
     /// The first node and link of `id`.
     fn owners(&self, id: &str) -> Owners {
-        self.ids.get(id).copied().unwrap_or_default()
+        self.ids.owners(id)
     }
 
     fn push(&mut self, path: String, message: String) {
@@ -432,7 +482,8 @@ impl<'a> Check<'a> {
     /// `id`, at `path`, must name a node or a link. `may_fail`: whether `path` may be under a
     /// failed one. Builds the path only for a problem.
     fn element_ref(&mut self, may_fail: bool, path: impl Fn() -> String, id: &str) {
-        let known = self.ids.contains_key(id);
+        let owners = self.owners(id);
+        let known = owners.node.is_some() || owners.link.is_some();
         if known || !self.nodes_complete || !self.links_complete || (may_fail && self.gone(&path)) {
             return;
         }

@@ -20,6 +20,16 @@ pub struct Ids {
 }
 
 impl Ids {
+    /// The index of the node `id` (the first, in an invalid network).
+    pub fn node(&self, id: &str) -> Option<usize> {
+        self.node.get(id).copied()
+    }
+
+    /// The index of the link `id` (the first, in an invalid network).
+    pub fn link(&self, id: &str) -> Option<usize> {
+        self.link.get(id).copied()
+    }
+
     /// Indexes `net` (time and memory linear in its size).
     pub fn of(net: &Network) -> Ids {
         let mut ids = Ids {
