@@ -15,6 +15,7 @@ pub mod connect;
 pub mod jobs;
 pub mod micro;
 pub mod names;
+pub mod object;
 pub mod provision;
 pub mod pull;
 pub mod responder;
@@ -216,34 +217,30 @@ impl Bus {
 
     /// Stores a blob under `name`: the hex SHA-256 of its bytes.
     pub async fn put_blob(&self, name: &str, data: Bytes) -> Result<String, BusError> {
-        self.write_object(&self.blobs, name, data).await
+        let mut object = self.blob_writer(name)?;
+        object.push_all(data).await?;
+        Ok(self.commit_blob(object).await?.sha256)
     }
 
-    /// Writes an object: the hex SHA-256 the store computed of its bytes while sending them
-    /// (so nothing hashes them a second time).
-    ///
-    /// The object store publishes one chunk at a time and waits for its acknowledgement, so
-    /// the chunk size sets the number of round trips: a 24 MB result took 192 of them in the
-    /// store's default chunks of 128 KiB. Chunks here are a quarter of the connection's
-    /// `max_payload`, at most [`OBJECT_CHUNK`] (1 MiB: 24 round trips for that result).
-    async fn write_object(
+    /// Starts a blob `name` written chunk by chunk ([`object::ObjectWrite`]; chunks of at most
+    /// [`Bus::object_chunk`] bytes), made visible by [`Bus::commit_blob`].
+    pub fn blob_writer(&self, name: &str) -> Result<object::ObjectWrite, BusError> {
+        object::ObjectWrite::new(&self.js, &self.names.blobs(), name, self.object_chunk())
+    }
+
+    /// Publishes a blob written by [`Bus::blob_writer`].
+    pub async fn commit_blob(
         &self,
-        store: &object_store::ObjectStore,
-        name: &str,
-        data: Bytes,
-    ) -> Result<String, BusError> {
-        let chunk = (self.max_payload() / 4).clamp(OBJECT_CHUNK_MIN, OBJECT_CHUNK);
-        let meta = object_store::ObjectMetadata {
-            name: name.to_owned(),
-            chunk_size: Some(chunk),
-            ..Default::default()
-        };
-        let mut reader = std::io::Cursor::new(data);
-        let info = store.put(meta, &mut reader).await.map_err(unavailable)?;
-        info.digest
-            .as_deref()
-            .and_then(blob_ref::digest_hex)
-            .ok_or_else(|| BusError::Unavailable(format!("object {name}: no SHA-256 digest")))
+        object: object::ObjectWrite,
+    ) -> Result<object::Written, BusError> {
+        object.commit(&self.blobs).await
+    }
+
+    /// The largest chunk an object is written in: a quarter of the connection's
+    /// `max_payload`, at most [`OBJECT_CHUNK`], at least [`OBJECT_CHUNK_MIN`]. Each is one
+    /// message (and one acknowledgement) of the object's stream.
+    pub fn object_chunk(&self) -> usize {
+        (self.max_payload() / 4).clamp(OBJECT_CHUNK_MIN, OBJECT_CHUNK)
     }
 
     /// Removes a blob (nothing when it is not there).

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use serde_json::Value;
 
-use super::{delete_object, unavailable, Bus, BusError, Created};
+use super::{delete_object, object, unavailable, Bus, BusError, Created};
 
 impl Bus {
     /// A key of the topology bucket: its value and revision (`None`: none, or deleted).
@@ -72,7 +72,10 @@ impl Bus {
 
     /// Stores a snapshot (the wire form of a revision) under `name`.
     pub async fn put_snapshot(&self, name: &str, data: Bytes) -> Result<String, BusError> {
-        self.write_object(&self.snapshots, name, data).await
+        let bucket = self.names.topology_snapshots();
+        let mut object = object::ObjectWrite::new(&self.js, &bucket, name, self.object_chunk())?;
+        object.push_all(data).await?;
+        Ok(object.commit(&self.snapshots).await?.sha256)
     }
 
     /// Reads a snapshot (`None` when missing).

@@ -30,7 +30,14 @@ pub fn compute_on(job: &Job, prepared: Option<&Prepared>) -> Result<Box<RawValue
     }));
     match outcome {
         Ok(document) => {
-            Ok(serde_json::value::to_raw_value(&document).expect("documents serialise"))
+            let t0 = Instant::now();
+            let r = serde_json::value::to_raw_value(&document).expect("documents serialise");
+            tracing::warn!(
+                "TIMING engine {:?} serialise {:?}",
+                epoch.elapsed() - t0.elapsed(),
+                t0.elapsed()
+            );
+            Ok(r)
         }
         Err(panic) => {
             let text = panic

@@ -171,7 +171,10 @@ impl Delivery<'_> {
             };
             // Jobs on a held revision share its view and the trees earlier jobs grew.
             let prepared = on.map(|(p, net)| holder.prepared(&p.name, p.revision, &net));
-            super::compute::compute_on(&job, prepared.as_deref())
+            let t0 = Instant::now();
+            let r = super::compute::compute_on(&job, prepared.as_deref());
+            warn!("TIMING compute+serialise {:?}", t0.elapsed());
+            r
         });
         // `time_ms` is the computation's own time; the compute slot is free again as soon as the
         // computation ends, not when the bus round trips beside it do.
@@ -323,9 +326,11 @@ impl Delivery<'_> {
         let name = format!("result/{}", self.id);
         let text: Box<str> = result.into();
         let size = text.len() as u64;
+        let t0 = Instant::now();
         let sha256 = bus
             .put_blob(&name, Bytes::from(text.into_boxed_bytes()))
             .await?;
+        warn!("TIMING put {size} {:?}", t0.elapsed());
         let blob = ResultBlob { name, size, sha256 };
         Ok(started.succeeded(None, Some(blob), time_ms, &now()))
     }
