@@ -10,6 +10,7 @@
 
 use crate::model::{Job, JobType};
 
+pub mod chunked;
 pub mod congest;
 pub mod diagnose;
 pub mod echo;

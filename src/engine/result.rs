@@ -7,8 +7,10 @@ use std::sync::Arc;
 
 use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use super::chunked::ChunkedJson;
 use super::topology::{Path, QuotedIds, Structure};
 
 /// `{"info": …, "data": [one item per algorithm entry]}`.
@@ -229,12 +231,21 @@ impl IdPaths {
 }
 
 /// Whether `S` is serde_json's compact writer into a `Vec<u8>` (what `to_vec`, `to_string` and
-/// `to_raw_value` use), which writes a [`Raw`] as its text exactly where an equal value would
-/// have gone. serde cannot say which serializer it is; the name of its type can, compared with
-/// the name of that one type as the same compiler writes it. Any other serializer, pretty
-/// printing among them, is `false` and gets the ids one by one.
+/// `to_raw_value` use) or into a [`ChunkedJson`] (what a worker writes a result with), which
+/// write a [`Raw`] as its text exactly where an equal value would have gone. serde cannot say
+/// which serializer it is; the name of its type can, compared with the names of those types as
+/// the same compiler writes them. Any other serializer, pretty printing among them, is `false`
+/// and gets the ids one by one.
 fn writes_compact_json<S: Serializer>() -> bool {
-    std::any::type_name::<S>() == std::any::type_name::<&mut serde_json::Serializer<&mut Vec<u8>>>()
+    let name = std::any::type_name::<S>();
+    name == std::any::type_name::<&mut serde_json::Serializer<&mut Vec<u8>>>()
+        || name == std::any::type_name::<&mut serde_json::Serializer<&mut ChunkedJson>>()
+}
+
+/// `text`, known to be JSON (serde_json wrote it), as a [`RawValue`]: a copy, without the
+/// parse `RawValue::from_string` makes.
+pub(super) fn raw_value(text: &str) -> Box<RawValue> {
+    serde_json::value::to_raw_value(&Raw(text)).expect("raw text serialises")
 }
 
 /// The name serde_json's [`RawValue`](serde_json::value::RawValue) serialises as a struct and
@@ -465,6 +476,8 @@ mod tests {
         let mut bytes = Vec::new();
         let mut pretty = serde_json::Serializer::pretty(&mut bytes);
         assert!(!raw_for(|p| drop(p.serialize(&mut pretty))));
+        let mut chunked = super::ChunkedJson::new(0, 8, Box::new(drop));
+        assert!(raw_for(|p| drop(serde_json::to_writer(&mut chunked, p))));
     }
 
     #[test]

@@ -7,17 +7,32 @@ use std::time::Instant;
 use serde_json::value::RawValue;
 
 use super::{FailureCode, TaskFailure};
+use crate::engine::chunked::{ChunkedJson, Output};
 use crate::engine::prepared::Prepared;
+use crate::engine::Document;
 use crate::model::Job;
 
 /// Computes a job's result document, as JSON text; a panic becomes `PANIC` with its message.
 pub fn compute(job: &Job) -> Result<Box<RawValue>, TaskFailure> {
-    compute_on(job, None)
+    let document = document(job, None)?;
+    Ok(serde_json::value::to_raw_value(&document).expect("documents serialise"))
 }
 
 /// [`compute`] on the view and trees jobs on the same held topology revision share, when the
-/// job names one (the result is the same, byte for byte).
-pub fn compute_on(job: &Job, prepared: Option<&Prepared>) -> Result<Box<RawValue>, TaskFailure> {
+/// job names one (the result is the same, byte for byte), written into `out`: whole when it is
+/// small, otherwise sent on in pieces as it is written.
+pub fn compute_into(
+    job: &Job,
+    prepared: Option<&Prepared>,
+    mut out: ChunkedJson,
+) -> Result<Output, TaskFailure> {
+    let document = document(job, prepared)?;
+    serde_json::to_writer(&mut out, &document).expect("documents serialise");
+    Ok(out.finish())
+}
+
+/// The result document of a job; a panic becomes `PANIC` with its message.
+fn document(job: &Job, prepared: Option<&Prepared>) -> Result<Document, TaskFailure> {
     let epoch = Instant::now();
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         #[cfg(any(test, feature = "test-hooks"))]
@@ -28,29 +43,17 @@ pub fn compute_on(job: &Job, prepared: Option<&Prepared>) -> Result<Box<RawValue
             None => crate::engine::compute(job, &clock),
         }
     }));
-    match outcome {
-        Ok(document) => {
-            let t0 = Instant::now();
-            let r = serde_json::value::to_raw_value(&document).expect("documents serialise");
-            tracing::warn!(
-                "TIMING engine {:?} serialise {:?}",
-                epoch.elapsed() - t0.elapsed(),
-                t0.elapsed()
-            );
-            Ok(r)
-        }
-        Err(panic) => {
-            let text = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            Err(TaskFailure::new(
-                FailureCode::Panic,
-                format!("the computation panicked: {text}"),
-            ))
-        }
-    }
+    outcome.map_err(|panic| {
+        let text = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        TaskFailure::new(
+            FailureCode::Panic,
+            format!("the computation panicked: {text}"),
+        )
+    })
 }
 
 /// Test builds only: a policy whose id is `__panic__` makes the computation panic, and one whose

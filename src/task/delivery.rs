@@ -20,8 +20,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::spill::Spill;
+use crate::engine::chunked::Output;
 use bytes::Bytes;
-use serde_json::value::RawValue;
 use tracing::{debug, warn, Instrument};
 
 use super::ack::{decide, is_last_chance, Outcome};
@@ -154,6 +155,8 @@ impl Delivery<'_> {
             None => None,
         };
         let on = record.topology.clone().zip(held.clone());
+        // A large result is stored while it is written (`super::spill`).
+        let (out, spill) = super::spill::start(bus, format!("result/{}", self.id))?;
         let holder = self.tasks.held.clone();
         let started_at = Instant::now();
         let started_text = now();
@@ -171,10 +174,7 @@ impl Delivery<'_> {
             };
             // Jobs on a held revision share its view and the trees earlier jobs grew.
             let prepared = on.map(|(p, net)| holder.prepared(&p.name, p.revision, &net));
-            let t0 = Instant::now();
-            let r = super::compute::compute_on(&job, prepared.as_deref());
-            warn!("TIMING compute+serialise {:?}", t0.elapsed());
-            r
+            super::compute::compute_into(&job, prepared.as_deref(), out)
         });
         // `time_ms` is the computation's own time; the compute slot is free again as soon as the
         // computation ends, not when the bus round trips beside it do.
@@ -216,26 +216,36 @@ impl Delivery<'_> {
         };
         // 5. The final record.
         let next = match outcome {
-            // A large result goes to the blob store first: the message is kept alive
-            // meanwhile, or a slow upload would have the job delivered again.
-            Computed::Done(Ok(result)) => {
+            Computed::Done(Ok(Output::Whole(result))) => {
+                started.succeeded(Some(result), None, time_ms, &now())
+            }
+            // A large result's upload is finished and published first: the message is kept
+            // alive meanwhile, or a slow upload would have the job delivered again.
+            Computed::Done(Ok(Output::Sent { size })) => {
                 let ack_wait = bus.settings.ack_wait;
                 kept_alive(
                     self.msg,
                     ack_wait,
-                    self.succeeded(&started, result, time_ms),
+                    self.succeeded(&started, spill, size, time_ms),
                 )
                 .await?
             }
-            Computed::Done(Err(failure)) => started.failed(failure, &now()),
+            Computed::Done(Err(failure)) => {
+                spill.discard();
+                started.failed(failure, &now())
+            }
             Computed::TimedOut => {
+                spill.discard();
                 let reason = format!(
                     "the computation exceeded its time-out of {:?}",
                     self.tasks.job_timeout
                 );
                 started.failed(TaskFailure::new(FailureCode::Timeout, reason), &now())
             }
-            Computed::Crashed(m) => started.failed(TaskFailure::new(FailureCode::Panic, m), &now()),
+            Computed::Crashed(m) => {
+                spill.discard();
+                started.failed(TaskFailure::new(FailureCode::Panic, m), &now())
+            }
         };
         self.finish(next, rev, started_event).await
     }
@@ -311,27 +321,21 @@ impl Delivery<'_> {
         }
     }
 
-    /// The SUCCESS record of a result: inline, or in the blob store when too large for one
-    /// message.
+    /// The SUCCESS record of a result too large for one message: in the blob store, once its
+    /// upload is published.
     async fn succeeded(
         &self,
         started: &TaskRecord,
-        result: Box<RawValue>,
+        spill: Spill,
+        size: usize,
         time_ms: f64,
     ) -> Result<TaskRecord, BusError> {
-        let bus = &self.tasks.bus;
-        if result.get().len() <= bus.settings.inline_limit {
-            return Ok(started.succeeded(Some(result), None, time_ms, &now()));
-        }
-        let name = format!("result/{}", self.id);
-        let text: Box<str> = result.into();
-        let size = text.len() as u64;
-        let t0 = Instant::now();
-        let sha256 = bus
-            .put_blob(&name, Bytes::from(text.into_boxed_bytes()))
-            .await?;
-        warn!("TIMING put {size} {:?}", t0.elapsed());
-        let blob = ResultBlob { name, size, sha256 };
+        let written = spill.commit(size).await?;
+        let blob = ResultBlob {
+            name: format!("result/{}", self.id),
+            size: written.size as u64,
+            sha256: written.sha256,
+        };
         Ok(started.succeeded(None, Some(blob), time_ms, &now()))
     }
 

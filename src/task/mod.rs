@@ -33,6 +33,7 @@ pub mod recent;
 pub mod record;
 pub mod replica;
 pub mod slots;
+pub mod spill;
 pub mod store;
 pub mod worker;
 

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::value::RawValue;
+use crate::engine::chunked::Output;
 use tokio::sync::{Notify, Semaphore};
 use tracing::warn;
 
@@ -135,7 +135,7 @@ impl Compute {
 /// How a computation on the blocking pool ended.
 pub enum Computed {
     /// It returned: the result document, or why there is none.
-    Done(Result<Box<RawValue>, TaskFailure>),
+    Done(Result<Output, TaskFailure>),
     /// It ran past the job's time-out (it is left to finish on its own; its result is dropped).
     TimedOut,
     /// Its task failed outside the computation's own panic handling.
@@ -170,7 +170,7 @@ pub async fn with_progress(
     msg: &JobMessage,
     ack_wait: Duration,
     timeout: Duration,
-    mut work: tokio::task::JoinHandle<Result<Box<RawValue>, TaskFailure>>,
+    mut work: tokio::task::JoinHandle<Result<Output, TaskFailure>>,
 ) -> Computed {
     let deadline = tokio::time::sleep(timeout);
     tokio::pin!(deadline);

@@ -184,3 +184,76 @@ async fn http_get(port: u16, path: &str) -> (u16, String) {
         .await
         .expect("the bridge answers")
 }
+
+/// The chunk subjects of the blob store that no object names: what an upload left behind.
+async fn orphan_chunks(pasta: &harness::Pasta) -> Vec<String> {
+    use futures::StreamExt;
+    let js = async_nats::jetstream::new(pasta.client.clone());
+    let bucket = format!("{}_blobs", pasta.names.prefix());
+    let blobs = js.get_object_store(&bucket).await.unwrap();
+    let mut live = std::collections::HashSet::new();
+    let mut list = blobs.list().await.unwrap();
+    while let Some(info) = list.next().await {
+        live.insert(info.unwrap().nuid);
+    }
+    let stream = js.get_stream(format!("OBJ_{bucket}")).await.unwrap();
+    let mut subjects = stream
+        .info_with_subjects(format!("$O.{bucket}.C.>"))
+        .await
+        .unwrap();
+    let mut orphans = Vec::new();
+    while let Some(entry) = subjects.next().await {
+        let (subject, _) = entry.unwrap();
+        let nuid = subject.rsplit('.').next().unwrap().to_string();
+        if !live.contains(&nuid) {
+            orphans.push(subject);
+        }
+    }
+    orphans
+}
+
+/// A result too large for one message is stored while it is written; a computation that
+/// exceeded its time-out still writes its result when it ends, and what it sent is taken back:
+/// no `result/<id>` object, no chunk of one left in the store. A result that succeeds is there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_result_of_a_job_past_its_time_out_leaves_nothing_in_the_store() {
+    let nats = NatsServer::start();
+    let mut options = Options {
+        job_timeout: Duration::from_millis(300),
+        ..Options::default()
+    };
+    options.bus.inline_limit = 512;
+    let pasta = harness::start(&nats, options).await;
+    let js = async_nats::jetstream::new(pasta.client.clone());
+    let blobs = js
+        .get_object_store(format!("{}_blobs", pasta.names.prefix()))
+        .await
+        .unwrap();
+    let slow = pasta
+        .submit(JobType::NonbodPasta, &seed_with_id("__sleep_800__"), None)
+        .await;
+    let slow = slow["data"]["task_id"].as_str().unwrap().to_string();
+    let doc = pasta.wait_final(&slow, "nonbod_pasta").await;
+    assert_eq!(doc["data"]["error"]["code"], "TIMEOUT", "{doc}");
+    // The computation ends after its time-out, and its result is written then.
+    let quick = pasta
+        .submit(JobType::NonbodPasta, &seed_with_id("fine"), None)
+        .await;
+    let quick = quick["data"]["task_id"].as_str().unwrap().to_string();
+    let doc = pasta.wait_final(&quick, "nonbod_pasta").await;
+    assert_eq!(doc["data"]["task_state"], "SUCCESS", "{doc}");
+    assert!(blobs.info(format!("result/{quick}")).await.is_ok());
+    // The slow computation ends 800 ms after it started; what it sent is taken back then.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let orphans = orphan_chunks(&pasta).await;
+        if orphans.is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "left behind: {orphans:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(blobs.info(format!("result/{slow}")).await.is_err());
+    pasta.stop().await;
+}
