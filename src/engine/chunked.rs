@@ -68,18 +68,11 @@ impl ChunkedJson {
     }
 }
 
-impl io::Write for ChunkedJson {
-    fn write(&mut self, mut data: &[u8]) -> io::Result<usize> {
-        let len = data.len();
-        self.size += len;
-        if !self.sending {
-            self.buf.extend_from_slice(data);
-            if self.buf.len() > self.hold {
-                self.sending = true;
-                self.send_full();
-            }
-            return Ok(len);
-        }
+impl ChunkedJson {
+    /// [`io::Write::write`] past the hold (the text is being sent).
+    #[cold]
+    #[inline(never)]
+    fn write_sending(&mut self, mut data: &[u8]) {
         while !data.is_empty() {
             let room = self.piece - self.buf.len();
             let (now, rest) = data.split_at(room.min(data.len()));
@@ -89,9 +82,36 @@ impl io::Write for ChunkedJson {
                 self.send_full();
             }
         }
-        Ok(len)
+    }
+}
+
+impl io::Write for ChunkedJson {
+    // serde_json writes a token at a time: the common case (held, or room left in the piece)
+    // is an append, inlined into the serializer as `Vec<u8>`'s own is.
+    #[inline]
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.write_all(data)?;
+        Ok(data.len())
     }
 
+    #[inline]
+    fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        self.size += data.len();
+        if !self.sending {
+            self.buf.extend_from_slice(data);
+            if self.buf.len() > self.hold {
+                self.sending = true;
+                self.send_full();
+            }
+        } else if self.buf.len() + data.len() < self.piece {
+            self.buf.extend_from_slice(data);
+        } else {
+            self.write_sending(data);
+        }
+        Ok(())
+    }
+
+    #[inline]
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
