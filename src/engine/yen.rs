@@ -71,7 +71,7 @@ pub struct LegPaths {
     /// Candidates by (key, rank sequence) or, for a spur, (its lower bound, empty).
     candidates: BinaryHeap<Reverse<(Key, Vec<u32>, usize)>>,
     store: Vec<Option<Candidate>>,
-    seen: HashSet<Vec<LinkIx>>,
+    seen: HashSet<Vec<LinkIx>, foldhash::fast::RandomState>,
 }
 
 impl LegPaths {
@@ -84,7 +84,7 @@ impl LegPaths {
             found: Vec::new(),
             candidates: BinaryHeap::new(),
             store: Vec::new(),
-            seen: HashSet::new(),
+            seen: HashSet::default(),
         };
         let link_ok = spec.link.is_none_or(|l| graph.feas.link_ok(l));
         if link_ok {

@@ -2,7 +2,10 @@
 //! what [`super::change`] checks the elements it writes against instead of validating the whole
 //! network again.
 
-use std::collections::HashMap;
+use std::collections::HashMap as StdHashMap;
+
+/// The maps of the index (keys are a client's ids: a seeded hasher, faster than SipHash).
+type HashMap<K, V> = StdHashMap<K, V, foldhash::fast::RandomState>;
 
 use super::Network;
 
@@ -33,10 +36,10 @@ impl Ids {
     /// Indexes `net` (time and memory linear in its size).
     pub fn of(net: &Network) -> Ids {
         let mut ids = Ids {
-            node: HashMap::with_capacity(net.nodes.len()),
-            link: HashMap::with_capacity(net.links.len()),
-            sid: HashMap::with_capacity(net.nodes.len()),
-            prefix_sid: HashMap::new(),
+            node: HashMap::with_capacity_and_hasher(net.nodes.len(), Default::default()),
+            link: HashMap::with_capacity_and_hasher(net.links.len(), Default::default()),
+            sid: HashMap::with_capacity_and_hasher(net.nodes.len(), Default::default()),
+            prefix_sid: HashMap::default(),
         };
         for (i, n) in net.nodes.iter().enumerate() {
             ids.node.entry(n.id.clone()).or_insert(i);
