@@ -27,6 +27,7 @@
 
 mod policy;
 pub(crate) mod reader;
+mod streamed;
 pub(crate) mod topology;
 
 use std::collections::HashMap;
@@ -37,6 +38,7 @@ use super::json::{Cap, Json, Shape};
 use self::reader::{boolean, number, one_of, uint32, Collector, Floor, Key, Loc, Reader};
 use super::topology::{Pos, Reference};
 use super::validate::Topology;
+pub(super) use streamed::network as streamed_network;
 use super::Node;
 use super::{
     AlgorithmEntry, Encoding, Global, JobType, Limits, Network, Problems, ReoptMode, Request,

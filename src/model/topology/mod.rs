@@ -124,8 +124,13 @@ impl Network {
         parse::network(doc, limits)
     }
 
-    /// Parses a topology document from its bytes.
+    /// Parses a topology document from its bytes: a valid one element by element, without
+    /// the JSON tree of the whole; one with problems (or that may have some) by [`read_json`]
+    /// and [`Network::parse`], which name them.
     pub fn from_slice(bytes: &[u8], limits: &Limits) -> Result<Network, Problems> {
+        if let Some(network) = parse::streamed_network(bytes, limits) {
+            return Ok(network);
+        }
         Network::parse(&read_json(bytes, limits)?, limits)
     }
 
