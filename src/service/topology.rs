@@ -100,15 +100,16 @@ impl Service {
         let name = topology_name(name)?;
         let (admitted, by_ref) = self.resolve(body).await?;
         let limits = self.tasks.limits.clone();
-        let bytes = admitted.bytes.clone();
         let (network, text) = tokio::task::spawn_blocking(move || {
-            let net = Network::from_slice(&bytes, &limits).map_err(ApiError::InvalidBody)?;
+            let net =
+                Network::from_slice(&admitted.bytes, &limits).map_err(ApiError::InvalidBody)?;
+            // The body goes before its wire form is written: the two are never held at once.
+            drop(admitted);
             let text = wire::render(&net);
             Ok::<_, ApiError>((net, text))
         })
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
-        drop(admitted);
         let network = Arc::new(network);
         let snapshot = self.store_snapshot(&name, Bytes::from(text)).await?;
         let made = self
