@@ -241,14 +241,17 @@ impl Service {
     }
 
     /// Builds the network of a committed change off the request's path and keeps it, with its
-    /// ids indexed for the next change (a job that needs it first derives it itself).
+    /// ids indexed for the next change.
+    /// A job that needs it meanwhile waits for it ([`crate::task::held::Held::building`]).
     fn keep_later(&self, name: &str, revision: u64, checked: change::Checked) {
         let held = self.tasks.held.clone();
+        let building = held.building(name, revision);
         let name = name.to_owned();
         tokio::task::spawn_blocking(move || {
             let network = checked.finish().network;
             network.ids();
             held.keep(&name, revision, Arc::new(network));
+            drop(building);
         });
     }
 
