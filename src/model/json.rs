@@ -497,15 +497,14 @@ impl<'a> Visitor<'a> for Streaming<'_, '_, 'a> {
             };
             let child = self.shaped.child(shape, &at);
             let value = match shape {
-                Shape::List(item, cap) if self.streamed.contains(&key.0.as_ref()) => {
-                    map.next_value_seed(Elements {
+                Shape::List(item, cap) if self.streamed.contains(&key.0.as_ref()) => map
+                    .next_value_seed(Elements {
                         list: child,
                         item,
                         cap: *cap,
                         key: &key.0,
                         each: &mut *self.each,
-                    })?
-                }
+                    })?,
                 _ => map.next_value_seed(child)?,
             };
             members.push((key.0, value));

@@ -38,12 +38,12 @@ use super::json::{Cap, Json, Shape};
 use self::reader::{boolean, number, one_of, uint32, Collector, Floor, Key, Loc, Reader};
 use super::topology::{Pos, Reference};
 use super::validate::Topology;
-pub(super) use streamed::network as streamed_network;
 use super::Node;
 use super::{
     AlgorithmEntry, Encoding, Global, JobType, Limits, Network, Problems, ReoptMode, Request,
     Sorter, Sorting,
 };
+pub(super) use streamed::network as streamed_network;
 
 /// Largest `delay` accepted.
 pub(crate) const MAX_DELAY: f64 = 1e9;

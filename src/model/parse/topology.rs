@@ -141,10 +141,7 @@ pub(crate) fn link(c: &mut Collector, v: &Json<'_>, loc: Loc<'_>) -> Link {
         .list(c, "srlg", |c, v, loc| metric(c, v, &loc).unwrap_or(0))
         .unwrap_or_default();
     link.traffic_flow = r.with(c, "traffic_flow", bandwidth);
-    link.qos_class = r
-        .list(c, "qos_class", qos_class)
-        .unwrap_or_default()
-        .into();
+    link.qos_class = r.list(c, "qos_class", qos_class).unwrap_or_default().into();
     link
 }
 

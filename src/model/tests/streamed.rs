@@ -28,7 +28,10 @@ fn node(i: usize, kind: u8) -> Value {
 
 /// One link between two of `n` nodes, sometimes by the long names, or with a mistake.
 fn link(j: usize, n: usize, (a, b, kind): (u8, u8, u8)) -> Value {
-    let (lo, re) = (format!("N{}", a as usize % n), format!("N{}", b as usize % n));
+    let (lo, re) = (
+        format!("N{}", a as usize % n),
+        format!("N{}", b as usize % n),
+    );
     let mut l = json!({"id": format!("L{j}"), "lo": lo, "re": re, "igp": 1 + kind % 7,
                        "qos_class": [{"class": "Gold", "bandwidth_reserve": 10}]});
     match kind % 9 {
@@ -86,7 +89,10 @@ fn a_list_over_its_cap_is_left_to_the_full_reading() {
         ..Limits::default()
     };
     assert!(streamed_network(text.as_bytes(), &limits).is_none());
-    assert_eq!(Network::from_slice(text.as_bytes(), &limits), full(text.as_bytes(), &limits));
+    assert_eq!(
+        Network::from_slice(text.as_bytes(), &limits),
+        full(text.as_bytes(), &limits)
+    );
 }
 
 proptest! {

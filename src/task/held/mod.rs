@@ -61,7 +61,11 @@ pub struct Building {
 impl Drop for Building {
     fn drop(&mut self) {
         // The waiters wake when the sender goes, just after this.
-        self.held.building.lock().expect("building").remove(&self.key);
+        self.held
+            .building
+            .lock()
+            .expect("building")
+            .remove(&self.key);
     }
 }
 
