@@ -359,7 +359,16 @@ impl Work {
             }
             (Arc::new(links), link_origins)
         };
-        (Network::new(nodes, links, pos), node_origins, link_origins)
+        // The same nodes, and links only rewritten in place under their ids: the same index.
+        let same_ids = Arc::ptr_eq(&nodes, &base.nodes)
+            && self.added_links.is_empty()
+            && (self.links.iter()).all(|(&i, (l, alive, _))| *alive && l.id == base.links[i].id);
+        let net = if same_ids {
+            Network::with_ids(nodes, links, pos, self.ids.clone())
+        } else {
+            Network::new(nodes, links, pos)
+        };
+        (net, node_origins, link_origins)
     }
 }
 
