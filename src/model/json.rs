@@ -73,6 +73,41 @@ impl<'a> Json<'a> {
         })
     }
 
+    /// [`Json::read`], except that the elements of the top-level lists `streamed` names are
+    /// not kept: each is handed to `each` (the list's key, the element's index, the element
+    /// read by its shape) as soon as it is read, and the list is kept empty. So a caller that
+    /// turns elements into values of its own never holds the tree of the whole document.
+    /// Caps apply as in [`Json::read`]; a value that is not a list where `streamed` names one
+    /// is read as `shape` reads it.
+    pub fn read_streaming(
+        text: &'a [u8],
+        shape: &Shape,
+        limits: &Limits,
+        streamed: &[&str],
+        each: &mut dyn FnMut(&str, usize, Json<'a>),
+    ) -> Result<Json<'a>, Unread> {
+        let over = Cell::new(None);
+        let seed = Streaming {
+            shaped: Shaped {
+                shape,
+                limits,
+                at: None,
+                over: &over,
+            },
+            streamed,
+            each,
+        };
+        let mut de = serde_json::Deserializer::from_slice(text);
+        let read = seed.deserialize(&mut de).and_then(|json| {
+            de.end()?;
+            Ok(json)
+        });
+        read.map_err(|e| match over.take() {
+            Some(problem) => Unread::TooLong(problem),
+            None => Unread::NotJson(e),
+        })
+    }
+
     /// The same document, borrowing from a `serde_json::Value`.
     pub fn from_value(value: &'a Value) -> Json<'a> {
         match value {
@@ -373,6 +408,204 @@ impl<'de, 's> Visitor<'de> for Shaped<'s> {
             members.push((key.0, value));
         }
         Ok(Json::Object(members))
+    }
+}
+
+/// Reads a document whose top-level lists `streamed` names are handed over element by element
+/// ([`Json::read_streaming`]).
+struct Streaming<'s, 'f, 'a> {
+    shaped: Shaped<'s>,
+    streamed: &'s [&'s str],
+    each: &'f mut dyn FnMut(&str, usize, Json<'a>),
+}
+
+impl<'a> DeserializeSeed<'a> for Streaming<'_, '_, 'a> {
+    type Value = Json<'a>;
+
+    fn deserialize<D: Deserializer<'a>>(self, deserializer: D) -> Result<Json<'a>, D::Error> {
+        match self.shaped.shape {
+            Shape::Object(_) => deserializer.deserialize_any(self),
+            _ => self.shaped.deserialize(deserializer),
+        }
+    }
+}
+
+impl<'a> Visitor<'a> for Streaming<'_, '_, 'a> {
+    type Value = Json<'a>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Json<'a>, E> {
+        self.shaped.visit_bool(b)
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Json<'a>, E> {
+        self.shaped.visit_i64(n)
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Json<'a>, E> {
+        self.shaped.visit_u64(n)
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, f: f64) -> Result<Json<'a>, E> {
+        self.shaped.visit_f64(f)
+    }
+
+    fn visit_borrowed_str<E: serde::de::Error>(self, s: &'a str) -> Result<Json<'a>, E> {
+        self.shaped.visit_borrowed_str(s)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Json<'a>, E> {
+        self.shaped.visit_str(s)
+    }
+
+    fn visit_string<E: serde::de::Error>(self, s: String) -> Result<Json<'a>, E> {
+        self.shaped.visit_string(s)
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Json<'a>, E> {
+        self.shaped.visit_none()
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Json<'a>, E> {
+        self.shaped.visit_unit()
+    }
+
+    fn visit_some<D: Deserializer<'a>>(self, d: D) -> Result<Json<'a>, D::Error> {
+        self.deserialize(d)
+    }
+
+    fn visit_seq<A: SeqAccess<'a>>(self, seq: A) -> Result<Json<'a>, A::Error> {
+        self.shaped.visit_seq(seq)
+    }
+
+    fn visit_map<A: MapAccess<'a>>(self, mut map: A) -> Result<Json<'a>, A::Error> {
+        let Shape::Object(members_of) = self.shaped.shape else {
+            return self.shaped.visit_map(map);
+        };
+        let mut members = Vec::new();
+        while let Some(key) = map.next_key::<Key<'a>>()? {
+            let Some(shape) = members_of(&key.0) else {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            let at = Step {
+                parent: None,
+                key: Ok(&key.0),
+            };
+            let child = self.shaped.child(shape, &at);
+            let value = match shape {
+                Shape::List(item, cap) if self.streamed.contains(&key.0.as_ref()) => map
+                    .next_value_seed(Elements {
+                        list: child,
+                        item,
+                        cap: *cap,
+                        key: &key.0,
+                        each: &mut *self.each,
+                    })?,
+                _ => map.next_value_seed(child)?,
+            };
+            members.push((key.0, value));
+        }
+        Ok(Json::Object(members))
+    }
+}
+
+/// A list whose elements are handed over one by one (kept empty); any other value is read as
+/// the list's shape reads it.
+struct Elements<'s, 'f, 'a> {
+    list: Shaped<'s>,
+    item: &'static Shape,
+    cap: Cap,
+    key: &'s str,
+    each: &'f mut dyn FnMut(&str, usize, Json<'a>),
+}
+
+impl<'a> DeserializeSeed<'a> for Elements<'_, '_, 'a> {
+    type Value = Json<'a>;
+
+    fn deserialize<D: Deserializer<'a>>(self, deserializer: D) -> Result<Json<'a>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'a> Visitor<'a> for Elements<'_, '_, 'a> {
+    type Value = Json<'a>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Json<'a>, E> {
+        self.list.visit_bool(b)
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Json<'a>, E> {
+        self.list.visit_i64(n)
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Json<'a>, E> {
+        self.list.visit_u64(n)
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, f: f64) -> Result<Json<'a>, E> {
+        self.list.visit_f64(f)
+    }
+
+    fn visit_borrowed_str<E: serde::de::Error>(self, s: &'a str) -> Result<Json<'a>, E> {
+        self.list.visit_borrowed_str(s)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Json<'a>, E> {
+        self.list.visit_str(s)
+    }
+
+    fn visit_string<E: serde::de::Error>(self, s: String) -> Result<Json<'a>, E> {
+        self.list.visit_string(s)
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Json<'a>, E> {
+        self.list.visit_none()
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Json<'a>, E> {
+        self.list.visit_unit()
+    }
+
+    fn visit_some<D: Deserializer<'a>>(self, d: D) -> Result<Json<'a>, D::Error> {
+        self.deserialize(d)
+    }
+
+    fn visit_map<A: MapAccess<'a>>(self, map: A) -> Result<Json<'a>, A::Error> {
+        self.list.visit_map(map)
+    }
+
+    fn visit_seq<A: SeqAccess<'a>>(self, mut seq: A) -> Result<Json<'a>, A::Error> {
+        let (max, what) = self.cap.of(self.list.limits);
+        let mut n = 0;
+        loop {
+            let at = Step {
+                parent: self.list.at,
+                key: Err(n),
+            };
+            let Some(value) = seq.next_element_seed(self.list.child(self.item, &at))? else {
+                break;
+            };
+            n += 1;
+            if n > max {
+                while seq.next_element::<IgnoredAny>()?.is_some() {
+                    n += 1;
+                }
+                let path = self.list.at.map_or_else(|| "$".to_owned(), Step::path);
+                let message = format!("{n} {what}, more than the limit of {max}");
+                self.list.over.set(Some(Problem { path, message }));
+                return Err(serde::de::Error::custom("a list longer than its cap"));
+            }
+            (self.each)(self.key, n - 1, value);
+        }
+        Ok(Json::Array(Vec::new()))
     }
 }
 

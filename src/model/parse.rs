@@ -27,6 +27,7 @@
 
 mod policy;
 pub(crate) mod reader;
+mod streamed;
 pub(crate) mod topology;
 
 use std::collections::HashMap;
@@ -42,6 +43,7 @@ use super::{
     AlgorithmEntry, Encoding, Global, JobType, Limits, Network, Problems, ReoptMode, Request,
     Sorter, Sorting,
 };
+pub(super) use streamed::network as streamed_network;
 
 /// Largest `delay` accepted.
 pub(crate) const MAX_DELAY: f64 = 1e9;

@@ -79,8 +79,9 @@ pub struct Link {
     pub srlg: Vec<u64>,
     /// Measured traffic, if given.
     pub traffic_flow: Option<f64>,
-    /// Per-class bandwidth bookkeeping, in input order.
-    pub qos_class: Vec<QosClass>,
+    /// Per-class bandwidth bookkeeping, in input order (shared: the revisions a change derives
+    /// from one another copy a link without copying its classes).
+    pub qos_class: Arc<[QosClass]>,
 }
 
 impl Request {

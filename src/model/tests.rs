@@ -6,6 +6,7 @@ mod changes;
 mod parsing;
 mod properties;
 mod schema;
+mod streamed;
 mod validation;
 
 use std::path::PathBuf;

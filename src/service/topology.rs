@@ -100,15 +100,16 @@ impl Service {
         let name = topology_name(name)?;
         let (admitted, by_ref) = self.resolve(body).await?;
         let limits = self.tasks.limits.clone();
-        let bytes = admitted.bytes.clone();
         let (network, text) = tokio::task::spawn_blocking(move || {
-            let net = Network::from_slice(&bytes, &limits).map_err(ApiError::InvalidBody)?;
+            let net =
+                Network::from_slice(&admitted.bytes, &limits).map_err(ApiError::InvalidBody)?;
+            // The body goes before its wire form is written: the two are never held at once.
+            drop(admitted);
             let text = wire::render(&net);
             Ok::<_, ApiError>((net, text))
         })
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
-        drop(admitted);
         let network = Arc::new(network);
         let snapshot = self.store_snapshot(&name, Bytes::from(text)).await?;
         let made = self
@@ -240,14 +241,17 @@ impl Service {
     }
 
     /// Builds the network of a committed change off the request's path and keeps it, with its
-    /// ids indexed for the next change (a job that needs it first derives it itself).
+    /// ids indexed for the next change.
+    /// A job that needs it meanwhile waits for it ([`crate::task::held::Held::building`]).
     fn keep_later(&self, name: &str, revision: u64, checked: change::Checked) {
         let held = self.tasks.held.clone();
+        let building = held.building(name, revision);
         let name = name.to_owned();
         tokio::task::spawn_blocking(move || {
             let network = checked.finish().network;
             network.ids();
             held.keep(&name, revision, Arc::new(network));
+            drop(building);
         });
     }
 

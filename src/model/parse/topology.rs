@@ -113,7 +113,7 @@ pub(crate) fn link(c: &mut Collector, v: &Json<'_>, loc: Loc<'_>) -> Link {
         affi: 0,
         srlg: Vec::new(),
         traffic_flow: None,
-        qos_class: Vec::new(),
+        qos_class: Vec::new().into(),
     };
     let Some(r) = Reader::new(c, v, loc, LINK_KEYS) else {
         return link;
@@ -141,7 +141,7 @@ pub(crate) fn link(c: &mut Collector, v: &Json<'_>, loc: Loc<'_>) -> Link {
         .list(c, "srlg", |c, v, loc| metric(c, v, &loc).unwrap_or(0))
         .unwrap_or_default();
     link.traffic_flow = r.with(c, "traffic_flow", bandwidth);
-    link.qos_class = r.list(c, "qos_class", qos_class).unwrap_or_default();
+    link.qos_class = r.list(c, "qos_class", qos_class).unwrap_or_default().into();
     link
 }
 

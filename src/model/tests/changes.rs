@@ -76,6 +76,24 @@ fn op((kind, a, b, v): (u8, u8, u8, u8)) -> Value {
     }
 }
 
+#[test]
+fn a_change_of_link_metrics_shares_the_nodes_and_the_ids_of_the_network_it_changes() {
+    let net = network(4, &[(0, 1, 0), (1, 2, 1), (2, 3, 2)], &[1, 2, 4, 5]);
+    let doc = json!({"changes": [{"op": "patch_link", "id": "L1", "set": {"igp": 9}}]});
+    let changed = change::apply(&net, &doc, &Limits::default())
+        .expect("applies")
+        .network;
+    assert_eq!(changed.links[1].igp, 9);
+    assert!(std::sync::Arc::ptr_eq(&changed.nodes, &net.nodes));
+    assert!(std::sync::Arc::ptr_eq(&changed.ids(), &net.ids()));
+    let doc = json!({"changes": [{"op": "remove_link", "id": "L1"}]});
+    let changed = change::apply(&net, &doc, &Limits::default())
+        .expect("applies")
+        .network;
+    assert!(!std::sync::Arc::ptr_eq(&changed.ids(), &net.ids()));
+    assert_eq!(changed.ids().link("L2"), Some(1));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
@@ -96,6 +114,15 @@ proptest! {
         match (quick, whole) {
             (Ok(q), Ok(w)) => {
                 prop_assert_eq!(&q.network, &w.network);
+                // The changed network's ids (shared with the base's when the change wrote
+                // none) index it.
+                let ids = q.network.ids();
+                for (i, node) in q.network.nodes.iter().enumerate() {
+                    prop_assert_eq!(ids.node(&node.id), Some(i));
+                }
+                for (i, link) in q.network.links.iter().enumerate() {
+                    prop_assert_eq!(ids.link(&link.id), Some(i));
+                }
                 prop_assert_eq!(q.applied, w.applied);
                 prop_assert_eq!(q.removed_links, w.removed_links);
                 prop_assert_eq!(q.ops, w.ops);

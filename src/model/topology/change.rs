@@ -322,29 +322,52 @@ impl Work {
         (nodes, links)
     }
 
-    /// The changed network, and the op that wrote each of its nodes and links.
+    /// The changed network, and the op that wrote each of its nodes and links. A list no op
+    /// wrote is the base's, shared rather than copied (a change of links alone copies no node,
+    /// and one of nodes alone no link).
     fn finish(&self) -> (Network, Vec<Origin>, Vec<Origin>) {
-        let mut nodes = Vec::with_capacity(self.node_count());
-        let mut pos = Vec::with_capacity(self.node_count());
-        let mut node_origins = Vec::with_capacity(self.node_count());
-        for i in 0..self.node_count() {
-            let (n, p, alive, origin) = self.node(i);
-            if alive {
-                nodes.push(n.clone());
-                pos.push(p);
-                node_origins.push(origin);
+        let base = &self.base;
+        let nodes_as_base = self.nodes.is_empty() && self.added_nodes.is_empty();
+        let (nodes, pos, node_origins) = if nodes_as_base && base.pos.len() == base.nodes.len() {
+            let origins = vec![None; base.nodes.len()];
+            (base.nodes.clone(), base.pos.clone(), origins)
+        } else {
+            let mut nodes = Vec::with_capacity(self.node_count());
+            let mut pos = Vec::with_capacity(self.node_count());
+            let mut node_origins = Vec::with_capacity(self.node_count());
+            for i in 0..self.node_count() {
+                let (n, p, alive, origin) = self.node(i);
+                if alive {
+                    nodes.push(n.clone());
+                    pos.push(p);
+                    node_origins.push(origin);
+                }
             }
-        }
-        let mut links = Vec::with_capacity(self.link_count());
-        let mut link_origins = Vec::with_capacity(self.link_count());
-        for i in 0..self.link_count() {
-            let (l, alive, origin) = self.link(i);
-            if alive {
-                links.push(l.clone());
-                link_origins.push(origin);
+            (Arc::new(nodes), Arc::new(pos), node_origins)
+        };
+        let (links, link_origins) = if self.links.is_empty() && self.added_links.is_empty() {
+            (base.links.clone(), vec![None; base.links.len()])
+        } else {
+            let mut links = Vec::with_capacity(self.link_count());
+            let mut link_origins = Vec::with_capacity(self.link_count());
+            for i in 0..self.link_count() {
+                let (l, alive, origin) = self.link(i);
+                if alive {
+                    links.push(l.clone());
+                    link_origins.push(origin);
+                }
             }
-        }
-        let net = Network::new(Arc::new(nodes), Arc::new(links), Arc::new(pos));
+            (Arc::new(links), link_origins)
+        };
+        // The same nodes, and links only rewritten in place under their ids: the same index.
+        let same_ids = Arc::ptr_eq(&nodes, &base.nodes)
+            && self.added_links.is_empty()
+            && (self.links.iter()).all(|(&i, (l, alive, _))| *alive && l.id == base.links[i].id);
+        let net = if same_ids {
+            Network::with_ids(nodes, links, pos, self.ids.clone())
+        } else {
+            Network::new(nodes, links, pos)
+        };
         (net, node_origins, link_origins)
     }
 }

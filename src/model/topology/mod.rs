@@ -101,6 +101,26 @@ impl Network {
         }
     }
 
+    /// A network of these lists whose ids are already indexed: `ids` must be those of a
+    /// network with the same node list and the same link ids in the same order (one whose
+    /// change wrote links but no id, SID or position of any element).
+    pub(crate) fn with_ids(
+        nodes: Arc<Vec<Node>>,
+        links: Arc<Vec<Link>>,
+        pos: Arc<Vec<Option<Pos>>>,
+        ids: Arc<Ids>,
+    ) -> Network {
+        let lists = (Arc::as_ptr(&nodes) as usize, Arc::as_ptr(&links) as usize);
+        let cell = IdsCell::default();
+        let _ = cell.0.set((lists.0, lists.1, ids));
+        Network {
+            nodes,
+            links,
+            pos,
+            ids: Arc::new(cell),
+        }
+    }
+
     /// The ids and SIDs of the network, indexed (built on first use, then kept).
     pub fn ids(&self) -> Arc<Ids> {
         let lists = (
@@ -124,8 +144,13 @@ impl Network {
         parse::network(doc, limits)
     }
 
-    /// Parses a topology document from its bytes.
+    /// Parses a topology document from its bytes: a valid one element by element, without
+    /// the JSON tree of the whole; one with problems (or that may have some) by [`read_json`]
+    /// and [`Network::parse`], which name them.
     pub fn from_slice(bytes: &[u8], limits: &Limits) -> Result<Network, Problems> {
+        if let Some(network) = parse::streamed_network(bytes, limits) {
+            return Ok(network);
+        }
         Network::parse(&read_json(bytes, limits)?, limits)
     }
 

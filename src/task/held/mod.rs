@@ -45,6 +45,28 @@ pub struct Held {
     pins: Mutex<HashMap<(String, u64), u64>>,
     /// Held by the retention sweep, so that one process sweeps one name at a time.
     pub sweeping: tokio::sync::Mutex<()>,
+    /// The revisions this process is building after committing them ([`Held::building`]),
+    /// each with a receiver that is told when the build ends.
+    building: Mutex<HashMap<(String, u64), tokio::sync::watch::Receiver<()>>>,
+}
+
+/// A revision this process is building ([`Held::building`]): while it lives, a job that needs
+/// the revision waits for it instead of building the revision a second time.
+pub struct Building {
+    held: Arc<Held>,
+    key: (String, u64),
+    _ended: tokio::sync::watch::Sender<()>,
+}
+
+impl Drop for Building {
+    fn drop(&mut self) {
+        // The waiters wake when the sender goes, just after this.
+        self.held
+            .building
+            .lock()
+            .expect("building")
+            .remove(&self.key);
+    }
 }
 
 /// Parsed revisions, least recently used first out.
@@ -133,6 +155,7 @@ impl Held {
             }),
             pins: Mutex::new(HashMap::new()),
             sweeping: tokio::sync::Mutex::new(()),
+            building: Mutex::new(HashMap::new()),
         }
     }
 
@@ -208,6 +231,23 @@ impl Held {
         }
     }
 
+    /// Announces that this process is building a revision it committed (and will
+    /// [`Held::keep`] it before dropping what this returns): until then [`Held::network`]
+    /// waits for that build rather than making a second copy of a large network beside it.
+    pub fn building(self: &Arc<Held>, name: &str, revision: u64) -> Building {
+        let key = (name.to_owned(), revision);
+        let (ended, waiting) = tokio::sync::watch::channel(());
+        self.building
+            .lock()
+            .expect("building")
+            .insert(key.clone(), waiting);
+        Building {
+            held: self.clone(),
+            key,
+            _ended: ended,
+        }
+    }
+
     /// The engine's view of a revision and the trees its jobs grew, made on first use (call it
     /// off the async runtime: a view of a large network takes milliseconds to build).
     pub fn prepared(&self, name: &str, revision: u64, network: &Arc<Network>) -> Arc<Prepared> {
@@ -247,6 +287,16 @@ impl Held {
     pub async fn network(&self, name: &str, revision: u64) -> Result<Arc<Network>, HeldError> {
         if let Some(net) = self.cached(name, revision) {
             return Ok(net);
+        }
+        let being_built = (self.building.lock().expect("building"))
+            .get(&(name.to_owned(), revision))
+            .cloned();
+        if let Some(mut ended) = being_built {
+            // Ends when the builder lets go (kept, or failed: then it is built here).
+            let _ = ended.changed().await;
+            if let Some(net) = self.cached(name, revision) {
+                return Ok(net);
+            }
         }
         let gone = || HeldError::NotFound(format!("topology {name} has no revision {revision}"));
         let (head, _) = self.head(name).await?.ok_or_else(gone)?;

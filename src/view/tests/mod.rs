@@ -114,7 +114,7 @@ fn link(id: &str, lo: &str, re: &str, sid: u64) -> Link {
         affi: 0,
         srlg: Vec::new(),
         traffic_flow: None,
-        qos_class: Vec::new(),
+        qos_class: Vec::new().into(),
     }
 }
 

@@ -172,9 +172,11 @@ impl Singles {
         let class = policy.class.clone().unwrap_or_default();
         let mut links = (*r.links).clone();
         for (l, link) in links.iter_mut().enumerate() {
-            for q in link.qos_class.iter_mut().filter(|q| q.class == class) {
+            let mut classes = link.qos_class.to_vec();
+            for q in classes.iter_mut().filter(|q| q.class == class) {
                 q.bandwidth_available = avail[l];
             }
+            link.qos_class = classes.into();
         }
         let mut global = r.global.clone();
         global.algorithm = vec![r.global.algorithm[k]];
