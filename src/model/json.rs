@@ -62,15 +62,7 @@ impl<'a> Json<'a> {
             at: None,
             over: &over,
         };
-        let mut de = serde_json::Deserializer::from_slice(text);
-        let read = seed.deserialize(&mut de).and_then(|json| {
-            de.end()?;
-            Ok(json)
-        });
-        read.map_err(|e| match over.take() {
-            Some(problem) => Unread::TooLong(problem),
-            None => Unread::NotJson(e),
-        })
+        read_whole(text, seed, &over)
     }
 
     /// [`Json::read`], except that the elements of the top-level lists `streamed` names are
@@ -97,15 +89,7 @@ impl<'a> Json<'a> {
             streamed,
             each,
         };
-        let mut de = serde_json::Deserializer::from_slice(text);
-        let read = seed.deserialize(&mut de).and_then(|json| {
-            de.end()?;
-            Ok(json)
-        });
-        read.map_err(|e| match over.take() {
-            Some(problem) => Unread::TooLong(problem),
-            None => Unread::NotJson(e),
-        })
+        read_whole(text, seed, &over)
     }
 
     /// The same document, borrowing from a `serde_json::Value`.
@@ -419,6 +403,76 @@ struct Streaming<'s, 'f, 'a> {
     each: &'f mut dyn FnMut(&str, usize, Json<'a>),
 }
 
+/// The scalar visits of a streaming visitor: read as the shape in its field `$field` reads them
+/// (and an option's content as the visitor itself reads it).
+macro_rules! scalars_read_by {
+    ($field:ident) => {
+        type Value = Json<'a>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+
+        fn visit_some<D: Deserializer<'a>>(self, d: D) -> Result<Json<'a>, D::Error> {
+            self.deserialize(d)
+        }
+
+        fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Json<'a>, E> {
+            self.$field.visit_bool(b)
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Json<'a>, E> {
+            self.$field.visit_i64(n)
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Json<'a>, E> {
+            self.$field.visit_u64(n)
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, f: f64) -> Result<Json<'a>, E> {
+            self.$field.visit_f64(f)
+        }
+
+        fn visit_borrowed_str<E: serde::de::Error>(self, s: &'a str) -> Result<Json<'a>, E> {
+            self.$field.visit_borrowed_str(s)
+        }
+
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Json<'a>, E> {
+            self.$field.visit_str(s)
+        }
+
+        fn visit_string<E: serde::de::Error>(self, s: String) -> Result<Json<'a>, E> {
+            self.$field.visit_string(s)
+        }
+
+        fn visit_none<E: serde::de::Error>(self) -> Result<Json<'a>, E> {
+            self.$field.visit_none()
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Json<'a>, E> {
+            self.$field.visit_unit()
+        }
+    };
+}
+
+/// Reads all of `text` with `seed`: a list over its cap (noted in `over`) is that problem, any
+/// other error is not JSON.
+fn read_whole<'a, S: DeserializeSeed<'a, Value = Json<'a>>>(
+    text: &'a [u8],
+    seed: S,
+    over: &Cell<Option<Problem>>,
+) -> Result<Json<'a>, Unread> {
+    let mut de = serde_json::Deserializer::from_slice(text);
+    let read = seed.deserialize(&mut de).and_then(|json| {
+        de.end()?;
+        Ok(json)
+    });
+    read.map_err(|e| match over.take() {
+        Some(problem) => Unread::TooLong(problem),
+        None => Unread::NotJson(e),
+    })
+}
+
 impl<'a> DeserializeSeed<'a> for Streaming<'_, '_, 'a> {
     type Value = Json<'a>;
 
@@ -431,51 +485,7 @@ impl<'a> DeserializeSeed<'a> for Streaming<'_, '_, 'a> {
 }
 
 impl<'a> Visitor<'a> for Streaming<'_, '_, 'a> {
-    type Value = Json<'a>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Json<'a>, E> {
-        self.shaped.visit_bool(b)
-    }
-
-    fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Json<'a>, E> {
-        self.shaped.visit_i64(n)
-    }
-
-    fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Json<'a>, E> {
-        self.shaped.visit_u64(n)
-    }
-
-    fn visit_f64<E: serde::de::Error>(self, f: f64) -> Result<Json<'a>, E> {
-        self.shaped.visit_f64(f)
-    }
-
-    fn visit_borrowed_str<E: serde::de::Error>(self, s: &'a str) -> Result<Json<'a>, E> {
-        self.shaped.visit_borrowed_str(s)
-    }
-
-    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Json<'a>, E> {
-        self.shaped.visit_str(s)
-    }
-
-    fn visit_string<E: serde::de::Error>(self, s: String) -> Result<Json<'a>, E> {
-        self.shaped.visit_string(s)
-    }
-
-    fn visit_none<E: serde::de::Error>(self) -> Result<Json<'a>, E> {
-        self.shaped.visit_none()
-    }
-
-    fn visit_unit<E: serde::de::Error>(self) -> Result<Json<'a>, E> {
-        self.shaped.visit_unit()
-    }
-
-    fn visit_some<D: Deserializer<'a>>(self, d: D) -> Result<Json<'a>, D::Error> {
-        self.deserialize(d)
-    }
+    scalars_read_by!(shaped);
 
     fn visit_seq<A: SeqAccess<'a>>(self, seq: A) -> Result<Json<'a>, A::Error> {
         self.shaped.visit_seq(seq)
@@ -532,51 +542,7 @@ impl<'a> DeserializeSeed<'a> for Elements<'_, '_, 'a> {
 }
 
 impl<'a> Visitor<'a> for Elements<'_, '_, 'a> {
-    type Value = Json<'a>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Json<'a>, E> {
-        self.list.visit_bool(b)
-    }
-
-    fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Json<'a>, E> {
-        self.list.visit_i64(n)
-    }
-
-    fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Json<'a>, E> {
-        self.list.visit_u64(n)
-    }
-
-    fn visit_f64<E: serde::de::Error>(self, f: f64) -> Result<Json<'a>, E> {
-        self.list.visit_f64(f)
-    }
-
-    fn visit_borrowed_str<E: serde::de::Error>(self, s: &'a str) -> Result<Json<'a>, E> {
-        self.list.visit_borrowed_str(s)
-    }
-
-    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Json<'a>, E> {
-        self.list.visit_str(s)
-    }
-
-    fn visit_string<E: serde::de::Error>(self, s: String) -> Result<Json<'a>, E> {
-        self.list.visit_string(s)
-    }
-
-    fn visit_none<E: serde::de::Error>(self) -> Result<Json<'a>, E> {
-        self.list.visit_none()
-    }
-
-    fn visit_unit<E: serde::de::Error>(self) -> Result<Json<'a>, E> {
-        self.list.visit_unit()
-    }
-
-    fn visit_some<D: Deserializer<'a>>(self, d: D) -> Result<Json<'a>, D::Error> {
-        self.deserialize(d)
-    }
+    scalars_read_by!(list);
 
     fn visit_map<A: MapAccess<'a>>(self, map: A) -> Result<Json<'a>, A::Error> {
         self.list.visit_map(map)
