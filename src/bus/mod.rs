@@ -237,7 +237,7 @@ impl Bus {
     }
 
     /// The largest chunk an object is written in: a quarter of the connection's
-    /// `max_payload`, at most [`OBJECT_CHUNK`], at least [`OBJECT_CHUNK_MIN`]. Each is one
+    /// `max_payload`, at most 1 MiB, at least 128 KiB (the store's default). Each is one
     /// message (and one acknowledgement) of the object's stream.
     pub fn object_chunk(&self) -> usize {
         (self.max_payload() / 4).clamp(OBJECT_CHUNK_MIN, OBJECT_CHUNK)
