@@ -20,8 +20,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::spill::Spill;
-use crate::engine::chunked::Output;
 use bytes::Bytes;
 use tracing::{debug, warn, Instrument};
 
@@ -29,9 +27,11 @@ use super::ack::{decide, is_last_chance, Outcome};
 use super::events::{announce, StartedEvent};
 use super::held::HeldError;
 use super::slots::{kept_alive, with_progress, Claim, Compute, Computed};
+use super::spill::Spill;
 use super::store::{self, Create};
 use super::{now, FailureCode, ResultBlob, TaskFailure, TaskId, TaskRecord, Tasks};
 use crate::bus::{blob_ref, BusError, JobFormat, JobMessage, Settle};
+use crate::engine::chunked::Output;
 use crate::model::topology::{Pinned, Reference};
 use crate::model::{self, compact, Job, JobType, Limits, Network, Problems};
 
@@ -230,22 +230,16 @@ impl Delivery<'_> {
                 )
                 .await?
             }
-            Computed::Done(Err(failure)) => {
-                spill.discard();
-                started.failed(failure, &now())
-            }
+            // Any other end drops the spill, which takes back what it sent.
+            Computed::Done(Err(failure)) => started.failed(failure, &now()),
             Computed::TimedOut => {
-                spill.discard();
                 let reason = format!(
                     "the computation exceeded its time-out of {:?}",
                     self.tasks.job_timeout
                 );
                 started.failed(TaskFailure::new(FailureCode::Timeout, reason), &now())
             }
-            Computed::Crashed(m) => {
-                spill.discard();
-                started.failed(TaskFailure::new(FailureCode::Panic, m), &now())
-            }
+            Computed::Crashed(m) => started.failed(TaskFailure::new(FailureCode::Panic, m), &now()),
         };
         self.finish(next, rev, started_event).await
     }
@@ -330,7 +324,7 @@ impl Delivery<'_> {
         size: usize,
         time_ms: f64,
     ) -> Result<TaskRecord, BusError> {
-        let written = spill.commit(size).await?;
+        let written = spill.commit(&self.tasks.bus, size).await?;
         let blob = ResultBlob {
             name: format!("result/{}", self.id),
             size: written.size as u64,

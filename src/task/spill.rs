@@ -5,7 +5,7 @@
 //! upload running beside it: the serialiser on the blocking thread, the hashing and sending on
 //! the runtime, and nats-server storing the chunks, all at once. Nothing is visible until the
 //! delivery [`Spill::commit`]s the object after the computation succeeded; any other end
-//! [`Spill::discard`]s what was sent (a computation left running past its time-out is waited
+//! (the [`Spill`] dropped uncommitted) takes back what was sent (a computation left running past its time-out is waited
 //! for, and its chunks taken back when it ends).
 
 use bytes::Bytes;
@@ -17,10 +17,10 @@ use crate::bus::object::{ObjectWrite, Written};
 use crate::bus::{Bus, BusError};
 use crate::engine::chunked::ChunkedJson;
 
-/// The upload of one result: `None` when nothing was sent.
+/// The upload of one result (`None` inside when nothing was sent). One not committed is
+/// discarded when dropped, whatever way the delivery ended.
 pub struct Spill {
-    bus: Bus,
-    upload: JoinHandle<Result<Option<ObjectWrite>, BusError>>,
+    upload: Option<JoinHandle<Result<Option<ObjectWrite>, BusError>>>,
 }
 
 /// A writer for a result named `name` in the blob store, and its upload. A result of at most
@@ -43,8 +43,7 @@ pub fn start(bus: &Bus, name: String) -> Result<(ChunkedJson, Spill), BusError> 
     Ok((
         writer,
         Spill {
-            bus: bus.clone(),
-            upload,
+            upload: Some(upload),
         },
     ))
 }
@@ -72,10 +71,11 @@ async fn upload(
 }
 
 impl Spill {
-    /// Publishes the result the computation sent, `size` bytes: its size and digest.
-    pub async fn commit(self, size: usize) -> Result<Written, BusError> {
-        let object = self
-            .upload
+    /// Publishes the result the computation sent, `size` bytes, in `bus`'s blob store: its size
+    /// and digest.
+    pub async fn commit(mut self, bus: &Bus, size: usize) -> Result<Written, BusError> {
+        let upload = self.upload.take().expect("a spill is committed once");
+        let object = upload
             .await
             .map_err(|e| BusError::Unavailable(format!("the result upload failed: {e}")))??
             .ok_or_else(|| BusError::Unavailable("the result was never sent".into()))?;
@@ -87,14 +87,23 @@ impl Spill {
                 "the result upload sent {sent} bytes of {size}"
             )));
         }
-        self.bus.commit_blob(object).await
+        bus.commit_blob(object).await
     }
+}
 
-    /// Takes back whatever was or will be sent (in the background: the computation may still
-    /// be running).
-    pub fn discard(self) {
-        tokio::spawn(async move {
-            if let Ok(Ok(Some(object))) = self.upload.await {
+impl Drop for Spill {
+    /// Takes back whatever was or will be sent, in the background: the computation may still
+    /// be running (a time-out), or the delivery may have ended early (a lost compare-and-set).
+    fn drop(&mut self) {
+        let Some(upload) = self.upload.take() else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            upload.abort();
+            return;
+        };
+        runtime.spawn(async move {
+            if let Ok(Ok(Some(object))) = upload.await {
                 if let Err(e) = object.abandon().await {
                     warn!(error = %e, "the chunks of a discarded result stay until they expire");
                 }
