@@ -255,7 +255,9 @@ impl Bus {
     ) -> Result<Option<Bytes>, BusError> {
         match store.get(name).await {
             Ok(mut object) => {
-                let mut data = Vec::new();
+                // Sized by the object's info once, not grown by doubling (which held up to
+                // twice a large snapshot); an info is not trusted past READ_PRESIZE_MAX.
+                let mut data = Vec::with_capacity(object.info().size.min(READ_PRESIZE_MAX));
                 object.read_to_end(&mut data).await.map_err(unavailable)?;
                 Ok(Some(Bytes::from(data)))
             }
@@ -275,6 +277,9 @@ async fn delete_object(store: &object_store::ObjectStore, name: &str) -> Result<
         }
     }
 }
+
+/// Most bytes reserved ahead for an object read, whatever its info says.
+const READ_PRESIZE_MAX: usize = 64 << 20;
 
 impl Bus {
     /// The size of an object of the blob store, `None` when there is none of that name.

@@ -70,12 +70,19 @@ impl Bus {
         Ok(found)
     }
 
-    /// Stores a snapshot (the wire form of a revision) under `name`.
-    pub async fn put_snapshot(&self, name: &str, data: Bytes) -> Result<String, BusError> {
+    /// Starts a snapshot (the wire form of a revision) `name`, written chunk by chunk
+    /// ([`object::ObjectWrite`]) and made visible by [`Bus::commit_snapshot`].
+    pub fn snapshot_writer(&self, name: &str) -> Result<object::ObjectWrite, BusError> {
         let bucket = self.names.topology_snapshots();
-        let mut object = object::ObjectWrite::new(&self.js, &bucket, name, self.object_chunk())?;
-        object.push_all(data).await?;
-        Ok(object.commit(&self.snapshots).await?.sha256)
+        object::ObjectWrite::new(&self.js, &bucket, name, self.object_chunk())
+    }
+
+    /// Publishes a snapshot written by [`Bus::snapshot_writer`].
+    pub async fn commit_snapshot(
+        &self,
+        object: object::ObjectWrite,
+    ) -> Result<object::Written, BusError> {
+        object.commit(&self.snapshots).await
     }
 
     /// Reads a snapshot (`None` when missing).

@@ -101,7 +101,10 @@ impl io::Write for ChunkedJson {
             self.buf.extend_from_slice(data);
             if self.buf.len() > self.hold {
                 self.sending = true;
-                self.send_full();
+                // What was held goes at once; a hold below a piece fills the piece first.
+                if self.buf.len() >= self.piece {
+                    self.send_full();
+                }
             }
         } else if self.buf.len() + data.len() < self.piece {
             self.buf.extend_from_slice(data);
@@ -171,5 +174,24 @@ mod tests {
         w.write_all(b"123").unwrap();
         assert!(matches!(w.finish(), Output::Whole(_)));
         assert!(got.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn with_no_hold_every_piece_is_full_but_the_last() {
+        let (sink, got) = collecting();
+        let mut w = ChunkedJson::new(0, 4, sink);
+        let text = b"{\"nodes\":[],\"links\":[1,2]}";
+        for part in text.chunks(3) {
+            w.write_all(part).unwrap();
+        }
+        match w.finish() {
+            Output::Sent { size } => assert_eq!(size, text.len()),
+            other => panic!("{other:?}"),
+        }
+        let pieces = got.lock().unwrap().clone();
+        assert_eq!(pieces.concat(), text);
+        let (last, full) = pieces.split_last().unwrap();
+        assert!(full.iter().all(|p| p.len() == 4), "{pieces:?}");
+        assert!(!last.is_empty() && last.len() <= 4);
     }
 }

@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 use super::error::blocking;
 use super::{Admitted, ApiError, Service};
 use crate::bus::Created;
+use crate::engine::chunked::Output;
 use crate::model::topology::{change, check_name, wire, Pinned, Reference};
 use crate::model::{Network, Problem, Problems};
 use crate::task::held::record::{
@@ -25,6 +26,7 @@ use crate::task::held::record::{
 };
 use crate::task::held::{epoch_ms, HeldError};
 use crate::task::now;
+use crate::task::spill;
 
 /// Names that would make a topology subject another's (`pasta.topology.put.changed` is both
 /// a put of `changed` and the event of `put`): refused.
@@ -100,18 +102,14 @@ impl Service {
         let name = topology_name(name)?;
         let (admitted, by_ref) = self.resolve(body).await?;
         let limits = self.tasks.limits.clone();
-        let (network, text) = tokio::task::spawn_blocking(move || {
-            let net =
-                Network::from_slice(&admitted.bytes, &limits).map_err(ApiError::InvalidBody)?;
-            // The body goes before its wire form is written: the two are never held at once.
-            drop(admitted);
-            let text = wire::render(&net);
-            Ok::<_, ApiError>((net, text))
+        // The body goes with the closure, before the wire form is written.
+        let network = tokio::task::spawn_blocking(move || {
+            Network::from_slice(&admitted.bytes, &limits).map_err(ApiError::InvalidBody)
         })
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
         let network = Arc::new(network);
-        let snapshot = self.store_snapshot(&name, Bytes::from(text)).await?;
+        let snapshot = self.store_snapshot(&name, network.clone()).await?;
         let made = self
             .write(&name, expected, |head| {
                 let revision = head.map_or(1, |h| h.latest.revision + 1);
@@ -186,9 +184,7 @@ impl Service {
             let (snapshot, pending) = if revision - head.latest.base >= SNAPSHOT_EVERY || too_large
             {
                 let network = blocking(move || Arc::new(checked.finish().network)).await?;
-                let net = network.clone();
-                let text = blocking(move || wire::render(&net)).await?;
-                let snapshot = self.store_snapshot(&name, Bytes::from(text)).await?;
+                let snapshot = self.store_snapshot(&name, network.clone()).await?;
                 (Some(snapshot), Ready::Built(network))
             } else {
                 (None, Ready::Later(checked))
@@ -386,14 +382,28 @@ impl Service {
     }
 
     /// Stores the wire form of a revision as a snapshot object (a fresh name per write, so
-    /// that a writer who loses a race never overwrites the winner's).
-    async fn store_snapshot(&self, name: &str, text: Bytes) -> Result<Snapshot, ApiError> {
+    /// that a writer who loses a race never overwrites the winner's), sent while it is
+    /// rendered ([`spill::snapshot`]).
+    async fn store_snapshot(
+        &self,
+        name: &str,
+        network: Arc<Network>,
+    ) -> Result<Snapshot, ApiError> {
         let object = format!("{name}/{}", uuid::Uuid::new_v4());
-        let size = text.len() as u64;
-        let sha256 = self.tasks.bus.put_snapshot(&object, text).await?;
+        let bus = &self.tasks.bus;
+        let (mut out, upload) = spill::snapshot(bus, &object)?;
+        let size = blocking(move || {
+            wire::render_into(&network, &mut out).map_err(|e| ApiError::Internal(e.to_string()))?;
+            match out.finish() {
+                Output::Sent { size } => Ok(size),
+                Output::Whole(_) => Err(ApiError::Internal("a snapshot was held, not sent".into())),
+            }
+        })
+        .await??;
+        let written = bus.commit_snapshot(upload.finish(size).await?).await?;
         Ok(Snapshot {
-            size,
-            sha256,
+            size: written.size as u64,
+            sha256: written.sha256,
             object,
         })
     }
@@ -539,10 +549,7 @@ impl Service {
         if keep_from < newest && run_from + self.topology_revisions < keep_from {
             if let Some((key, rec)) = records.get(&keep_from).cloned() {
                 let net = self.tasks.held.network(name, keep_from).await?;
-                let text = tokio::task::spawn_blocking(move || wire::render(&net))
-                    .await
-                    .map_err(|e| ApiError::Internal(e.to_string()))?;
-                let snapshot = self.store_snapshot(name, Bytes::from(text)).await?;
+                let snapshot = self.store_snapshot(name, net).await?;
                 let rebased = Revision {
                     snapshot: Some(snapshot),
                     changes: None,

@@ -1,5 +1,6 @@
 //! A result too large for a status document, stored while it is written (contract §4: it then
-//! travels by reference, as `result/<task_id>` of the blob store).
+//! travels by reference, as `result/<task_id>` of the blob store); and a topology snapshot,
+//! stored the same way while it is rendered ([`snapshot`]).
 //!
 //! [`start`] gives the computation a [`ChunkedJson`] whose pieces go, through a channel, to an
 //! upload running beside it: the serialiser on the blocking thread, the hashing and sending on
@@ -17,6 +18,11 @@ use crate::bus::object::{ObjectWrite, Written};
 use crate::bus::{Bus, BusError};
 use crate::engine::chunked::ChunkedJson;
 
+/// Most pieces written and not yet taken by the upload: past them the serialiser waits, so a
+/// result being stored holds a few MiB in memory, not the whole text, however far the upload
+/// falls behind.
+const QUEUED: usize = 4;
+
 /// The upload of one result (`None` inside when nothing was sent). One not committed is
 /// discarded when dropped, whatever way the delivery ended.
 pub struct Spill {
@@ -25,33 +31,48 @@ pub struct Spill {
 
 /// A writer for a result named `name` in the blob store, and its upload. A result of at most
 /// the bus's inline limit stays whole in the writer; a larger one is sent in object chunks as
-/// it is written.
+/// it is written. The writer must be used off the async runtime (it waits for the upload).
 pub fn start(bus: &Bus, name: String) -> Result<(ChunkedJson, Spill), BusError> {
-    let (tx, rx) = mpsc::unbounded_channel::<Vec<u8>>();
-    let writer = ChunkedJson::new(
-        bus.settings.inline_limit,
-        bus.object_chunk(),
-        Box::new(move |piece| {
-            // A failed upload has dropped the receiver: the rest of the text goes nowhere, and
-            // the delivery hears the upload's error.
-            let _ = tx.send(piece);
-        }),
-    );
     // The writer is made here (the name is checked before anything is computed).
     let object = bus.blob_writer(&name)?;
+    Ok(spill(object, bus.settings.inline_limit, bus.object_chunk()))
+}
+
+/// A writer for a topology snapshot `name` and its upload: every piece is sent as it is
+/// written (nothing is held), and [`Spill::finish`] then hands back the object to commit
+/// with [`Bus::commit_snapshot`]. The wire form of a large network is never whole in memory.
+pub fn snapshot(bus: &Bus, name: &str) -> Result<(ChunkedJson, Spill), BusError> {
+    let object = bus.snapshot_writer(name)?;
+    Ok(spill(object, 0, bus.object_chunk()))
+}
+
+/// The writer (holding up to `hold` bytes, then sending `piece`-byte pieces) and the upload
+/// of `object`.
+fn spill(object: ObjectWrite, hold: usize, piece: usize) -> (ChunkedJson, Spill) {
+    let (tx, rx) = mpsc::channel::<Vec<u8>>(QUEUED);
+    let writer = ChunkedJson::new(
+        hold,
+        piece,
+        Box::new(move |piece| {
+            // The serialiser runs on the blocking pool, where waiting is allowed. A failed
+            // upload has dropped the receiver: the rest of the text goes nowhere, and the
+            // delivery hears the upload's error.
+            let _ = tx.blocking_send(piece);
+        }),
+    );
     let upload = tokio::spawn(upload(object, rx));
-    Ok((
+    (
         writer,
         Spill {
             upload: Some(upload),
         },
-    ))
+    )
 }
 
 /// Sends the pieces as chunks until the writer is gone; `None` when it sent nothing.
 async fn upload(
     mut object: ObjectWrite,
-    mut rx: mpsc::UnboundedReceiver<Vec<u8>>,
+    mut rx: mpsc::Receiver<Vec<u8>>,
 ) -> Result<Option<ObjectWrite>, BusError> {
     let Some(first) = rx.recv().await else {
         return Ok(None);
@@ -73,21 +94,27 @@ async fn upload(
 impl Spill {
     /// Publishes the result the computation sent, `size` bytes, in `bus`'s blob store: its size
     /// and digest.
-    pub async fn commit(mut self, bus: &Bus, size: usize) -> Result<Written, BusError> {
-        let upload = self.upload.take().expect("a spill is committed once");
+    pub async fn commit(self, bus: &Bus, size: usize) -> Result<Written, BusError> {
+        bus.commit_blob(self.finish(size).await?).await
+    }
+
+    /// The object the writer sent, `size` bytes, once all of it is sent: to be committed by
+    /// the caller. Taken back instead when the upload failed or sent another size.
+    pub async fn finish(mut self, size: usize) -> Result<ObjectWrite, BusError> {
+        let upload = self.upload.take().expect("a spill is finished once");
         let object = upload
             .await
-            .map_err(|e| BusError::Unavailable(format!("the result upload failed: {e}")))??
-            .ok_or_else(|| BusError::Unavailable("the result was never sent".into()))?;
+            .map_err(|e| BusError::Unavailable(format!("the upload failed: {e}")))??
+            .ok_or_else(|| BusError::Unavailable("nothing was sent".into()))?;
         if object.size() != size {
             let sent = object.size();
             // Never publish a result other than the one computed.
             let _ = object.abandon().await;
             return Err(BusError::Unavailable(format!(
-                "the result upload sent {sent} bytes of {size}"
+                "the upload sent {sent} bytes of {size}"
             )));
         }
-        bus.commit_blob(object).await
+        Ok(object)
     }
 }
 

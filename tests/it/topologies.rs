@@ -126,6 +126,28 @@ async fn a_topology_is_put_changed_read_listed_used_by_jobs_and_deleted_over_nat
         first["data"]["links"][0]["igp"],
         topology["links"][0]["igp"]
     );
+    // Revision 1's snapshot (written while it was rendered) is its wire form, as get shows it.
+    let js = async_nats::jetstream::new(p.client.clone());
+    let records = js.get_key_value(p.names.topology_bucket()).await.unwrap();
+    let rev1: Value =
+        serde_json::from_slice(&records.get("rev.core.1").await.unwrap().unwrap()).unwrap();
+    let snapshots = js
+        .get_object_store(p.names.topology_snapshots())
+        .await
+        .unwrap();
+    let mut object = snapshots
+        .get(rev1["snapshot"]["object"].as_str().unwrap())
+        .await
+        .unwrap();
+    let mut text = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut object, &mut text)
+        .await
+        .unwrap();
+    assert_eq!(rev1["snapshot"]["size"], text.len());
+    assert_eq!(
+        serde_json::from_slice::<Value>(&text).unwrap(),
+        json!({"nodes": first["data"]["nodes"], "links": first["data"]["links"]})
+    );
     let listed = op(&p, "list", None, json!({}), None).await;
     let listed = &listed["data"];
     assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
@@ -218,7 +240,6 @@ async fn a_topology_is_put_changed_read_listed_used_by_jobs_and_deleted_over_nat
         ]
     );
     // The events are kept in PASTA_EVENTS, each once.
-    let js = async_nats::jetstream::new(p.client.clone());
     let mut stream = js.get_stream(p.names.events_stream()).await.unwrap();
     let info = stream.info().await.unwrap();
     assert!(info.state.messages >= 4);

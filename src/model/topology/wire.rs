@@ -114,6 +114,11 @@ pub fn render(net: &Network) -> Vec<u8> {
     serde_json::to_vec(&wire(net)).expect("a network always serialises")
 }
 
+/// [`render`] into `out`, as it is written: the text is never whole in memory.
+pub fn render_into(net: &Network, out: impl std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer(out, &wire(net)).map_err(std::io::Error::other)
+}
+
 /// The members `"nodes": […], "links": […]` of a network, without the braces, for documents
 /// that add members of their own around them (`get`'s `{name, revision, nodes, links}`).
 pub fn render_members(net: &Network) -> Vec<u8> {
