@@ -133,6 +133,26 @@ mod tests {
         (Box::new(move |p| into.lock().unwrap().push(p)), got)
     }
 
+    /// The pieces `text` is sent in, written three bytes at a time into a writer holding
+    /// `hold` bytes and sending pieces of 4; every piece but the first and the last is full.
+    fn sent(hold: usize, text: &[u8]) -> Vec<Vec<u8>> {
+        let (sink, got) = collecting();
+        let mut w = ChunkedJson::new(hold, 4, sink);
+        for part in text.chunks(3) {
+            w.write_all(part).unwrap();
+        }
+        match w.finish() {
+            Output::Sent { size } => assert_eq!(size, text.len()),
+            other => panic!("{other:?}"),
+        }
+        let pieces = got.lock().unwrap().clone();
+        assert_eq!(pieces.concat(), text);
+        let (last, full) = pieces[1..].split_last().unwrap();
+        assert!(full.iter().all(|p| p.len() == 4), "{pieces:?}");
+        assert!(!last.is_empty() && last.len() <= 4);
+        pieces
+    }
+
     #[test]
     fn a_text_within_the_hold_is_kept_whole_and_nothing_is_sent() {
         let (sink, got) = collecting();
@@ -147,24 +167,9 @@ mod tests {
 
     #[test]
     fn a_longer_text_is_sent_in_order_in_pieces_of_the_size_after_what_was_held() {
-        let (sink, got) = collecting();
-        let mut w = ChunkedJson::new(5, 4, sink);
-        let text = b"[\"abc\",\"defgh\",\"ijklmnop\",\"q\"]";
-        for part in text.chunks(3) {
-            w.write_all(part).unwrap();
-        }
-        match w.finish() {
-            Output::Sent { size } => assert_eq!(size, text.len()),
-            other => panic!("{other:?}"),
-        }
-        let pieces = got.lock().unwrap().clone();
-        assert_eq!(pieces.concat(), text);
-        // What was held first (over the hold by less than one write), then full pieces, then
-        // the rest.
+        let pieces = sent(5, b"[\"abc\",\"defgh\",\"ijklmnop\",\"q\"]");
+        // What was held first (over the hold by less than one write).
         assert_eq!(pieces[0].len(), 6);
-        let (last, full) = pieces[1..].split_last().unwrap();
-        assert!(full.iter().all(|p| p.len() == 4), "{pieces:?}");
-        assert!(!last.is_empty() && last.len() <= 4);
     }
 
     #[test]
@@ -178,20 +183,7 @@ mod tests {
 
     #[test]
     fn with_no_hold_every_piece_is_full_but_the_last() {
-        let (sink, got) = collecting();
-        let mut w = ChunkedJson::new(0, 4, sink);
-        let text = b"{\"nodes\":[],\"links\":[1,2]}";
-        for part in text.chunks(3) {
-            w.write_all(part).unwrap();
-        }
-        match w.finish() {
-            Output::Sent { size } => assert_eq!(size, text.len()),
-            other => panic!("{other:?}"),
-        }
-        let pieces = got.lock().unwrap().clone();
-        assert_eq!(pieces.concat(), text);
-        let (last, full) = pieces.split_last().unwrap();
-        assert!(full.iter().all(|p| p.len() == 4), "{pieces:?}");
-        assert!(!last.is_empty() && last.len() <= 4);
+        let pieces = sent(0, b"{\"nodes\":[],\"links\":[1,2]}");
+        assert_eq!(pieces[0].len(), 4);
     }
 }
