@@ -259,6 +259,8 @@ impl Bus {
                 // twice a large snapshot); an info is not trusted past READ_PRESIZE_MAX.
                 let mut data = Vec::with_capacity(object.info().size.min(READ_PRESIZE_MAX));
                 object.read_to_end(&mut data).await.map_err(unavailable)?;
+                // An info that overstated the size leaves no reservation behind.
+                data.shrink_to_fit();
                 Ok(Some(Bytes::from(data)))
             }
             Err(e) if e.kind() == object_store::GetErrorKind::NotFound => Ok(None),

@@ -23,8 +23,8 @@ use crate::engine::chunked::ChunkedJson;
 /// falls behind.
 const QUEUED: usize = 4;
 
-/// The upload of one result (`None` inside when nothing was sent). One not committed is
-/// discarded when dropped, whatever way the delivery ended.
+/// The upload of one result or snapshot (`None` inside when nothing was sent). One not
+/// committed or finished is discarded when dropped, whatever way the delivery ended.
 pub struct Spill {
     upload: Option<JoinHandle<Result<Option<ObjectWrite>, BusError>>>,
 }
@@ -108,7 +108,7 @@ impl Spill {
             .ok_or_else(|| BusError::Unavailable("nothing was sent".into()))?;
         if object.size() != size {
             let sent = object.size();
-            // Never publish a result other than the one computed.
+            // Never publish an object other than the one written.
             let _ = object.abandon().await;
             return Err(BusError::Unavailable(format!(
                 "the upload sent {sent} bytes of {size}"
