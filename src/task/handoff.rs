@@ -7,10 +7,16 @@
 //! whose headers carry that digest, takes it. Anything else (a redelivery, a worker in another
 //! process, an entry pushed out) parses the body as before: the hand-off only saves work, it
 //! never decides a result. Entries are bounded in number ([`CAPACITY`]) and in the bytes of
-//! their bodies ([`BUDGET`], each at most [`MAX_BODY`]); the oldest goes first.
+//! their bodies ([`BUDGET`], each at most [`MAX_BODY`]). When they are full, an entry older than
+//! [`FRESH`] makes room; a fresh one is never pushed out, and the new job is not kept. Jobs are
+//! delivered oldest first, so in a burst larger than the hand-off the jobs kept are the next
+//! to be taken (pushing the oldest out would drop exactly those, and keep jobs whose turn comes
+//! after a thousand others); an entry no local worker takes (its job went to another process)
+//! ages out.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use super::TaskId;
 use crate::model::{Job, JobType};
@@ -23,6 +29,8 @@ pub const CAPACITY: usize = 1024;
 pub const BUDGET: usize = 4 << 20;
 /// Largest body whose job is kept, bytes: larger ones are rare, and their jobs large.
 pub const MAX_BODY: usize = 64 * 1024;
+/// How long an entry keeps its place against newer jobs.
+pub const FRESH: Duration = Duration::from_secs(2);
 
 /// Parsed jobs waiting for this process's workers (see the module documentation).
 #[derive(Default)]
@@ -34,8 +42,8 @@ pub struct Handoff {
 
 #[derive(Default)]
 struct Waiting {
-    /// Task id → (digest, body bytes, job).
-    jobs: HashMap<TaskId, (String, usize, Job)>,
+    /// Task id → (digest, body bytes, job, when it was offered).
+    jobs: HashMap<TaskId, (String, usize, Job, Instant)>,
     /// Body bytes of the jobs waiting.
     bytes: usize,
     /// Task ids, oldest first (an id may be listed after its entry was taken).
@@ -52,8 +60,13 @@ impl Handoff {
     }
 
     /// Leaves the job parsed from a body of `body_len` bytes for a local worker, when one
-    /// serves its type and the body is small enough.
+    /// serves its type, the body is small enough and there is room.
     pub fn offer(&self, task_id: &TaskId, digest: &str, body_len: usize, job: Job) {
+        self.offer_at(task_id, digest, body_len, job, Instant::now());
+    }
+
+    /// [`Handoff::offer`] at `now`.
+    fn offer_at(&self, task_id: &TaskId, digest: &str, body_len: usize, job: Job, now: Instant) {
         if body_len > MAX_BODY || !self.types.contains(&job.job_type) {
             return;
         }
@@ -62,24 +75,32 @@ impl Handoff {
             .lock()
             .expect("the hand-off lock is never poisoned");
         let Waiting { jobs, bytes, order } = &mut *waiting;
-        if let Some((_, len, _)) = jobs.remove(task_id) {
+        if let Some((_, len, _, _)) = jobs.remove(task_id) {
             // Offered again (rare): the new entry goes to the back.
             *bytes -= len;
             order.retain(|id| id != task_id);
         }
         while jobs.len() >= CAPACITY || *bytes + body_len > BUDGET {
-            let Some(oldest) = order.pop_front() else {
+            let Some(oldest) = order.front() else {
                 break;
             };
-            if let Some((_, len, _)) = jobs.remove(&oldest) {
-                *bytes -= len;
+            match jobs.get(oldest) {
+                // Taken already: it leaves the list now.
+                None => {}
+                Some((_, _, _, at)) if now.saturating_duration_since(*at) >= FRESH => {
+                    let (_, len, _, _) = jobs.remove(oldest).expect("found");
+                    *bytes -= len;
+                }
+                // Full of fresh entries: this job is parsed on delivery.
+                Some(_) => return,
             }
+            order.pop_front();
         }
         // Ids already taken leave the list as they reach its front; bound it meanwhile.
         if order.len() >= 4 * CAPACITY {
             order.retain(|id| jobs.contains_key(id));
         }
-        jobs.insert(task_id.clone(), (digest.to_string(), body_len, job));
+        jobs.insert(task_id.clone(), (digest.to_string(), body_len, job, now));
         *bytes += body_len;
         order.push_back(task_id.clone());
     }
@@ -93,7 +114,7 @@ impl Handoff {
             .waiting
             .lock()
             .expect("the hand-off lock is never poisoned");
-        let (kept, len, job) = waiting.jobs.remove(task_id)?;
+        let (kept, len, job, _) = waiting.jobs.remove(task_id)?;
         waiting.bytes -= len;
         (kept == digest).then_some(job)
     }
@@ -164,28 +185,45 @@ mod tests {
     }
 
     #[test]
-    fn the_oldest_entries_go_first_and_the_bound_holds() {
+    fn when_full_the_fresh_entries_stay_and_stale_ones_make_room() {
         let handoff = Handoff::new(&[JobType::NonbodPasta]);
         let one = job(JobType::NonbodPasta);
-        handoff.offer(&id("t0"), "d", 100, one.clone());
+        let t0 = Instant::now();
+        handoff.offer_at(&id("t0"), "d", 100, one.clone(), t0);
         handoff.take(&id("t0"), "d");
+        // A burst larger than the hand-off: the first CAPACITY stay, the rest are not kept.
         for i in 1..CAPACITY + 10 {
-            handoff.offer(&id(&format!("t{i}")), "d", 100, one.clone());
+            handoff.offer_at(&id(&format!("t{i}")), "d", 100, one.clone(), t0);
         }
         assert_eq!(handoff.len(), CAPACITY);
-        // t0 was taken, so only t1..t9 made room.
-        for i in 1..10 {
+        assert!(
+            handoff.take(&id("t1"), "d").is_some(),
+            "the next to be taken stays"
+        );
+        let last = format!("t{}", CAPACITY + 9);
+        assert!(handoff.take(&id(&last), "d").is_none(), "not kept");
+        // The room t1 left goes to the next offer; then, full of fresh entries, none.
+        handoff.offer_at(&id("late"), "d", 100, one.clone(), t0);
+        handoff.offer_at(&id("later"), "d", 100, one.clone(), t0);
+        assert!(handoff.take(&id("late"), "d").is_some());
+        assert!(handoff.take(&id("later"), "d").is_none());
+        // Once the oldest are stale, a new job pushes them out, oldest first (n0 takes the
+        // room `late` left).
+        let stale = t0 + FRESH;
+        for i in 0..5 {
+            handoff.offer_at(&id(&format!("n{i}")), "d", 100, one.clone(), stale);
+        }
+        assert_eq!(handoff.len(), CAPACITY);
+        for i in 2..6 {
             assert!(
                 handoff.take(&id(&format!("t{i}")), "d").is_none(),
-                "t{i} pushed out"
+                "t{i} aged out"
             );
         }
-        assert!(handoff.take(&id("t10"), "d").is_some());
-        assert!(handoff
-            .take(&id(&format!("t{}", CAPACITY + 9)), "d")
-            .is_some());
+        assert!(handoff.take(&id("t6"), "d").is_some());
+        assert!(handoff.take(&id("n4"), "d").is_some());
         for i in 0..20 * CAPACITY {
-            handoff.offer(&id(&format!("u{i}")), "d", 100, one.clone());
+            handoff.offer_at(&id(&format!("u{i}")), "d", 100, one.clone(), stale);
             handoff.take(&id(&format!("u{i}")), "d");
         }
         assert!(handoff.waiting.lock().unwrap().order.len() <= 4 * CAPACITY);
@@ -196,21 +234,26 @@ mod tests {
         let handoff = Handoff::new(&[JobType::NonbodPasta]);
         let one = job(JobType::NonbodPasta);
         let fits = BUDGET / MAX_BODY;
+        let t0 = Instant::now();
         for i in 0..fits + 5 {
-            handoff.offer(&id(&format!("b{i}")), "d", MAX_BODY, one.clone());
+            handoff.offer_at(&id(&format!("b{i}")), "d", MAX_BODY, one.clone(), t0);
         }
         {
             let waiting = handoff.waiting.lock().unwrap();
             assert!(waiting.bytes <= BUDGET);
-            let total: usize = waiting.jobs.values().map(|(_, len, _)| len).sum();
+            let total: usize = waiting.jobs.values().map(|(_, len, _, _)| len).sum();
             assert_eq!(total, waiting.bytes);
             assert_eq!(waiting.jobs.len(), fits);
         }
         assert!(
-            handoff.take(&id("b4"), "d").is_none(),
-            "pushed out by the budget"
+            handoff.take(&id(&format!("b{fits}")), "d").is_none(),
+            "not kept: over the budget"
         );
-        assert!(handoff.take(&id("b5"), "d").is_some());
+        // Stale, the oldest make room by the budget too.
+        handoff.offer_at(&id("big"), "d", MAX_BODY, one.clone(), t0 + FRESH);
+        assert!(handoff.take(&id("b0"), "d").is_none(), "aged out");
+        assert!(handoff.take(&id("b1"), "d").is_some());
+        assert!(handoff.take(&id("big"), "d").is_some());
         // Offering a task again replaces its entry, which then leaves with it.
         handoff.offer(&id("again"), "d1", 10, one.clone());
         handoff.offer(&id("again"), "d2", 10, one.clone());
