@@ -10,8 +10,6 @@ Prints one line per figure, in the load generator's table form.
 
 import argparse
 import json
-import pathlib
-import statistics
 import time
 
 from celery.result import AsyncResult, ResultSet
