@@ -56,11 +56,7 @@ impl ObjectWrite {
         name: &str,
         max_chunk: usize,
     ) -> Result<ObjectWrite, BusError> {
-        if !valid_name(name) {
-            return Err(BusError::Unavailable(format!(
-                "object {name:?}: not a valid object name"
-            )));
-        }
+        check_name(name)?;
         Ok(ObjectWrite {
             js: js.clone(),
             bucket: bucket.to_owned(),
@@ -197,6 +193,17 @@ async fn purge(js: &jetstream::Context, bucket: &str, subject: &str) -> Result<(
         .map_err(unavailable)?;
     stream.purge().filter(subject).await.map_err(unavailable)?;
     Ok(())
+}
+
+/// Whether `name` is an object name the protocol allows.
+pub fn check_name(name: &str) -> Result<(), BusError> {
+    if valid_name(name) {
+        Ok(())
+    } else {
+        Err(BusError::Unavailable(format!(
+            "object {name:?}: not a valid object name"
+        )))
+    }
 }
 
 /// An object name the protocol allows (async-nats's rule).
