@@ -1,9 +1,11 @@
 //! Candidates of one algorithm entry (contract §3 step 2): the pool, `top`, `sorter`, `limit`.
 //!
 //! The pool is read from the ordered [`PathStream`] only as far as needed: up to `top` paths of
-//! the least cost (`loose: false`) or of any cost (`loose: true`). With `msd`, paths whose
-//! encoding needs more SIDs are skipped while reading, so the pool holds only encodable paths;
-//! since such paths may be rare, reading stops after [`EXAMINE_CAP`] paths.
+//! the least cost (`loose: false`) or of any cost (`loose: true`). The least-cost set is read
+//! straight from the cost-tight DAGs instead ([`least_cost`]), and so is a loose pool whenever
+//! the least-cost set alone fills it. With `msd`, paths whose encoding needs more SIDs are
+//! skipped while reading, so the pool holds only encodable paths; since such paths may be
+//! rare, reading stops after [`EXAMINE_CAP`] paths.
 
 use super::encode::{Encoder, SegmentList};
 use super::igp::IgpModel;
@@ -56,10 +58,14 @@ pub fn candidates(
     };
     let mut pool: Vec<Ranked> = Vec::new();
     let mut examined = 0;
-    // The least-cost set straight from the cost-tight DAGs when no msd filters it.
-    let direct = (!entry.loose && msd.is_none())
+    // The least-cost set straight from the cost-tight DAGs when no msd filters it. It is a
+    // loose pool too when it has `top` paths or more: every other path costs more, so the
+    // first `top` paths of any cost are its first `top`, and no Yen search is needed.
+    let direct = msd
+        .is_none()
         .then(|| least_cost(graph, &specs, cap, igp, search))
-        .flatten();
+        .flatten()
+        .filter(|all| !entry.loose || all.len() >= cap);
     let mut stream = match direct {
         Some(all) => {
             pool = all.into_iter().take(cap).map(|c| (c, None)).collect();

@@ -77,3 +77,71 @@ proptest! {
         );
     }
 }
+
+/// A loose pool the least-cost set fills is read from the cost-tight DAGs, not from Yen
+/// (`select::candidates`); one it does not fill is read from Yen. On a 4 × 4 grid of unit
+/// metrics (20 least-cost paths corner to corner, then paths two hops longer), with a waypoint
+/// or an exclusion (whose least-cost paths need segment lists of their own) or neither, both
+/// agree with the brute-force reference.
+#[test]
+fn loose_pools_filled_by_the_least_cost_set_or_not_agree_with_the_reference() {
+    let id = |r: usize, c: usize| format!("N{r}{c}");
+    let mut nodes = Vec::new();
+    let mut links = Vec::new();
+    for r in 0..4 {
+        for c in 0..4 {
+            nodes.push(serde_json::json!({"id": id(r, c), "sid": 100 + 10 * r + c}));
+            let mut neighbours = Vec::new();
+            if r + 1 < 4 {
+                neighbours.push((r + 1, c));
+            }
+            if c + 1 < 4 {
+                neighbours.push((r, c + 1));
+            }
+            for (nr, nc) in neighbours {
+                for (a, b) in [(id(r, c), id(nr, nc)), (id(nr, nc), id(r, c))] {
+                    let sid = 1000 + links.len();
+                    links.push(
+                        serde_json::json!({"id": format!("{a}-{b}"), "lo": a, "re": b,
+                                                   "igp": 1, "te": 1, "sid": sid}),
+                    );
+                }
+            }
+        }
+    }
+    let none = serde_json::json!([]);
+    for (inc, exc) in [
+        (none.clone(), none.clone()),
+        (serde_json::json!(["N11"]), none.clone()),
+        (none.clone(), serde_json::json!(["N22"])),
+    ] {
+        let body = serde_json::json!({
+            "nodes": nodes, "links": links,
+            "sr_policy": {"he": "N00", "te": "N33", "inc": inc, "exc": exc},
+            "global": {"algorithm": [{"algo": 1, "top": 5}, {"algo": 1, "top": 20},
+                                     {"algo": 1, "top": 25}, {"algo": 1, "top": 3, "sorter": "min_hop"},
+                                     {"algo": 1, "top": 1}]},
+        });
+        let job_type = crate::model::JobType::NonbodPasta;
+        let expected = comparable(&reference::compute(job_type, &body));
+        let actual = crate::compute_value(job_type, &body).expect("a valid body");
+        let diffs = differences(&expected, &actual["data"], Empty::Exact);
+        assert!(
+            diffs.is_empty(),
+            "inc {inc} exc {exc}: {}",
+            diffs.join("\n")
+        );
+        // Past the 20 least-cost paths (12 through N11, 8 around N22), the pool reaches longer
+        // ones.
+        let costs: Vec<u64> = actual["data"][2]["data"]["other"]
+            .as_array()
+            .expect("other")
+            .iter()
+            .map(|o| o["attr"]["igp"].as_u64().expect("igp"))
+            .collect();
+        assert!(
+            costs.iter().any(|&c| c > 6),
+            "inc {inc} exc {exc}: {costs:?}"
+        );
+    }
+}
