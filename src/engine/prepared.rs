@@ -16,10 +16,10 @@ use super::topology::{LinkIx, Topology};
 use super::Document;
 use crate::model::{Job, Request};
 
-/// Memory the kept trees of one revision may take: 34 trees at 10,000 nodes, 349 at 1,000. At
-/// 64 MiB `pasta serve` holding the 10,000-router topology peaked about 30 MB higher, and its
-/// jobs were no faster (README, "Held topologies").
-const TREE_BUDGET: usize = 16 << 20;
+/// Memory the kept trees of one revision may take: 17 trees at 10,000 nodes, 174 at 1,000.
+/// `pasta serve` holding the 10,000-router topology peaked about 20 MiB higher at 16 MiB, and
+/// 30 MiB higher again at 64, with jobs no faster at either (README, "Held topologies").
+const TREE_BUDGET: usize = 8 << 20;
 
 /// The shared part of the jobs on one topology.
 pub struct Prepared {
