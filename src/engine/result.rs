@@ -141,12 +141,12 @@ pub enum Sid {
 /// Written by serde_json's compact writer (`to_vec`, `to_string`, `to_raw_value`: how results
 /// are stored and sent), each path is put together as JSON text from the ids quoted once per
 /// topology ([`Structure::quoted_ids`]; once a list names as many ids as the topology has) and
-/// written as it is, rather than escaping every id again at each of its occurrences; and the
-/// steps a path begins with alike with the path before it are kept from that one's text (a
-/// list is sorted, so they are most of it: the 24 MB result of the 10,000-router example was
-/// written in 7–9 ms this way, 13–15 ms step by step). Every
-/// other serializer (pretty printing, `to_value`), and a short list before the table is made,
-/// gets the ids one by one. The output is the same either way.
+/// written as it is, rather than escaping every id again at each of its occurrences. The steps
+/// a path begins with alike with the path before it are kept from that one's text: a list is
+/// sorted, so they are most of it (the 24 MB result of the 10,000-router example was written in
+/// 7–9 ms this way, 13–15 ms step by step). Every other serializer (pretty printing,
+/// `to_value`), and a short list before the table is made, gets the ids one by one. The output
+/// is the same either way.
 #[derive(Clone)]
 pub struct IdPaths {
     names: Arc<Structure>,
