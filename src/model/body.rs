@@ -56,35 +56,51 @@ pub fn parse_with_digest(
 /// (defaults applied, short names, numbers as values), prefixed `r1:` so that it is never
 /// mistaken for a digest of a body as written.
 pub fn request_digest(job_type: JobType, request: &Request) -> String {
+    compact_digest(job_type, &compact::encode(request))
+}
+
+/// [`request_digest`] of a request whose compact form ([`compact::encode`]) is at hand.
+pub fn compact_digest(job_type: JobType, compact: &[u8]) -> String {
     let mut hasher = Sha256::new();
     hasher.update(job_type.as_str().as_bytes());
     hasher.update([0u8]);
-    hasher.update(compact::encode(request));
-    let hex: String = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("r1:{hex}")
+    hasher.update(compact);
+    format!("r1:{}", hex(&hasher.finalize()))
 }
 
 /// The digest of a validated request on a held topology's revision: that of the request
 /// without its nodes and links, and the revision's name and number (`r2:`), so that the digest
 /// costs nothing in proportion to the topology.
 pub fn held_digest(job_type: JobType, request: &Request, topology: &Pinned) -> String {
+    held_compact_digest(
+        job_type,
+        &compact::encode_without_topology(request),
+        topology,
+    )
+}
+
+/// [`held_digest`] of a request whose compact form without its topology
+/// ([`compact::encode_without_topology`]) is at hand.
+pub fn held_compact_digest(job_type: JobType, compact: &[u8], topology: &Pinned) -> String {
     let mut hasher = Sha256::new();
     hasher.update(job_type.as_str().as_bytes());
     hasher.update([0u8]);
     hasher.update(topology.name.as_bytes());
     hasher.update([0u8]);
     hasher.update(topology.revision.to_be_bytes());
-    hasher.update(compact::encode_without_topology(request));
-    let hex: String = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("r2:{hex}")
+    hasher.update(compact);
+    format!("r2:{}", hex(&hasher.finalize()))
+}
+
+/// Lower-case hex of `bytes`.
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(2 * bytes.len());
+    for &b in bytes {
+        text.push(DIGITS[usize::from(b >> 4)] as char);
+        text.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    text
 }
 
 /// The digest of a body as written (one that is not JSON counts as `null`), for bodies that do
@@ -98,6 +114,21 @@ pub fn digest(job_type: JobType, body: &[u8], limits: &Limits) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_request_digest_is_the_hex_sha256_of_the_type_and_the_compact_form() {
+        let body = br#"{"nodes": [{"id": "A", "sid": 1}, {"id": "B", "sid": 2}],
+                        "links": [{"id": "A-B", "lo": "A", "re": "B", "sid": 3}],
+                        "sr_policy": {"he": "A", "te": "B"}}"#;
+        let (job, digest) =
+            parse_with_digest(JobType::NonbodPasta, body, &Limits::default()).expect("valid");
+        let mut hashed = b"nonbod_pasta\0".to_vec();
+        hashed.extend(compact::encode(&job.request));
+        let sum = Sha256::digest(&hashed);
+        let expected: String = sum.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(digest, format!("r1:{expected}"));
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+    }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]

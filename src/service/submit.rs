@@ -82,8 +82,8 @@ impl Service {
                         model::body::read_json(body, limits).map_err(ApiError::InvalidBody)?;
                     let job = Job::parse_on(job_type, &json, limits, &net)
                         .map_err(ApiError::InvalidBody)?;
-                    let digest = model::body::held_digest(job_type, &job.request, &on);
                     let compact = Bytes::from(compact::encode_without_topology(&job.request));
+                    let digest = model::body::held_compact_digest(job_type, &compact, &on);
                     Ok((job, digest, compact))
                 })
                 .await?;
@@ -227,8 +227,8 @@ async fn prepare(
             return Ok(Prepared::Held(reference));
         }
         let job = Job::parse_json(job_type, &json, limits).map_err(ApiError::InvalidBody)?;
-        let digest = model::body::request_digest(job_type, &job.request);
         let compact = Bytes::from(compact::encode(&job.request));
+        let digest = model::body::compact_digest(job_type, &compact);
         Ok(Prepared::Inline(job, digest, compact))
     })
     .await
