@@ -65,7 +65,7 @@ pub fn compact_digest(job_type: JobType, compact: &[u8]) -> String {
     hasher.update(job_type.as_str().as_bytes());
     hasher.update([0u8]);
     hasher.update(compact);
-    format!("r1:{}", hex(&hasher.finalize()))
+    format!("r1:{}", canonical::hex(&hasher.finalize()))
 }
 
 /// The digest of a validated request on a held topology's revision: that of the request
@@ -89,18 +89,7 @@ pub fn held_compact_digest(job_type: JobType, compact: &[u8], topology: &Pinned)
     hasher.update([0u8]);
     hasher.update(topology.revision.to_be_bytes());
     hasher.update(compact);
-    format!("r2:{}", hex(&hasher.finalize()))
-}
-
-/// Lower-case hex of `bytes`.
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(2 * bytes.len());
-    for &b in bytes {
-        text.push(DIGITS[usize::from(b >> 4)] as char);
-        text.push(DIGITS[usize::from(b & 0xf)] as char);
-    }
-    text
+    format!("r2:{}", canonical::hex(&hasher.finalize()))
 }
 
 /// The digest of a body as written (one that is not JSON counts as `null`), for bodies that do
@@ -127,7 +116,7 @@ mod tests {
         let sum = Sha256::digest(&hashed);
         let expected: String = sum.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(digest, format!("r1:{expected}"));
-        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+        assert_eq!(canonical::hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
     }
 
     proptest! {
