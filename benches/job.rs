@@ -8,7 +8,11 @@
 //!   (`service::parse_body`, `model::compact::encode`), as a submission does;
 //! - `worker`: decode and check the compact form, compute, serialise the result document
 //!   (`model::compact::decode`, `task::compute::compute`), as a worker does;
-//! - `both`: one after the other, a whole job.
+//! - `both`: one after the other, a whole job;
+//! - `light_at_bounds`: the worker's part of a light job (`task::compute::light`, computed where
+//!   it is delivered) with every bound at its limit: a 4 × 8 grid with diagonals
+//!   (32 nodes, 128 links, all of one metric), corner to corner through two waypoints, `dis`,
+//!   four entries of `top` 16, loose and not.
 //!
 //! ```text
 //! PASTA_BENCH_CLOCK=cpu cargo bench --bench job       # about twenty seconds
@@ -58,6 +62,59 @@ fn worker(compact_form: &[u8], limits: &Limits) -> usize {
         .len()
 }
 
+/// The body of a light job at every bound (see the module documentation).
+fn light_at_bounds() -> serde_json::Value {
+    use serde_json::json;
+    let id = |r: usize, c: usize| format!("R{r}C{c}");
+    let mut nodes = Vec::new();
+    for r in 0..4 {
+        for c in 0..8 {
+            nodes.push(json!({"id": id(r, c), "sid": 16000 + r * 8 + c}));
+        }
+    }
+    let mut pairs = Vec::new();
+    for r in 0..4 {
+        for c in 0..8 {
+            if c + 1 < 8 {
+                pairs.push(((r, c), (r, c + 1)));
+            }
+            if r + 1 < 4 {
+                pairs.push(((r, c), (r + 1, c)));
+            }
+        }
+    }
+    for c in 0..6 {
+        for r in [0, 2] {
+            pairs.push(((r, c), (r + 1, c + 1)));
+        }
+    }
+    let mut links = Vec::new();
+    for (a, b) in pairs {
+        for (x, y) in [(a, b), (b, a)] {
+            links.push(json!({
+                "id": format!("{}-{}", id(x.0, x.1), id(y.0, y.1)),
+                "local": id(x.0, x.1), "remote": id(y.0, y.1),
+                "igp": 10, "te": 10, "delay": 1.0, "bandwidth": 100,
+            }));
+        }
+    }
+    let entry = |algo: u8, sorter: &str, loose: bool| json!({"algo": algo, "sorter": sorter, "top": 16, "limit": 0, "loose": loose});
+    json!({
+        "nodes": nodes,
+        "links": links,
+        "sr_policy": {
+            "id": "at-bounds", "headend": id(0, 0), "tailend": id(3, 7), "metric": "igp",
+            "bandwidth": 0, "inc": [id(1, 2), id(2, 5)], "dis": true,
+        },
+        "global": {"algorithm": [
+            entry(0, "metric", false),
+            entry(1, "max_min_band", true),
+            entry(1, "metric", true),
+            entry(1, "min_hop", true),
+        ]},
+    })
+}
+
 /// Runs `f` `iters` times, on the chosen clock.
 fn timed(iters: u64, mut f: impl FnMut()) -> Duration {
     let clock = Clock::get();
@@ -72,6 +129,26 @@ fn main() {
     let body = seed();
     let limits = Limits::default();
     let compact_form = submission(&body, &limits);
+    let bounds = serde_json::to_vec(&light_at_bounds()).expect("JSON");
+    let bounds_form = submission(&bounds, &limits);
+    let bounds_job = compact::decode(TYPE, &bounds_form, &limits).expect("decodes");
+    assert!(
+        pasta::task::compute::light(&bounds_job),
+        "a job at the bounds is light"
+    );
+    for (name, n) in [
+        ("nodes", bounds_job.request.nodes.len()),
+        ("links", bounds_job.request.links.len()),
+    ] {
+        let bound = match name {
+            "nodes" => pasta::task::compute::LIGHT_NODES,
+            _ => pasta::task::compute::LIGHT_LINKS,
+        };
+        assert_eq!(
+            n, bound,
+            "the job at the bounds has as many {name} as light allows"
+        );
+    }
     if !std::env::args().any(|a| a == "--bench") {
         // Smoke check: the pieces give the fixture's result.
         let job = compact::decode(TYPE, &compact_form, &limits).expect("decodes");
@@ -89,6 +166,10 @@ fn main() {
             v
         };
         assert_eq!(timeless(got), timeless(expected));
+        assert!(
+            worker(&bounds_form, &limits) > 0,
+            "the job at the bounds computes"
+        );
         eprintln!("job bench: smoke check passed");
         return;
     }
@@ -117,6 +198,13 @@ fn main() {
         b.iter_custom(|iters| {
             timed(iters, || {
                 black_box(worker(&submission(&body, &limits), &limits));
+            })
+        })
+    });
+    group.bench_function("light_at_bounds", |b| {
+        b.iter_custom(|iters| {
+            timed(iters, || {
+                black_box(worker(&bounds_form, &limits));
             })
         })
     });

@@ -31,7 +31,7 @@ use super::spill::Spill;
 use super::store::{self, Create};
 use super::{now, FailureCode, ResultBlob, TaskFailure, TaskId, TaskRecord, Tasks};
 use crate::bus::{blob_ref, BusError, JobFormat, JobMessage, Settle};
-use crate::engine::chunked::Output;
+use crate::engine::chunked::{ChunkedJson, Output};
 use crate::model::topology::{Pinned, Reference};
 use crate::model::{self, compact, Job, JobType, Limits, Network, Problems};
 
@@ -77,6 +77,13 @@ struct Delivery<'a> {
     delivered: u64,
     /// Whether it is the last allowed one, which only records GAVE_UP.
     last: bool,
+}
+
+/// A delivery's computation: done already (a light job, computed where it was delivered), or
+/// running on the blocking pool.
+enum Work {
+    Done(Result<Output, TaskFailure>),
+    Pool(tokio::task::JoinHandle<Result<Output, TaskFailure>>),
 }
 
 impl Delivery<'_> {
@@ -155,37 +162,73 @@ impl Delivery<'_> {
             None => None,
         };
         let on = record.topology.clone().zip(held.clone());
-        // A large result is stored while it is written (`super::spill`).
-        let (out, spill) = super::spill::start(bus, format!("result/{}", self.id))?;
+        // Jobs on a held revision share its view and the trees earlier jobs grew.
         let holder = self.tasks.held.clone();
+        let prepare = move || {
+            on.as_ref()
+                .map(|(p, net)| holder.prepared(&p.name, p.revision, net))
+        };
         let started_at = Instant::now();
         let started_text = now();
         self.tasks.metrics.started(self.t, &record.submitted_at);
         let limits = self.tasks.limits.clone();
         let t = self.t;
-        let span = tracing::Span::current();
-        let work = tokio::task::spawn_blocking(move || {
-            let _job_span = span.enter();
-            let job = match parsed {
-                Some(job) => job,
-                None => {
-                    read_job(t, &body, format, &limits, held.as_deref()).map_err(invalid_body)?
+        // The job: as submission parsed it, or read from a small body here (as submission reads
+        // one); a larger body is read beside the computation.
+        let job = match parsed {
+            Some(job) => Some(Ok(job)),
+            None if body.len() <= super::compute::READ_HERE_MAX => {
+                Some(read_job(t, &body, format, &limits, held.as_deref()).map_err(invalid_body))
+            }
+            None => None,
+        };
+        // A light job is computed here, a thread hand-off being dearer than the computation
+        // (`super::compute::light`), unless its result outgrows a record: then it is computed
+        // again like any other, its result stored while it is written.
+        let (job, here) = match job {
+            Some(Ok(job)) if super::compute::light(&job) => {
+                // Past the limit its pieces go nowhere: the text is written again below.
+                let (hold, piece) = (bus.settings.inline_limit, bus.object_chunk());
+                let writer = ChunkedJson::new(hold, piece, Box::new(drop));
+                match super::compute::compute_into(&job, prepare().as_deref(), writer) {
+                    Ok(Output::Sent { .. }) => (Some(Ok(job)), None),
+                    computed => (None, Some(computed)),
                 }
-            };
-            // Jobs on a held revision share its view and the trees earlier jobs grew.
-            let prepared = on.map(|(p, net)| holder.prepared(&p.name, p.revision, &net));
-            super::compute::compute_into(&job, prepared.as_deref(), out)
-        });
+            }
+            job => (job, None),
+        };
+        // A large result is stored while it is written (`super::spill`).
+        let (out, spill) = super::spill::start(bus, format!("result/{}", self.id))?;
+        let work = match here {
+            Some(computed) => Work::Done(computed),
+            None => {
+                let span = tracing::Span::current();
+                Work::Pool(tokio::task::spawn_blocking(move || {
+                    let _job_span = span.enter();
+                    let job = match job {
+                        Some(job) => job?,
+                        None => read_job(t, &body, format, &limits, held.as_deref())
+                            .map_err(invalid_body)?,
+                    };
+                    super::compute::compute_into(&job, prepare().as_deref(), out)
+                }))
+            }
+        };
         // `time_ms` is the computation's own time; the compute slot is free again as soon as the
         // computation ends, not when the bus round trips beside it do.
         let computing = async {
-            let outcome = with_progress(
-                self.msg,
-                bus.settings.ack_wait,
-                self.tasks.job_timeout,
-                work,
-            )
-            .await;
+            let outcome = match work {
+                Work::Done(computed) => Computed::Done(computed),
+                Work::Pool(work) => {
+                    with_progress(
+                        self.msg,
+                        bus.settings.ack_wait,
+                        self.tasks.job_timeout,
+                        work,
+                    )
+                    .await
+                }
+            };
             drop(permit);
             compute.computed(started_at.elapsed());
             (outcome, started_at.elapsed().as_secs_f64() * 1000.0)
