@@ -161,59 +161,10 @@ impl Delivery<'_> {
             },
             None => None,
         };
-        let on = record.topology.clone().zip(held.clone());
-        // Jobs on a held revision share its view and the trees earlier jobs grew.
-        let holder = self.tasks.held.clone();
-        let prepare = move || {
-            on.as_ref()
-                .map(|(p, net)| holder.prepared(&p.name, p.revision, net))
-        };
         let started_at = Instant::now();
         let started_text = now();
         self.tasks.metrics.started(self.t, &record.submitted_at);
-        let limits = self.tasks.limits.clone();
-        let t = self.t;
-        // The job: as submission parsed it, or read from a small body here (as submission reads
-        // one); a larger body is read beside the computation.
-        let job = match parsed {
-            Some(job) => Some(Ok(job)),
-            None if body.len() <= super::compute::READ_HERE_MAX => {
-                Some(read_job(t, &body, format, &limits, held.as_deref()).map_err(invalid_body))
-            }
-            None => None,
-        };
-        // A light job is computed here, a thread hand-off being dearer than the computation
-        // (`super::compute::light`), unless its result outgrows a record: then it is computed
-        // again like any other, its result stored while it is written.
-        let (job, here) = match job {
-            Some(Ok(job)) if super::compute::light(&job) => {
-                // Past the limit its pieces go nowhere: the text is written again below.
-                let (hold, piece) = (bus.settings.inline_limit, bus.object_chunk());
-                let writer = ChunkedJson::new(hold, piece, Box::new(drop));
-                match super::compute::compute_into(&job, prepare().as_deref(), writer) {
-                    Ok(Output::Sent { .. }) => (Some(Ok(job)), None),
-                    computed => (None, Some(computed)),
-                }
-            }
-            job => (job, None),
-        };
-        // A large result is stored while it is written (`super::spill`).
-        let (out, spill) = super::spill::start(bus, format!("result/{}", self.id))?;
-        let work = match here {
-            Some(computed) => Work::Done(computed),
-            None => {
-                let span = tracing::Span::current();
-                Work::Pool(tokio::task::spawn_blocking(move || {
-                    let _job_span = span.enter();
-                    let job = match job {
-                        Some(job) => job?,
-                        None => read_job(t, &body, format, &limits, held.as_deref())
-                            .map_err(invalid_body)?,
-                    };
-                    super::compute::compute_into(&job, prepare().as_deref(), out)
-                }))
-            }
-        };
+        let (work, spill) = self.start(parsed, body, format, record.topology.clone(), held)?;
         // `time_ms` is the computation's own time; the compute slot is free again as soon as the
         // computation ends, not when the bus round trips beside it do.
         let computing = async {
@@ -285,6 +236,70 @@ impl Delivery<'_> {
             Computed::Crashed(m) => started.failed(TaskFailure::new(FailureCode::Panic, m), &now()),
         };
         self.finish(next, rev, started_event).await
+    }
+
+    /// Starts the computation: the job as submission handed it over, or read from its body
+    /// (here when small, as submission reads one; beside the computation otherwise). A light
+    /// job is computed here and now, a thread hand-off being dearer than the computation
+    /// (`super::compute::light`), unless its result outgrows a record: then it is computed again
+    /// like any other, on the blocking pool, its result stored while it is written (the
+    /// [`Spill`]).
+    fn start(
+        &self,
+        parsed: Option<Job>,
+        body: Bytes,
+        format: JobFormat,
+        pinned: Option<Pinned>,
+        held: Option<Arc<Network>>,
+    ) -> Result<(Work, Spill), BusError> {
+        let bus = &self.tasks.bus;
+        // Jobs on a held revision share its view and the trees earlier jobs grew.
+        let on = pinned.zip(held.clone());
+        let holder = self.tasks.held.clone();
+        let prepare = move || {
+            on.as_ref()
+                .map(|(p, net)| holder.prepared(&p.name, p.revision, net))
+        };
+        let (t, limits) = (self.t, self.tasks.limits.clone());
+        let job = match parsed {
+            Some(job) => Some(Ok(job)),
+            None if body.len() <= super::compute::READ_HERE_MAX => {
+                Some(read_job(t, &body, format, &limits, held.as_deref()).map_err(invalid_body))
+            }
+            None => None,
+        };
+        let (job, here) = match job {
+            Some(Ok(job)) if super::compute::light(&job) => {
+                // Past the limit its pieces go nowhere: the text is written again below.
+                let (hold, piece) = (bus.settings.inline_limit, bus.object_chunk());
+                let writer = ChunkedJson::new(hold, piece, Box::new(drop));
+                match super::compute::compute_into(&job, prepare().as_deref(), writer) {
+                    Ok(Output::Sent { .. }) => (Some(job), None),
+                    computed => (None, Some(computed)),
+                }
+            }
+            Some(Ok(job)) => (Some(job), None),
+            // An invalid body: there is nothing to compute.
+            Some(Err(failure)) => (None, Some(Err(failure))),
+            None => (None, None),
+        };
+        // A large result is stored while it is written (`super::spill`).
+        let (out, spill) = super::spill::start(bus, format!("result/{}", self.id))?;
+        if let Some(computed) = here {
+            return Ok((Work::Done(computed), spill));
+        }
+        let span = tracing::Span::current();
+        let work = tokio::task::spawn_blocking(move || {
+            let _job_span = span.enter();
+            let job = match job {
+                Some(job) => job,
+                None => {
+                    read_job(t, &body, format, &limits, held.as_deref()).map_err(invalid_body)?
+                }
+            };
+            super::compute::compute_into(&job, prepare().as_deref(), out)
+        });
+        Ok((Work::Pool(work), spill))
     }
 
     /// The PENDING record a first delivery's headers describe (see
