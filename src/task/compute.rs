@@ -29,8 +29,8 @@ pub const LIGHT_WAYPOINTS: usize = 2;
 
 /// Whether a job is light: one policy on a network of at most [`LIGHT_NODES`] nodes and
 /// [`LIGHT_LINKS`] links, at most [`LIGHT_ENTRIES`] algorithm entries of `top` at most
-/// [`LIGHT_TOP`], at most [`LIGHT_WAYPOINTS`] waypoints. The engine's work grows with nothing
-/// else (contract §3), so a light job takes microseconds (one at every bound, a 4 × 8 grid
+/// [`LIGHT_TOP`], at most [`LIGHT_WAYPOINTS`] waypoints: what the engine's work grows with
+/// (contract §3). A light job takes microseconds (one at every bound, a 4 × 8 grid
 /// with diagonals, corner to corner through two waypoints with `dis`: 64 µs to decode, compute
 /// and write, `job/light_at_bounds` of `cargo bench --bench job`): less than a hand-off to a
 /// thread of the blocking pool and back costs under load, which is what a worker does with any
