@@ -10,7 +10,7 @@ use super::{FailureCode, TaskFailure};
 use crate::engine::chunked::{ChunkedJson, Output};
 use crate::engine::prepared::Prepared;
 use crate::engine::Document;
-use crate::model::Job;
+use crate::model::{Job, Network};
 
 /// Largest body a worker reads where it is delivered rather than on the blocking pool (as
 /// submission does): reading it is a matter of microseconds.
@@ -46,6 +46,11 @@ pub fn light(job: &Job) -> bool {
         && r.global.algorithm.iter().all(|e| e.top <= LIGHT_TOP)
         && r.policies.iter().all(|p| p.inc.len() <= LIGHT_WAYPOINTS)
         && !hooked(job)
+}
+
+/// Whether a held network is within a light job's bounds of nodes and links.
+pub fn light_network(network: &Network) -> bool {
+    network.nodes.len() <= LIGHT_NODES && network.links.len() <= LIGHT_LINKS
 }
 
 /// Whether a job names a test hook (which may sleep: never light).
@@ -168,6 +173,14 @@ mod tests {
         assert!(light(&job(JobType::NonbodPasta, &at_bound)));
         let past = grown(seed.clone(), LIGHT_NODES - 5);
         assert!(!light(&job(JobType::NonbodPasta, &past)));
+        // The same bound for a held network, by which a worker reads a body here or not.
+        let network = |body: &Value| {
+            let doc = json!({"nodes": body["nodes"], "links": body["links"]});
+            Network::from_slice(&serde_json::to_vec(&doc).unwrap(), &Limits::default())
+                .expect("a valid topology")
+        };
+        assert!(light_network(&network(&at_bound)));
+        assert!(!light_network(&network(&past)));
         // Links, with nodes under their bound: parallel links from P1 to P2.
         let mut links = seed.clone();
         for i in 0..=(LIGHT_LINKS - 14) {

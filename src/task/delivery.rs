@@ -261,9 +261,12 @@ impl Delivery<'_> {
                 .map(|(p, net)| holder.prepared(&p.name, p.revision, net))
         };
         let (t, limits) = (self.t, self.tasks.limits.clone());
+        // Reading is bounded by the body's size, and by the held network's: checking a body
+        // against a revision may index the whole network, so only a light one is read here.
+        let small_network = held.as_deref().is_none_or(super::compute::light_network);
         let job = match parsed {
             Some(job) => Some(Ok(job)),
-            None if body.len() <= super::compute::READ_HERE_MAX => {
+            None if body.len() <= super::compute::READ_HERE_MAX && small_network => {
                 Some(read_job(t, &body, format, &limits, held.as_deref()).map_err(invalid_body))
             }
             None => None,
