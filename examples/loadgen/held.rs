@@ -7,8 +7,10 @@
 //!   `[{"algo": 0}, {"algo": 1, "top": 10}]`: the policy of `examples/gen_topology.rs` (the
 //!   nodes nearest two opposite corners, the engine benchmark's), then as many between two
 //!   nodes drawn at random (seeded);
-//! - changes: one link's IGP metric, the answer's time p50/p99, and the first job after each
-//!   change against the steady jobs;
+//! - changes: one link's IGP metric, the answer's time p50/p99, the first job after each
+//!   change, and a second job on the same revision: the steady time at the same point of the
+//!   run, which the first is compared with (large results fill the store as the run goes on, and
+//!   jobs late in a run can be slower for that alone);
 //! - throughput: `--jobs` jobs by reference, `--concurrency` in flight, one fixed policy;
 //! - memory: VmHWM and VmRSS of `--pasta-pid` (a running `pasta serve`), or of this process
 //!   with `--embedded`.
@@ -22,7 +24,7 @@ use pasta::bus::Names;
 use serde_json::{json, Value};
 
 use crate::gen;
-use crate::stats::percentiles;
+use crate::stats::{median, percentiles};
 use crate::throughput::{submit, throughput};
 use crate::{row, Row, TYPE};
 
@@ -207,8 +209,9 @@ pub(crate) async fn held(h: Held<'_>) -> anyhow::Result<Vec<Row>> {
         ),
         percentiles(&mut random, &[0.5, 0.99]),
     ));
-    // Changes of one link's metric, each followed by a job.
-    let (mut changes, mut after) = (Vec::new(), Vec::new());
+    // Changes of one link's metric, each followed by two jobs: the first after the change and
+    // one on the same revision, the steady time beside it.
+    let (mut changes, mut after, mut beside) = (Vec::new(), Vec::new(), Vec::new());
     for k in 0..h.changes {
         if Instant::now() >= deadline {
             break;
@@ -231,16 +234,26 @@ pub(crate) async fn held(h: Held<'_>) -> anyhow::Result<Vec<Row>> {
         }
         changes.push(t0.elapsed());
         after.push(one_job(client, names, &mut events, &far).await?);
+        beside.push(one_job(client, names, &mut events, &far).await?);
     }
     rows.push(row(
         "held",
         format!("change of one link's igp p50 / p99 ({})", changes.len()),
         percentiles(&mut changes, &[0.5, 0.99]),
     ));
+    let ratio = match (median(&after), median(&beside)) {
+        (Some(a), Some(b)) if !b.is_zero() => format!(", {:.2}× the second", a.div_duration_f64(b)),
+        _ => String::new(),
+    };
     rows.push(row(
         "held",
         "first job after a change p50 / p99 (corner policy)",
-        percentiles(&mut after, &[0.5, 0.99]),
+        format!("{}{ratio}", percentiles(&mut after, &[0.5, 0.99])),
+    ));
+    rows.push(row(
+        "held",
+        "second job after a change p50 / p99 (same revision)",
+        percentiles(&mut beside, &[0.5, 0.99]),
     ));
     if h.jobs > 0 {
         let (r, _) =

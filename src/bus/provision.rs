@@ -70,20 +70,19 @@ pub async fn provision(
         })
         .await
         .map_err(|e| anyhow::anyhow!("creating bucket {}: {e}", names.bucket()))?;
-    let blobs = match js.get_object_store(names.blobs()).await {
-        Ok(store) => store,
-        Err(_) => js
-            .create_object_store(object_store::Config {
-                bucket: names.blobs(),
-                description: Some("pasta large bodies and results".into()),
-                max_age: s.retention,
-                storage: s.storage,
-                num_replicas: s.replicas,
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| anyhow::anyhow!("creating object store {}: {e}", names.blobs()))?,
-    };
+    let blobs = object_store(
+        js,
+        object_store::Config {
+            bucket: names.blobs(),
+            description: Some("pasta large bodies and results".into()),
+            max_age: s.retention,
+            storage: s.storage,
+            num_replicas: s.replicas,
+            compression: true,
+            ..Default::default()
+        },
+    )
+    .await?;
     let topologies = js
         .create_or_update_key_value(kv::Config {
             bucket: names.topology_bucket(),
@@ -95,27 +94,65 @@ pub async fn provision(
         })
         .await
         .map_err(|e| anyhow::anyhow!("creating bucket {}: {e}", names.topology_bucket()))?;
-    let snapshots = match js.get_object_store(names.topology_snapshots()).await {
-        Ok(store) => store,
-        Err(_) => js
-            .create_object_store(object_store::Config {
-                bucket: names.topology_snapshots(),
-                description: Some("pasta held topologies' snapshots".into()),
-                storage: s.storage,
-                num_replicas: s.replicas,
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| {
-                anyhow::anyhow!("creating object store {}: {e}", names.topology_snapshots())
-            })?,
-    };
+    let snapshots = object_store(
+        js,
+        object_store::Config {
+            bucket: names.topology_snapshots(),
+            description: Some("pasta held topologies' snapshots".into()),
+            storage: s.storage,
+            num_replicas: s.replicas,
+            compression: true,
+            ..Default::default()
+        },
+    )
+    .await?;
     Ok(Stores {
         tasks,
         blobs,
         topologies,
         snapshots,
     })
+}
+
+/// An object store, created with `config` when it does not exist. Its stream compresses its
+/// blocks (S2) either way: a store made by an earlier version is changed to, which applies to
+/// the blocks written from then on.
+///
+/// Compressed because results are large and repetitive (the ids of a path's nodes and links,
+/// over and over): the 10,000-router corner result of 24 MB takes about half a megabyte on
+/// disk, and uncompressed, one such job after another writes faster than this machine's disk
+/// takes it back from the page cache (README, "Held topologies").
+async fn object_store(
+    js: &jetstream::Context,
+    config: object_store::Config,
+) -> anyhow::Result<object_store::ObjectStore> {
+    let bucket = config.bucket.clone();
+    let store = match js.get_object_store(&bucket).await {
+        Ok(store) => store,
+        Err(_) => js
+            .create_object_store(config)
+            .await
+            .map_err(|e| anyhow::anyhow!("creating object store {bucket}: {e}"))?,
+    };
+    let name = format!("OBJ_{bucket}");
+    let mut stream = js
+        .get_stream(&name)
+        .await
+        .map_err(|e| anyhow::anyhow!("reading stream {name}: {e}"))?;
+    let info = stream
+        .info()
+        .await
+        .map_err(|e| anyhow::anyhow!("reading stream {name}: {e}"))?;
+    if info.config.compression != Some(stream::Compression::S2) {
+        let config = stream::Config {
+            compression: Some(stream::Compression::S2),
+            ..info.config.clone()
+        };
+        js.update_stream(&config)
+            .await
+            .map_err(|e| anyhow::anyhow!("compressing stream {name}: {e}"))?;
+    }
+    Ok(store)
 }
 
 /// The buckets and object stores of a deployment.

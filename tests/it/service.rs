@@ -879,3 +879,49 @@ async fn every_started_event_is_stored_before_its_final_event() {
     }
     pasta.stop().await;
 }
+
+/// The compression of an object store's stream.
+async fn compression_of(
+    js: &async_nats::jetstream::Context,
+    bucket: &str,
+) -> Option<async_nats::jetstream::stream::Compression> {
+    let mut stream = js.get_stream(format!("OBJ_{bucket}")).await.unwrap();
+    stream.info().await.unwrap().config.compression.clone()
+}
+
+/// The object stores' streams compress their blocks (S2), and a store an earlier version made
+/// without compression compresses once the service has started.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_object_stores_compress_and_an_uncompressed_one_is_changed_at_start() {
+    use async_nats::jetstream::{object_store, stream::Compression};
+    let nats = NatsServer::start();
+    let prefix = harness::unique_prefix();
+    let names = pasta::bus::Names::new(&prefix).unwrap();
+    let js = async_nats::jetstream::new(harness::connect(&nats).await);
+    js.create_object_store(object_store::Config {
+        bucket: names.blobs(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert_ne!(
+        compression_of(&js, &names.blobs()).await,
+        Some(Compression::S2)
+    );
+    let pasta = harness::start(
+        &nats,
+        Options {
+            prefix: Some(prefix),
+            ..Options::default()
+        },
+    )
+    .await;
+    for bucket in [names.blobs(), names.topology_snapshots()] {
+        assert_eq!(
+            compression_of(&js, &bucket).await,
+            Some(Compression::S2),
+            "{bucket}"
+        );
+    }
+    pasta.stop().await;
+}
