@@ -38,7 +38,7 @@ const TYPE: JobType = JobType::NonbodPasta;
 
 /// The allocator of the `pasta` binary, so that allocation costs what it costs there.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn seed() -> Bytes {
     let path = concat!(

@@ -8,10 +8,11 @@ use clap::{Parser, Subcommand};
 use pasta::cli::{self, HttpArgs, MetricsArgs, WorkerArgs};
 use pasta::config::{NatsArgs, ServiceArgs};
 
-/// mimalloc: a small job allocates thousands of short-lived blocks across threads, where glibc
-/// malloc spent about a third of the CPU (README, Performance).
+/// jemalloc: a small job allocates a hundred short-lived blocks, many freed by another thread
+/// than the one that allocated them, where glibc malloc spent about a third of the CPU and
+/// mimalloc a quarter (README, "Performance"). Its options are built in: `.cargo/config.toml`.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// Segment Routing traffic-engineering path computation as asynchronous jobs over NATS.
 #[derive(Parser)]

@@ -80,7 +80,7 @@ use throughput::throughput;
 
 /// The allocator of `pasta` itself (src/main.rs), so that `--embedded` measures what `pasta serve` does.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// The job type every mode submits.
 const TYPE: JobType = JobType::NonbodPasta;

@@ -213,3 +213,19 @@ async fn a_request_the_budget_has_no_room_for_is_refused_with_retry_after() {
     .expect("answered");
     assert_eq!(code, 200, "room again once the holder is done: {text}");
 }
+
+/// The binary's allocator gives freed memory back within a second (`.cargo/config.toml` builds
+/// the options in): jemalloc prints the options it runs with when asked to at exit.
+#[test]
+fn the_binary_gives_freed_memory_back_within_a_second() {
+    let out = Command::new(PASTA)
+        .arg("--version")
+        .env("_RJEM_MALLOC_CONF", "stats_print:true")
+        .output()
+        .expect("pasta runs");
+    assert!(out.status.success());
+    let stats = String::from_utf8_lossy(&out.stderr);
+    for option in ["opt.dirty_decay_ms: 1000", "opt.muzzy_decay_ms: 0"] {
+        assert!(stats.contains(option), "{option} not in:\n{stats}");
+    }
+}
