@@ -27,7 +27,8 @@
 //!   over HTTP GET (`/api/job/check_status`, one keep-alive connection), p50/p99.
 //! - `floor`: what the bus itself costs here, the unit the others are made of (`--pause-ms`
 //!   apart too): a core NATS
-//!   request-reply to an echo responder, one JetStream publish awaited until acked (a temporary
+//!   request-reply to an echo responder (on the requester's connection, and on a second one,
+//!   as a service answers a client), one JetStream publish awaited until acked (a temporary
 //!   stream, deleted after), one KV read of the task bucket; p50/p99.
 //! - `ceiling` (only when asked for): the throughput mode against a skeleton service doing
 //!   exactly the bus operations of pasta's jobs and nothing else (`ceiling.rs`): the rate the
@@ -362,7 +363,8 @@ async fn measure(args: Args) -> anyhow::Result<()> {
     }
     if matches!(args.mode, Mode::All | Mode::Floor) {
         let pause = Duration::from_millis(args.pause_ms);
-        rows.extend(floor(&client, &names, args.queries, pause, limit).await?);
+        let other = pasta::bus::connect(&url, &auth).await?;
+        rows.extend(floor(&client, &other, &names, args.queries, pause, limit).await?);
     }
     client.flush().await?;
     print_table(&rows);

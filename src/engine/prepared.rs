@@ -18,7 +18,7 @@ use crate::model::{Job, Request};
 
 /// Memory the kept trees of one revision may take: 17 trees at 10,000 nodes, 174 at 1,000.
 /// `pasta serve` holding the 10,000-router topology peaked about 20 MiB higher at 16 MiB, and
-/// 30 MiB higher again at 64, with jobs no faster at either (README, "Held topologies").
+/// 30 MiB higher again at 64, with jobs no faster at either (PERFORMANCE.md, "Held topologies").
 const TREE_BUDGET: usize = 8 << 20;
 
 /// The shared part of the jobs on one topology.

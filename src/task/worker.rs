@@ -41,7 +41,7 @@ pub struct WorkerSettings {
 /// larger bodies come from the blob store, fetched only once a compute slot is held; the bytes
 /// of all held messages are bounded by `budget` whatever their size). More jobs in flight let
 /// nats-server batch more per read and write: 64 instead of 16 gave 7 % more jobs/s on two
-/// cores (README, Performance).
+/// cores (PERFORMANCE.md, "The bus, as first measured").
 pub const IO_FACTOR: usize = 64;
 
 /// How long a worker waits at its start for the cancellations stored before it.
