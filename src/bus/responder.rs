@@ -131,7 +131,7 @@ where
     let mut tasks = JoinSet::new();
     for t in JobType::ALL {
         let subject = names.submit_subject(t);
-        let endpoint = service.endpoint(&format!("submit_{}", t.as_str()), &subject);
+        let name = format!("submit_{}", t.as_str());
         let read = move |msg: &async_nats::Message| Request::Submit {
             job_type: t,
             body: msg.payload.clone(),
@@ -141,14 +141,10 @@ where
                 .and_then(|h| h.get(TASK_ID_HEADER))
                 .map(|v| v.as_str().to_string()),
         };
-        let requests = subscribe(client, &subject).await?;
-        tasks.spawn(serve(
-            client.clone(),
-            requests,
-            endpoint,
-            read,
-            handler.clone(),
-        ));
+        open(
+            &mut tasks, client, &service, &name, &subject, read, &handler,
+        )
+        .await?;
     }
     type Read = fn(&async_nats::Message) -> Request;
     let queries: [(&str, String, Read); 3] = [
@@ -165,15 +161,7 @@ where
         }),
     ];
     for (name, subject, read) in queries {
-        let endpoint = service.endpoint(name, &subject);
-        let requests = subscribe(client, &subject).await?;
-        tasks.spawn(serve(
-            client.clone(),
-            requests,
-            endpoint,
-            read,
-            handler.clone(),
-        ));
+        open(&mut tasks, client, &service, name, &subject, read, &handler).await?;
     }
     for op in TopologyOp::ALL {
         let base = names.topology_subject(op.as_str());
@@ -182,7 +170,7 @@ where
         } else {
             base
         };
-        let endpoint = service.endpoint(&format!("topology_{}", op.as_str()), &subject);
+        let name = format!("topology_{}", op.as_str());
         let read = move |msg: &async_nats::Message| Request::Topology {
             op,
             name: op.names_in_subject().then(|| {
@@ -199,14 +187,10 @@ where
                 .and_then(|h| h.get(EXPECTED_REVISION_HEADER))
                 .map(|v| v.as_str().to_string()),
         };
-        let requests = subscribe(client, &subject).await?;
-        tasks.spawn(serve(
-            client.clone(),
-            requests,
-            endpoint,
-            read,
-            handler.clone(),
-        ));
+        open(
+            &mut tasks, client, &service, &name, &subject, read, &handler,
+        )
+        .await?;
     }
     let discovery = service
         .discovery(client.clone())
@@ -224,15 +208,35 @@ where
     Ok(())
 }
 
-/// An endpoint's subscription, in the service's queue group.
-async fn subscribe(
+/// Opens the endpoint `name` of `service` on `subject`: subscribes in the service's queue group
+/// and serves its requests in `tasks`, each read by `read` and answered by `handler`.
+async fn open<R, H, F>(
+    tasks: &mut JoinSet<()>,
     client: &async_nats::Client,
+    service: &Micro,
+    name: &str,
     subject: &str,
-) -> anyhow::Result<async_nats::Subscriber> {
-    client
+    read: R,
+    handler: &Arc<H>,
+) -> anyhow::Result<()>
+where
+    R: Fn(&async_nats::Message) -> Request + Send + 'static,
+    H: Fn(Request) -> F + Send + Sync + 'static,
+    F: Future<Output = Reply> + Send + 'static,
+{
+    let endpoint = service.endpoint(name, subject);
+    let requests = client
         .queue_subscribe(subject.to_owned(), QUEUE_GROUP.to_owned())
         .await
-        .map_err(|e| anyhow::anyhow!("endpoint {subject}: {e}"))
+        .map_err(|e| anyhow::anyhow!("endpoint {subject}: {e}"))?;
+    tasks.spawn(serve(
+        client.clone(),
+        requests,
+        endpoint,
+        read,
+        handler.clone(),
+    ));
+    Ok(())
 }
 
 async fn serve<R, H, F>(
