@@ -7,6 +7,9 @@
 //!   `[{"algo": 0}, {"algo": 1, "top": 10}]`: the policy of `examples/gen_topology.rs` (the
 //!   nodes nearest two opposite corners, the engine benchmark's), then as many between two
 //!   nodes drawn at random (seeded);
+//! - the store's floor: the last corner job's result stored again as a worker stores a result,
+//!   with nothing else (no computation, no serialising, no record): what any implementation
+//!   pays on this bus to answer with it;
 //! - changes: one link's IGP metric, the answer's time p50/p99, the first job after each
 //!   change, and a second job on the same revision: the steady time at the same point of the
 //!   run, which the first is compared with (large results fill the store as the run goes on, and
@@ -18,10 +21,12 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use async_nats::jetstream::object_store;
 use bytes::Bytes;
 use futures::StreamExt;
-use pasta::bus::Names;
+use pasta::bus::{object, Names};
 use serde_json::{json, Value};
+use tokio::io::AsyncReadExt;
 
 use crate::gen;
 use crate::stats::{median, percentiles};
@@ -106,6 +111,52 @@ pub(crate) async fn one_task(
     }
 }
 
+/// What storing a corner job's result costs the bus alone: the result of task `task_id` read
+/// back, then stored `samples` times as a worker stores a result (chunks of the worker's size
+/// hashed with SHA-256 and sent with up to [`object::WINDOW`] in flight, then the object's
+/// info, `bus::object`), each under a scratch name deleted after. No computation, no
+/// serialising, no task record: what any implementation of the contract pays on this bus to
+/// answer with that result.
+async fn store_floor(
+    client: &async_nats::Client,
+    names: &Names,
+    task_id: &str,
+    samples: usize,
+) -> anyhow::Result<Vec<Row>> {
+    let js = async_nats::jetstream::new(client.clone());
+    let bucket = names.blobs();
+    let store = js.get_object_store(&bucket).await?;
+    let mut result = match store.get(format!("result/{task_id}")).await {
+        Ok(object) => object,
+        // A result small enough to be inline in its record: nothing to measure.
+        Err(e) if e.kind() == object_store::GetErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut data = Vec::new();
+    result.read_to_end(&mut data).await?;
+    let data = Bytes::from(data);
+    let chunk = object::chunk_size(client.server_info().max_payload);
+    let mut took = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let name = format!("loadgen/{}", uuid::Uuid::new_v4().simple());
+        let t0 = Instant::now();
+        let mut write = object::ObjectWrite::new(&js, &bucket, &name, chunk)?;
+        write.push_all(data.clone()).await?;
+        write.commit(&store).await?;
+        took.push(t0.elapsed());
+        store.delete(&name).await?;
+    }
+    Ok(vec![row(
+        "held",
+        format!(
+            "storing that result alone ({:.1} MB, {} times) p50 / p99",
+            data.len() as f64 / 1e6,
+            took.len()
+        ),
+        percentiles(&mut took, &[0.5, 0.99]),
+    )])
+}
+
 /// VmHWM and VmRSS of a process, MiB.
 fn memory(pid: u32) -> Option<(f64, f64)> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -180,11 +231,14 @@ pub(crate) async fn held(h: Held<'_>) -> anyhow::Result<Vec<Row>> {
     let far = job(name, far_he, far_te);
     let mut steady = Vec::new();
     let mut random = Vec::new();
+    let mut corner_task = None;
     for _ in 0..h.samples {
         if Instant::now() >= deadline {
             break;
         }
-        steady.push(one_job(client, names, &mut events, &far).await?);
+        let (took, id) = one_task(client, names, &mut events, &far).await?;
+        steady.push(took);
+        corner_task = Some(id);
     }
     for _ in 0..h.samples {
         if Instant::now() >= deadline {
@@ -209,6 +263,9 @@ pub(crate) async fn held(h: Held<'_>) -> anyhow::Result<Vec<Row>> {
         ),
         percentiles(&mut random, &[0.5, 0.99]),
     ));
+    if let Some(id) = corner_task {
+        rows.extend(store_floor(client, names, &id, h.samples).await?);
+    }
     // Changes of one link's metric, each followed by two jobs: the first after the change and
     // one on the same revision, the steady time beside it.
     let (mut changes, mut after, mut beside) = (Vec::new(), Vec::new(), Vec::new());

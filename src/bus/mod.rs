@@ -42,12 +42,6 @@ use crate::model::JobType;
 /// Most publish acks awaited at once (async-nats stalls past a few thousand).
 const PUBLISH_WINDOW: usize = 512;
 
-/// The largest chunk of an object written (see [`Bus::write_object`]).
-const OBJECT_CHUNK: usize = 1 << 20;
-
-/// The smallest: the object store's default.
-const OBJECT_CHUNK_MIN: usize = 128 << 10;
-
 /// A bus operation that failed: whether JetStream was reachable decides the answer.
 #[derive(Debug, thiserror::Error)]
 pub enum BusError {
@@ -236,11 +230,10 @@ impl Bus {
         object.commit(&self.blobs).await
     }
 
-    /// The largest chunk an object is written in: a quarter of the connection's
-    /// `max_payload`, at most 1 MiB, at least 128 KiB (the store's default). Each is one
-    /// message (and one acknowledgement) of the object's stream.
+    /// The largest chunk an object is written in ([`object::chunk_size`] of the connection's
+    /// `max_payload`).
     pub fn object_chunk(&self) -> usize {
-        (self.max_payload() / 4).clamp(OBJECT_CHUNK_MIN, OBJECT_CHUNK)
+        object::chunk_size(self.max_payload())
     }
 
     /// Removes a blob (nothing when it is not there).

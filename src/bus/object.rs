@@ -25,6 +25,19 @@ use super::{unavailable, BusError};
 /// Most chunks sent and not yet acknowledged.
 pub const WINDOW: usize = 8;
 
+/// The largest chunk of an object written.
+const CHUNK_MAX: usize = 1 << 20;
+
+/// The smallest: the object store's default.
+const CHUNK_MIN: usize = 128 << 10;
+
+/// The largest chunk an object is written in over a connection of `max_payload`: a quarter of
+/// it, at most 1 MiB, at least 128 KiB (the store's default). Each chunk is one message (and
+/// one acknowledgement) of the object's stream.
+pub fn chunk_size(max_payload: usize) -> usize {
+    (max_payload / 4).clamp(CHUNK_MIN, CHUNK_MAX)
+}
+
 /// An object being written: chunks sent so far, their digest and the acknowledgements awaited.
 pub struct ObjectWrite {
     js: jetstream::Context,
