@@ -9,9 +9,9 @@
 //! write the SUCCESS record by compare-and-set on the PENDING revision (a small job goes
 //! straight to its final state, as pasta's does), carrying a result computed once before the
 //! run, publish the `success` event and ack.
-//! The load side is the throughput mode itself. Whatever rate this reaches is what the bus
-//! allows any implementation of the contract on this machine; pasta's own share is the
-//! difference.
+//! The load side is the throughput mode itself, then the latency mode (one job at a time).
+//! Whatever rate and round trip this reaches is what the bus allows any implementation of the
+//! contract on this machine; pasta's own share is the difference.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -15,6 +15,7 @@ use crate::{row, Row, TYPE};
 
 /// The latency mode: one job at a time, submit → SUCCESS event.
 pub(crate) async fn latency(
+    label: &'static str,
     client: &async_nats::Client,
     names: &Names,
     body: &Bytes,
@@ -79,25 +80,25 @@ pub(crate) async fn latency(
     }
     let qs = [0.5, 0.9, 0.99];
     let rows = vec![
-        row("latency", "jobs measured", ends.len().to_string()),
+        row(label, "jobs measured", ends.len().to_string()),
         row(
-            "latency",
+            label,
             "submission reply p50/p90/p99",
             percentiles(&mut replies, &qs),
         ),
         // A job that ends within PASTA_STARTED_AFTER_MS has no STARTED event.
         row(
-            "latency",
+            label,
             "jobs with a STARTED event",
             format!("{} of {}", starts.len(), ends.len()),
         ),
         row(
-            "latency",
+            label,
             "submit → STARTED event p50/p90/p99",
             percentiles(&mut starts, &qs),
         ),
         row(
-            "latency",
+            label,
             "submit → SUCCESS event p50/p90/p99",
             percentiles(&mut ends, &qs),
         ),

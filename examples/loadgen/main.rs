@@ -30,9 +30,10 @@
 //!   request-reply to an echo responder (on the requester's connection, and on a second one,
 //!   as a service answers a client), one JetStream publish awaited until acked (a temporary
 //!   stream, deleted after), one KV read of the task bucket; p50/p99.
-//! - `ceiling` (only when asked for): the throughput mode against a skeleton service doing
-//!   exactly the bus operations of pasta's jobs and nothing else (`ceiling.rs`): the rate the
-//!   bus allows any implementation of the contract on this machine. `--storage memory` keeps
+//! - `ceiling` (only when asked for): the throughput mode, then the latency mode, against a
+//!   skeleton service doing exactly the bus operations of pasta's jobs and nothing else
+//!   (`ceiling.rs`): the rate and the round trip the bus allows any implementation of the
+//!   contract on this machine. `--storage memory` keeps
 //!   the skeleton's streams and bucket in memory: no disk at all, a bound on every storage
 //!   setting.
 //!
@@ -294,7 +295,16 @@ async fn measure(args: Args) -> anyhow::Result<()> {
         let cpu = Cpu::now(server_pid);
         let messages = messages_now(monitor).await?;
         let pause = Duration::from_millis(args.pause_ms);
-        let (r, jobs) = latency(&client, &names, &body, args.samples, pause, limit).await?;
+        let (r, jobs) = latency(
+            "latency",
+            &client,
+            &names,
+            &body,
+            args.samples,
+            pause,
+            limit,
+        )
+        .await?;
         rows.extend(r);
         rows.extend(cpu.per_job("latency", jobs));
         if let Some(m) = messages {
@@ -331,6 +341,19 @@ async fn measure(args: Args) -> anyhow::Result<()> {
         if let Some(m) = messages {
             rows.push(m.per_job("ceiling", jobs).await?);
         }
+        // One job at a time too: the round trip's floor, beside the latency mode's.
+        let pause = Duration::from_millis(args.pause_ms);
+        let (r, _) = latency(
+            "ceiling",
+            &client,
+            &skeleton,
+            &body,
+            args.samples,
+            pause,
+            limit,
+        )
+        .await?;
+        rows.extend(r);
         tasks.abort_all();
     }
     if matches!(args.mode, Mode::Held) {
