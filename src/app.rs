@@ -58,6 +58,10 @@ pub struct Settings {
     pub started_after: Duration,
 }
 
+/// Memory for the held topology revisions a process keeps parsed, MiB, unless configured
+/// (`PASTA_TOPOLOGY_CACHE_MB`).
+pub const TOPOLOGY_CACHE_MB: usize = 128;
+
 impl Settings {
     /// The defaults of every setting, under `names`: what `pasta serve` runs with when nothing
     /// is configured.
@@ -68,7 +72,7 @@ impl Settings {
             limits: Limits::default(),
             max_body: 64 << 20,
             body_memory: 2 << 30,
-            topology_cache: 512 << 20,
+            topology_cache: TOPOLOGY_CACHE_MB << 20,
             topology_revisions: 64,
             admission_wait: Duration::from_secs(10),
             job_timeout: Duration::from_secs(300),

@@ -107,7 +107,7 @@ pub struct ServiceArgs {
     #[arg(long, env = "PASTA_BODY_MEMORY_MB", default_value_t = 2048)]
     pub body_memory_mb: usize,
     /// Memory for the held topologies' revisions a process keeps parsed, MiB.
-    #[arg(long, env = "PASTA_TOPOLOGY_CACHE_MB", default_value_t = 128)]
+    #[arg(long, env = "PASTA_TOPOLOGY_CACHE_MB", default_value_t = crate::app::TOPOLOGY_CACHE_MB)]
     pub topology_cache_mb: usize,
     /// Revisions of each held topology kept at least (besides those a task refers to).
     #[arg(long, env = "PASTA_TOPOLOGY_REVISIONS", default_value_t = 64)]

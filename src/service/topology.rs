@@ -246,7 +246,7 @@ impl Service {
         tokio::task::spawn_blocking(move || {
             let network = checked.finish().network;
             network.ids();
-            held.keep(&name, revision, Arc::new(network));
+            held.keep(&name, revision, Arc::new(network), None);
             drop(building);
         });
     }
@@ -468,7 +468,8 @@ impl Service {
         }
         let latest = &new_head.latest;
         if let Some(net) = made.network {
-            self.tasks.held.keep(name, latest.revision, net);
+            let content = latest.snapshot.as_ref().map(|s| s.sha256.as_str());
+            self.tasks.held.keep(name, latest.revision, net, content);
         }
         let event = json!({
             "name": name, "revision": latest.revision, "at": latest.at,

@@ -510,3 +510,51 @@ async fn every_job_type_names_a_held_topology_over_http() {
     assert_eq!((code, &kept["data"]["revision"]), (200, &json!(1)));
     p.stop().await;
 }
+
+/// A controller that puts the same network again (a periodic full sync) makes a new revision,
+/// but no second copy of the network: the process that put it and another that reads the
+/// revision from the store each hold both revisions as one network. A put of another network
+/// shares nothing, and each revision reads back as it was put.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_network_put_again_is_held_once() {
+    let nats = NatsServer::start();
+    let service = harness::service(&nats).await;
+    let put = |doc: Value| {
+        let service = &service;
+        async move {
+            let bytes = bytes::Bytes::from(serde_json::to_vec(&doc).unwrap());
+            let ticket = service.admit(bytes.len()).await.unwrap();
+            service
+                .topology_put("sync", ticket.body(bytes), None)
+                .await
+                .unwrap()
+        }
+    };
+    let (_, topology) = seed();
+    let mut other = topology.clone();
+    other["links"][0]["igp"] = json!(77);
+    assert_eq!(put(topology.clone()).await["revision"], 1);
+    assert_eq!(put(topology.clone()).await["revision"], 2);
+    assert_eq!(put(other.clone()).await["revision"], 3);
+    let held = &service.tasks.held;
+    assert!(
+        held.shared("sync", 1, 2),
+        "the putting process holds two copies"
+    );
+    assert!(!held.shared("sync", 2, 3));
+
+    // Another process: revision 1 read from its snapshot, then revision 2 shares it.
+    let reader = pasta::task::held::Held::new(
+        service.tasks.bus.clone(),
+        service.tasks.limits.clone(),
+        256 << 20,
+    );
+    let one = reader.network("sync", 1).await.unwrap();
+    let two = reader.network("sync", 2).await.unwrap();
+    let three = reader.network("sync", 3).await.unwrap();
+    assert!(std::sync::Arc::ptr_eq(&one, &two), "a second copy was read");
+    assert!(reader.shared("sync", 1, 2));
+    assert!(!std::sync::Arc::ptr_eq(&two, &three));
+    let igp = |net: &pasta::model::Network| net.links[0].igp;
+    assert_eq!((igp(&two), igp(&three)), (igp(&one), 77));
+}

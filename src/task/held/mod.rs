@@ -7,6 +7,11 @@
 //! none is held is a snapshot read (the latest at or below it; at most
 //! [`record::SNAPSHOT_EVERY`] changes follow a snapshot). A snapshot is checked against the
 //! size and SHA-256 its record names before it is parsed.
+//!
+//! A revision whose snapshot has the SHA-256 of one the cache holds (a controller putting the
+//! same network again, as a periodic full sync does) shares that revision's network and engine
+//! view instead of reading, parsing and holding a second copy: equal snapshots are equal
+//! networks, since a snapshot is the network's deterministic rendering.
 
 pub mod record;
 
@@ -79,6 +84,8 @@ struct Cache {
 
 struct Entry {
     network: Arc<Network>,
+    /// The SHA-256 of the revision's snapshot, when it has one this process knows.
+    content: Option<String>,
     /// The engine's view and trees, once a job has needed them.
     prepared: Option<Arc<Prepared>>,
     bytes: usize,
@@ -94,12 +101,33 @@ impl Cache {
         Some(e.network.clone())
     }
 
+    /// The network and view of a cached revision of `name` whose snapshot has the SHA-256
+    /// `content`.
+    fn same_content(
+        &mut self,
+        name: &str,
+        content: &str,
+    ) -> Option<(Arc<Network>, Option<Arc<Prepared>>)> {
+        self.tick += 1;
+        let tick = self.tick;
+        let e = self
+            .entries
+            .iter_mut()
+            .find(|((n, _), e)| n == name && e.content.as_deref() == Some(content))?
+            .1;
+        e.used_at = tick;
+        Some((e.network.clone(), e.prepared.clone()))
+    }
+
+    /// Keeps a revision. Shared networks are counted once per entry: the budget errs on the
+    /// side of evicting early.
     fn insert(
         &mut self,
         name: &str,
         revision: u64,
         network: Arc<Network>,
         prepared: Option<Arc<Prepared>>,
+        content: Option<String>,
     ) {
         self.tick += 1;
         // The view and its trees take about as much again as the network.
@@ -124,6 +152,7 @@ impl Cache {
             key,
             Entry {
                 network,
+                content,
                 prepared,
                 bytes,
                 used_at: self.tick,
@@ -223,12 +252,31 @@ impl Held {
     }
 
     /// Keeps a revision's network (one this process made or read), unless it is kept already:
-    /// a job may have derived it first, and its view and trees stay.
-    pub fn keep(&self, name: &str, revision: u64, network: Arc<Network>) {
+    /// a job may have derived it first, and its view and trees stay. `content`: the SHA-256 of
+    /// the revision's snapshot, if it has one; a cached revision with the same keeps its
+    /// network and view for this one too, and `network` is let go.
+    pub fn keep(&self, name: &str, revision: u64, network: Arc<Network>, content: Option<&str>) {
         let mut cache = self.cache.lock().expect("cache");
-        if cache.get(name, revision).is_none() {
-            cache.insert(name, revision, network, None);
+        if cache.get(name, revision).is_some() {
+            return;
         }
+        let (network, prepared) = content
+            .and_then(|c| cache.same_content(name, c))
+            .unwrap_or((network, None));
+        cache.insert(
+            name,
+            revision,
+            network,
+            prepared,
+            content.map(str::to_owned),
+        );
+    }
+
+    /// Whether two revisions of a name share one network in this process's cache.
+    pub fn shared(&self, name: &str, a: u64, b: u64) -> bool {
+        let cache = self.cache.lock().expect("cache");
+        let net = |r: u64| cache.entries.get(&(name.to_owned(), r)).map(|e| &e.network);
+        matches!((net(a), net(b)), (Some(x), Some(y)) if Arc::ptr_eq(x, y))
     }
 
     /// Announces that this process is building a revision it committed (and will
@@ -276,7 +324,7 @@ impl Held {
         match cache.entries.get_mut(&key) {
             Some(e) => e.prepared.get_or_insert(made).clone(),
             None => {
-                cache.insert(name, revision, network.clone(), Some(made.clone()));
+                cache.insert(name, revision, network.clone(), Some(made.clone()), None);
                 made
             }
         }
@@ -309,6 +357,7 @@ impl Held {
         let mut changes: Vec<Revision> = Vec::new();
         let mut at = revision;
         let mut base_prepared = None;
+        let mut content = None;
         let base = loop {
             if Some(at) == nearest {
                 base_prepared = self.cached_prepared(name, at);
@@ -329,7 +378,17 @@ impl Held {
                 )));
             }
             if let Some(snapshot) = &rec.snapshot {
-                break Arc::new(self.read_snapshot(snapshot).await?);
+                if changes.is_empty() {
+                    content = Some(snapshot.sha256.clone());
+                }
+                let same = (self.cache.lock().expect("cache")).same_content(name, &snapshot.sha256);
+                match same {
+                    Some((network, prepared)) => {
+                        base_prepared = prepared;
+                        break network;
+                    }
+                    None => break Arc::new(self.read_snapshot(snapshot).await?),
+                }
             }
             if at == 0 || at <= floor {
                 return Err(HeldError::Corrupt(format!(
@@ -340,18 +399,23 @@ impl Held {
             at -= 1;
         };
         let limits = self.limits.clone();
-        let (built, prepared) = tokio::task::spawn_blocking(move || {
-            let built = apply_all(base, &changes, &limits)?;
-            // What jobs on the base grew is carried over as far as the changes allow.
-            let prepared = base_prepared.map(|p| Arc::new(p.derive(&request_of(&built))));
-            Ok::<_, HeldError>((built, prepared))
-        })
-        .await
-        .map_err(|e| HeldError::Corrupt(format!("applying changes: {e}")))??;
+        let (built, prepared) = if changes.is_empty() {
+            // The revision itself: a snapshot read, or one the cache shares.
+            (base, base_prepared)
+        } else {
+            tokio::task::spawn_blocking(move || {
+                let built = apply_all(base, &changes, &limits)?;
+                // What jobs on the base grew is carried over as far as the changes allow.
+                let prepared = base_prepared.map(|p| Arc::new(p.derive(&request_of(&built))));
+                Ok::<_, HeldError>((built, prepared))
+            })
+            .await
+            .map_err(|e| HeldError::Corrupt(format!("applying changes: {e}")))??
+        };
         self.cache
             .lock()
             .expect("cache")
-            .insert(name, revision, built.clone(), prepared);
+            .insert(name, revision, built.clone(), prepared, content);
         Ok(built)
     }
 
