@@ -10,7 +10,8 @@ use pasta::config::{NatsArgs, ServiceArgs};
 
 /// jemalloc: a small job allocates a hundred short-lived blocks, many freed by another thread
 /// than the one that allocated them, where glibc malloc spent about a third of the CPU and
-/// mimalloc a quarter (PERFORMANCE.md, "Throughput: what changed it, and what was tried"). Its options are built in: `.cargo/config.toml`.
+/// mimalloc a quarter (PERFORMANCE.md, "Throughput: what changed it, and what was tried"). Its
+/// options are built in: `.cargo/config.toml`.
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
