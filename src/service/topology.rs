@@ -134,8 +134,14 @@ impl Service {
             let _ = self.tasks.bus.delete_snapshot(&snapshot.object).await;
         }
         let made = made?;
-        // Its ids, indexed now, make the first change as quick as the next ones.
-        tokio::task::spawn_blocking(move || network.ids());
+        // Its ids, indexed now, make the first change as quick as the next ones: those of the
+        // network kept for the revision, which is the one before when the put repeated it (the
+        // network parsed here is then let go at once).
+        drop(network);
+        let kept = (made["revision"].as_u64()).and_then(|r| self.tasks.held.cached(&name, r));
+        if let Some(kept) = kept {
+            tokio::task::spawn_blocking(move || kept.ids());
+        }
         self.remove_upload(by_ref).await;
         Ok(made)
     }
